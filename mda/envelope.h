@@ -1,0 +1,48 @@
+// Envelope: who the message is for and from, and where its mailbox is, from Exim's environment,
+// the command line (which overrides it) and the passwd entry (the fallback for HOME).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mda/options.h"
+#include "mda/status.h"
+
+namespace mda {
+
+// The user's passwd entry, if the process's uid has one.
+struct Account {
+  std::string name;
+  std::string home;
+};
+std::optional<Account> LookUpAccount(uid_t uid);
+
+// Reads one environment variable: nullptr when unset. Tests pass a map instead of getenv.
+using Environment = std::function<const char*(const char* name)>;
+
+struct Envelope {
+  std::string recipient;   // RECIPIENT: prefix + local part + suffix @ domain, as Exim gives it
+  std::string sender;      // SENDER: empty for a bounce (null sender)
+  std::string local_part;  // LOCAL_PART
+  std::string domain;      // DOMAIN
+  std::string home;        // absolute; empty if none could be found
+  std::string queue_id;    // MESSAGE_ID: Exim's queue id, the same on every retry
+  std::string maildir;     // absolute path of the Maildir root
+  std::string rules;       // absolute path of the rule file
+  std::string folder;      // where mail goes when no rule decides
+};
+
+// Resolves the envelope. `from_line` is the message's mbox From_ line (or empty): its
+// sender is used when neither --sender nor SENDER says who sent the message.
+Status ResolveEnvelope(const Options& options, const Environment& env,
+                       const std::optional<Account>& account, std::string_view from_line,
+                       Envelope* out);
+
+// "~" and "~/x" expand to HOME, a relative path is taken relative to HOME (as procmail's
+// MAILDIR is), an absolute path stays. `what` names the setting in the error.
+Status ExpandPath(std::string_view path, const std::string& home, const char* what,
+                  std::string* out);
+
+}  // namespace mda

@@ -1,0 +1,62 @@
+// FileSystem: the narrow seam through which mda touches the disk, so tests can make any call fail.
+//
+// The methods mirror the system calls (return -1 and set errno on failure) so the
+// code above reads like the POSIX it performs. PosixFileSystem retries on EINTR.
+#pragma once
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <string>
+
+#include "mda/status.h"
+
+namespace mda {
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  virtual int OpenAt(int dirfd, const char* path, int flags, mode_t mode) = 0;
+  virtual ssize_t Read(int fd, void* buf, size_t count) = 0;
+  virtual ssize_t Write(int fd, const void* buf, size_t count) = 0;
+  virtual int Fsync(int fd) = 0;
+  virtual int Close(int fd) = 0;
+  virtual int MkdirAt(int dirfd, const char* path, mode_t mode) = 0;
+  virtual int LinkAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) = 0;
+  // renameat2(RENAME_NOREPLACE): the fallback where hard links are not supported.
+  virtual int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) = 0;
+  virtual int UnlinkAt(int dirfd, const char* path, int flags) = 0;
+  virtual int FstatAt(int dirfd, const char* path, struct stat* st, int flags) = 0;
+};
+
+// The real thing. One instance serves the whole process.
+FileSystem& PosixFs();
+
+// An open descriptor, closed (through its FileSystem) when it goes out of scope.
+// Close() reports the error that the destructor would have had to ignore.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  UniqueFd(FileSystem* fs, int fd) : fs_(fs), fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fs_(other.fs_), fd_(other.fd_) { other.fd_ = -1; }
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+  // Closes now; returns -1 with errno set if close(2) failed. The descriptor is gone either way.
+  int Close();
+
+ private:
+  FileSystem* fs_ = nullptr;
+  int fd_ = -1;
+};
+
+// Writes all of [data, data+size), looping over short writes. `what` names the file in errors.
+Status WriteAll(FileSystem& fs, int fd, const char* data, size_t size, const std::string& what);
+
+}  // namespace mda

@@ -1,0 +1,280 @@
+// Maildir: atomic delivery of one message into a Maildir(++) folder, creating it on demand.
+#include "mda/maildir.h"
+
+#include <errno.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mda/folder.h"
+
+namespace mda {
+namespace {
+
+constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+constexpr int kNameAttempts = 8;  // fresh names to try when one is taken (practically never)
+
+// The tmp/ file of one delivery: removed when it goes out of scope unless Forget() was called
+// (the file became new/'s, or renameat2 moved it there). RAII so no error path forgets it.
+class TempFile {
+ public:
+  TempFile(FileSystem& fs, int dirfd, std::string name)
+      : fs_(fs), dirfd_(dirfd), name_(std::move(name)) {}
+  TempFile(const TempFile&) = delete;
+  TempFile& operator=(const TempFile&) = delete;
+  ~TempFile() {
+    if (!name_.empty()) fs_.UnlinkAt(dirfd_, name_.c_str(), 0);
+  }
+  // Removes the file now; -1 with errno if unlink failed (the name is forgotten either way).
+  int Remove() {
+    std::string name = std::move(name_);
+    name_.clear();
+    return fs_.UnlinkAt(dirfd_, name.c_str(), 0);
+  }
+  void Forget() { name_.clear(); }
+  const std::string& name() const { return name_; }
+
+ private:
+  FileSystem& fs_;
+  int dirfd_;
+  std::string name_;
+};
+
+bool LinkUnsupported(int err) {
+  return err == EPERM || err == ENOSYS || err == EOPNOTSUPP || err == EXDEV || err == EMLINK;
+}
+
+}  // namespace
+
+std::string FormatUniqueName(const UniqueNameParts& p, size_t size) {
+  char head[128];
+  snprintf(head, sizeof head, "%lld.M%06lldP%lldQ%lluR%016llx.", static_cast<long long>(p.seconds),
+           static_cast<long long>(p.micros), static_cast<long long>(p.pid),
+           static_cast<unsigned long long>(p.counter), static_cast<unsigned long long>(p.random));
+  std::string name = head;
+  for (char c : p.host) {
+    if (c == '/') {
+      name += "\\057";
+    } else if (c == ':') {
+      name += "\\072";
+    } else {
+      name += c;
+    }
+  }
+  name += ",S=" + std::to_string(size);
+  return name;
+}
+
+UniqueNameParts NewUniqueNameParts() {
+  static uint64_t counter = 0;
+  UniqueNameParts p;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  p.seconds = now.tv_sec;
+  p.micros = now.tv_nsec / 1000;
+  p.pid = getpid();
+  p.counter = ++counter;
+  if (getrandom(&p.random, sizeof p.random, GRND_NONBLOCK) != sizeof p.random) {
+    // Entropy not ready (early boot): time, pid and counter still make the name unique on
+    // this host; mix them so the field is not constant.
+    p.random = (static_cast<uint64_t>(now.tv_nsec) << 20) ^ static_cast<uint64_t>(p.pid) ^
+               (p.counter * 0x9E3779B97F4A7C15ull);
+  }
+  char host[256];
+  if (gethostname(host, sizeof host) == 0) {
+    host[sizeof host - 1] = '\0';
+    p.host = host;
+  }
+  if (p.host.empty()) p.host = "localhost";
+  return p;
+}
+
+Status Maildir::SyncDirectory(int fd, const std::string& path) {
+  if (fs_.Fsync(fd) != 0) return Status::Posix("cannot fsync directory " + path, errno);
+  return Status::Ok();
+}
+
+Status Maildir::OpenDirectory(int parent, const std::string& name, const std::string& path,
+                              bool create, UniqueFd* out, bool* created) {
+  *created = false;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    int fd = fs_.OpenAt(parent, name.c_str(), kDirFlags, 0);
+    if (fd >= 0) {
+      *out = UniqueFd(&fs_, fd);
+      return Status::Ok();
+    }
+    int err = errno;
+    if (err == ELOOP || err == ENOTDIR) {
+      struct stat st;
+      if (fs_.FstatAt(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+        return Status::Temporary(path + " is a symbolic link; mda does not follow symbolic links "
+                                 "inside a Maildir (replace it with a directory)");
+      }
+      return Status::Temporary(path + " exists but is not a directory (move it away)");
+    }
+    if (err != ENOENT || !create) return Status::Posix("cannot open directory " + path, err);
+    if (fs_.MkdirAt(parent, name.c_str(), 0700) == 0) {
+      *created = true;
+    } else if (errno != EEXIST) {  // EEXIST: a concurrent delivery made it; open it
+      return Status::Posix("cannot create directory " + path, errno);
+    }
+  }
+  return Status::Temporary("cannot open directory " + path + ": it keeps disappearing");
+}
+
+Status Maildir::OpenRoot(UniqueFd* root, bool* created) {
+  *created = false;
+  // The root itself is the user's configured path: a symbolic link there (~/Maildir on
+  // another disk) is the owner's choice and is followed. Nothing below it is.
+  int fd = fs_.OpenAt(AT_FDCWD, root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (fd >= 0) {
+    *root = UniqueFd(&fs_, fd);
+    return Status::Ok();
+  }
+  if (errno != ENOENT) return Status::Posix("cannot open Maildir " + root_, errno);
+  // Create the root (not its parents: a missing home is a configuration error to report).
+  size_t slash = root_.rfind('/');
+  std::string parent_path = slash == 0 ? "/" : root_.substr(0, slash);
+  std::string base = root_.substr(slash + 1);
+  int parent = fs_.OpenAt(AT_FDCWD, parent_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (parent < 0) {
+    return Status::Posix("cannot create Maildir " + root_ + ": cannot open " + parent_path, errno);
+  }
+  UniqueFd parent_fd(&fs_, parent);
+  Status s = OpenDirectory(parent, base, root_, /*create=*/true, root, created);
+  if (s.ok() && *created) s = SyncDirectory(parent, parent_path);
+  return s;
+}
+
+Status Maildir::MakeSubdirectories(int dir, const std::string& path) {
+  for (const char* sub : {"tmp", "new", "cur"}) {
+    if (fs_.MkdirAt(dir, sub, 0700) != 0 && errno != EEXIST) {
+      return Status::Posix("cannot create directory " + path + "/" + sub, errno);
+    }
+  }
+  return Status::Ok();
+}
+
+Status Maildir::OpenFolder(std::string_view folder, FolderDirs* out) {
+  std::string directory;
+  Status s = FolderDirectory(folder, &directory);
+  if (!s.ok()) return s;
+
+  UniqueFd root;
+  bool root_created = false;
+  s = OpenRoot(&root, &root_created);
+  if (!s.ok()) return s;
+  // A Maildir++ root is itself a Maildir (INBOX): give a new one its subdirectories.
+  if (root_created && !directory.empty()) {
+    s = MakeSubdirectories(root.get(), root_);
+    if (!s.ok()) return s;
+  }
+
+  UniqueFd folder_fd;
+  bool folder_created = false;
+  out->path = root_;
+  if (!directory.empty()) {
+    out->path = root_ + "/" + directory;
+    s = OpenDirectory(root.get(), directory, out->path, /*create=*/true, &folder_fd, &folder_created);
+    if (!s.ok()) return s;
+  }
+  int dir = directory.empty() ? root.get() : folder_fd.get();
+
+  // The common case costs two openat() calls; the rest runs only for an incomplete folder.
+  bool tmp_created = false, new_created = false;
+  s = OpenDirectory(dir, "tmp", out->path + "/tmp", true, &out->tmp, &tmp_created);
+  if (!s.ok()) return s;
+  s = OpenDirectory(dir, "new", out->path + "/new", true, &out->new_, &new_created);
+  if (!s.ok()) return s;
+  if (tmp_created || new_created || folder_created) {
+    s = MakeSubdirectories(dir, out->path);  // cur/, the one not opened above
+    if (!s.ok()) return s;
+    if (!directory.empty()) {
+      int marker = fs_.OpenAt(dir, "maildirfolder", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (marker < 0) return Status::Posix("cannot create " + out->path + "/maildirfolder", errno);
+      UniqueFd marker_fd(&fs_, marker);
+      if (marker_fd.Close() != 0) {
+        return Status::Posix("cannot close " + out->path + "/maildirfolder", errno);
+      }
+    }
+    // Make the new entries durable before any message depends on them.
+    s = SyncDirectory(dir, out->path);
+    if (!s.ok()) return s;
+  }
+  if (folder_created || (root_created && !directory.empty())) {
+    s = SyncDirectory(root.get(), root_);
+    if (!s.ok()) return s;
+  }
+  return Status::Ok();
+}
+
+Status Maildir::Deliver(std::string_view folder, std::string_view content, Delivery* out) {
+  FolderDirs dirs;
+  Status s = OpenFolder(folder, &dirs);
+  if (!s.ok()) return s;
+  out->folder_path = dirs.path;
+  out->warnings.clear();
+
+  // 1. tmp/NAME, exclusively, never through a symbolic link.
+  UniqueNameParts parts = NewUniqueNameParts();
+  std::string name;
+  UniqueFd file;
+  for (int attempt = 0;; ++attempt) {
+    name = FormatUniqueName(parts, content.size());
+    int fd = fs_.OpenAt(dirs.tmp.get(), name.c_str(),
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      file = UniqueFd(&fs_, fd);
+      break;
+    }
+    if (errno != EEXIST || attempt + 1 == kNameAttempts) {
+      return Status::Posix("cannot create " + dirs.path + "/tmp/" + name, errno);
+    }
+    parts = NewUniqueNameParts();
+  }
+  TempFile temp(fs_, dirs.tmp.get(), name);
+  const std::string tmp_path = dirs.path + "/tmp/" + name;
+
+  // 2. Every byte, on disk, before the name is published.
+  s = WriteAll(fs_, file.get(), content.data(), content.size(), tmp_path);
+  if (!s.ok()) return s;
+  if (fs_.Fsync(file.get()) != 0) return Status::Posix("cannot fsync " + tmp_path, errno);
+  if (file.Close() != 0) return Status::Posix("cannot close " + tmp_path, errno);
+
+  // 3. Publish: link() into new/ under a name nobody has (a taken name gets a fresh one).
+  std::string new_name = name;
+  bool moved = false;  // renameat2 took the tmp/ file with it
+  for (int attempt = 0;; ++attempt) {
+    int rc = fs_.LinkAt(dirs.tmp.get(), name.c_str(), dirs.new_.get(), new_name.c_str());
+    if (rc != 0 && LinkUnsupported(errno)) {
+      rc = fs_.RenameNoReplace(dirs.tmp.get(), name.c_str(), dirs.new_.get(), new_name.c_str());
+      if (rc == 0) moved = true;
+    }
+    if (rc == 0) break;
+    if (errno != EEXIST || attempt + 1 == kNameAttempts) {
+      return Status::Posix("cannot move " + tmp_path + " into " + dirs.path + "/new", errno);
+    }
+    new_name = FormatUniqueName(NewUniqueNameParts(), content.size());
+  }
+  if (moved) temp.Forget();
+
+  // 4. The new entry must survive a crash before we tell Exim it is delivered. If that
+  // cannot be promised, take the entry back: Exim retries (at worst a duplicate, if a reader
+  // saw it in between; never a loss).
+  s = SyncDirectory(dirs.new_.get(), dirs.path + "/new");
+  if (!s.ok()) {
+    // If even the unlink fails, the complete file stays in new/ and the retry duplicates it:
+    // a duplicate is the price the design accepts, a loss is not.
+    fs_.UnlinkAt(dirs.new_.get(), new_name.c_str(), 0);
+    return s;
+  }
+  out->name = new_name;
+
+  // 5. The tmp/ name is no longer needed. Failing to remove it loses nothing.
+  if (!moved && temp.Remove() != 0) {
+    out->warnings.push_back(Status::Posix("cannot remove " + tmp_path, errno).message());
+  }
+  return Status::Ok();
+}
+
+}  // namespace mda

@@ -1,0 +1,104 @@
+// mda: the mail delivery agent Exim's pipe transport runs once per message and recipient.
+//
+// Design rationale (the why; DESIGN.md is the contract):
+// - Exim hands the message on stdin and the envelope in the environment, runs us as the
+//   mailbox owner, and reads only our exit code: 0 means delivered, 75 means "keep it and
+//   retry", anything else (a signal included) bounces the message. So every failure we can
+//   see becomes 75 with nothing half-visible in the Maildir, and a bug caught here becomes
+//   75 too, never a bounce.
+// - We start once per message, so start-up is the product: no iostreams, no locale, no
+//   static initialisers that work; stdin is read with read(2) into one buffer.
+// - stdout and stderr are one pipe back to Exim (over 20K of output kills us): we write one
+//   short line on failure and nothing on success (return_output would bounce on any output).
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <exception>
+#include <string>
+
+#include "mda/options.h"
+#include "mda/pipeline.h"
+#include "mda/version.h"
+
+namespace {
+
+void WriteStderr(const std::string& text) {
+  const char* p = text.data();
+  size_t left = text.size();
+  while (left > 0) {
+    ssize_t n = write(STDERR_FILENO, p, left);
+    if (n <= 0) return;  // nobody is listening; the exit code still tells Exim
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+}
+
+void WriteStdout(const std::string& text) {
+  ssize_t n = write(STDOUT_FILENO, text.data(), text.size());
+  (void)n;
+}
+
+const char kUsage[] =
+    "usage: mda [OPTIONS] < MESSAGE\n"
+    "\n"
+    "Delivers the message on standard input into the recipient's Maildir, as Exim's pipe\n"
+    "transport runs it. Exit 0: delivered; exit 75: not delivered, Exim keeps the message\n"
+    "and retries (the reason is the one line on standard error).\n"
+    "\n"
+    "Each option overrides what Exim's environment says:\n"
+    "  --recipient ADDR   envelope recipient (RECIPIENT)\n"
+    "  --sender ADDR      envelope sender (SENDER; empty for a bounce)\n"
+    "  --local-part NAME  recipient's local part (LOCAL_PART)\n"
+    "  --domain DOMAIN    recipient's domain (DOMAIN)\n"
+    "  --home DIR         home directory (HOME; if empty, the passwd entry's)\n"
+    "  --queue-id ID      Exim's queue id (MESSAGE_ID)\n"
+    "  --maildir DIR      Maildir root (default ~/Maildir; relative paths are below HOME)\n"
+    "  --rules FILE       rule file (default ~/.mda/rules)\n"
+    "  --folder NAME      folder for mail no rule sorts (default INBOX; Lists/dev is\n"
+    "                     the Maildir++ folder .Lists.dev)\n"
+    "  -h, --help         this text\n"
+    "  -V, --version      the version\n";
+
+int Main(int argc, char** argv) {
+  // Exim leaves SIGPIPE at its default: a write to a closed output pipe would kill us,
+  // and death by signal is a bounce. A failed write is handled where it happens.
+  signal(SIGPIPE, SIG_IGN);
+  // Files are 0600 and directories 0700 by their explicit modes; the umask only narrows.
+  umask(077);
+
+  mda::Options options;
+  mda::Status s = mda::ParseOptions(argc, argv, /*allow_paths=*/false, &options);
+  if (!s.ok()) {
+    WriteStderr("mda: " + s.message() + " (exit 75)\n");
+    return mda::kExitTempFail;
+  }
+  if (options.help) {
+    WriteStdout(kUsage);
+    return 0;
+  }
+  if (options.version) {
+    WriteStdout("mda " MDA_VERSION "\n");
+    return 0;
+  }
+  mda::RunResult result =
+      mda::RunMda(options, mda::PosixFs(), [](const char* name) { return getenv(name); },
+                  STDIN_FILENO, mda::Identity{getuid(), geteuid()});
+  if (!result.diagnostic.empty()) WriteStderr("mda: " + result.diagnostic + "\n");
+  return result.exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return Main(argc, argv);
+  } catch (const std::exception& e) {
+    WriteStderr(std::string("mda: internal error: ") + e.what() + " (exit 75)\n");
+  } catch (...) {
+    WriteStderr("mda: internal error (exit 75)\n");
+  }
+  return mda::kExitTempFail;
+}

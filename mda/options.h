@@ -1,0 +1,32 @@
+// Options: the command lines of mda and mdatest, parsed without global state.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mda/status.h"
+
+namespace mda {
+
+struct Options {
+  // Each overrides what Exim's environment says (see Envelope).
+  std::optional<std::string> recipient;
+  std::optional<std::string> sender;
+  std::optional<std::string> local_part;
+  std::optional<std::string> domain;
+  std::optional<std::string> home;
+  std::optional<std::string> queue_id;
+  std::optional<std::string> maildir;
+  std::optional<std::string> rules;
+  std::optional<std::string> folder;  // where mail goes when no rule decides (default INBOX)
+  bool help = false;
+  bool version = false;
+  std::vector<std::string> paths;  // operands: mdatest's messages; mda takes none
+};
+
+// Parses argv[1..]. Accepts "--name VALUE" and "--name=VALUE"; "--" ends options.
+// `allow_paths` says whether operands are accepted (mdatest) or a usage error (mda).
+Status ParseOptions(int argc, const char* const* argv, bool allow_paths, Options* out);
+
+}  // namespace mda
