@@ -39,13 +39,21 @@ void MakeRemovable(const std::string& path) {
   }
 }
 
+std::string staged_dir;  // removed at exit
+
+void RemoveStagedDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(staged_dir, ec);
+}
+
 std::string StageBinary(const char* built, const char* name) {
-  static std::string dir;
+  std::string& dir = staged_dir;
   if (dir.empty()) {
     std::string templ = TmpRoot() + "/mda-tests-bin.XXXXXX";
     if (mkdtemp(templ.data()) == nullptr) Die("mkdtemp");
     dir = templ;
     chmod(dir.c_str(), 0755);
+    atexit(RemoveStagedDir);
   }
   std::string target = dir + "/" + name;
   if (access(target.c_str(), X_OK) != 0) {

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# End to end through Debian's real Exim 4.96 (acceptance 6 of issue 2): a message goes through
+# a pipe transport to mda running as an unprivileged user and arrives; with the Maildir
+# read-only Exim defers it and keeps it queued; after the fix a queue run delivers it once.
+#
+# Usage: tests/exim_e2e.sh PATH-TO-MDA. Exit 77 (skipped) without root or exim4.
+# No daemon is started and nothing under /etc/exim4 or /var/spool/exim4 is touched: Exim runs
+# with a private config whose spool and log live in a temp dir (notes on why in INSTALL).
+set -euo pipefail
+
+mda_built=${1:?usage: exim_e2e.sh PATH-TO-MDA}
+here=$(cd "$(dirname "$0")" && pwd)
+EXIM=/usr/sbin/exim4
+USER_NAME=nobody   # exists on every Debian system; any unprivileged user will do
+
+if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (Exim with a private -C config)"; exit 77; fi
+if [ ! -x "$EXIM" ]; then echo "SKIP: $EXIM not installed (scripts/setup installs it)"; exit 77; fi
+exim_user=$("$EXIM" -bP exim_user 2>/dev/null | sed 's/.*= *//') || exim_user=Debian-exim
+[ -n "$exim_user" ] || exim_user=Debian-exim
+
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { echo "ok: $*"; }
+
+# Both Exim's user and the mda user must traverse the directory: 0711, under /tmp.
+D=$(mktemp -d /tmp/mda-e2e.XXXXXX)
+chmod 711 "$D"
+cleanup() { rm -rf "$D"; }
+trap cleanup EXIT
+mkdir "$D"/spool "$D"/log "$D"/mail "$D"/bin "$D"/home
+chown "$exim_user" "$D"/spool "$D"/log "$D"/mail
+chown "$USER_NAME" "$D"/home
+install -m 755 "$mda_built" "$D"/bin/mda
+sed -e "s|@DIR@|$D|g" -e "s|@USER@|$USER_NAME|g" "$here"/exim/e2e.conf.in > "$D"/exim.conf
+chmod 644 "$D"/exim.conf
+
+exim() { "$EXIM" -C "$D"/exim.conf "$@"; }
+# Exim passes inherited descriptors to the MDA (notes/exim.md): start it with none.
+exim_clean() { ( for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null; exim "$@" ); }
+queue_ids() { exim -bp | awk '$1 ~ /^[0-9]+[smhdw]$/ {print $3}'; }
+new_count() { find "$D"/home/Maildir/new -type f 2>/dev/null | wc -l; }
+tmp_count() { find "$D"/home/Maildir/tmp -type f 2>/dev/null | wc -l; }
+
+exim -bV > /dev/null || { echo "FAIL: Exim rejects the test configuration"; exit 1; }
+
+submit() {  # submit SUBJECT: queue a message for e2euser, print its queue id
+  local before after
+  before=$(queue_ids | sort)
+  printf 'From: sender@example.org\nTo: e2euser@example.com\nSubject: %s\n\nline one\nFrom the body\n' "$1" |
+    exim_clean -odq -oi -f sender@example.org e2euser@example.com
+  after=$(queue_ids | sort)
+  comm -13 <(echo "$before") <(echo "$after")
+}
+
+# 1. A message arrives, byte for byte as Exim hands it, minus the From_ line.
+id1=$(submit "e2e one")
+[ -n "$id1" ] || { echo "FAIL: submission queued nothing"; cat "$D"/log/* 2>/dev/null; exit 1; }
+exim_clean -odi -M "$id1"
+if [ "$(new_count)" = 1 ]; then pass "delivered through Exim into new/"; else fail "new/ has $(new_count) files, want 1"; fi
+f1=$(find "$D"/home/Maildir/new -type f | head -n 1)
+if [ -n "$f1" ]; then
+  head -n 1 "$f1" | grep -q '^Received: ' && pass "stored file starts with Exim's Received: (no From_ line)" \
+    || fail "stored file starts with: $(head -n 1 "$f1")"
+  grep -q '^Subject: e2e one$' "$f1" && grep -q '^From the body$' "$f1" && pass "headers and body intact" \
+    || fail "content differs: $(cat "$f1")"
+  [ "$(stat -c %U "$f1")" = "$USER_NAME" ] && pass "file owned by $USER_NAME" || fail "owner $(stat -c %U "$f1")"
+fi
+grep -q "$id1 => e2euser <e2euser@example.com> R=mda T=mda_pipe" "$D"/log/mainlog && pass "Exim logged the delivery" \
+  || fail "no delivery line in mainlog"
+[ -z "$(queue_ids)" ] && pass "queue empty" || fail "queue not empty: $(queue_ids)"
+
+# 2. Read-only Maildir: exit 75, Exim defers and keeps the message.
+chmod 500 "$D"/home/Maildir "$D"/home/Maildir/new "$D"/home/Maildir/tmp "$D"/home/Maildir/cur
+id2=$(submit "e2e two")
+exim_clean -odi -M "$id2"
+grep -q "$id2 == e2euser@example.com R=mda T=mda_pipe defer (0): Child process of mda_pipe transport returned 75" "$D"/log/mainlog \
+  && pass "Exim deferred on exit 75" || fail "no defer line for $id2: $(grep "$id2" "$D"/log/mainlog)"
+grep -q "mda_pipe transport output: mda: cannot create $D/home/Maildir/tmp/.*: Permission denied" "$D"/log/mainlog \
+  && pass "Exim logged mda's reason (log_defer_output)" || fail "reason not in mainlog"
+queue_ids | grep -qx "$id2" && pass "message still queued" || fail "message $id2 left the queue"
+[ "$(new_count)" = 1 ] && [ "$(tmp_count)" = 0 ] && pass "nothing half-delivered" \
+  || fail "new/ $(new_count) files, tmp/ $(tmp_count)"
+[ ! -s "$D"/mail/outbox ] && pass "no bounce" || fail "a bounce was sent: $(cat "$D"/mail/outbox)"
+
+# 3. Fixed: a forced queue run delivers it exactly once, and a second run adds nothing.
+chmod 700 "$D"/home/Maildir "$D"/home/Maildir/new "$D"/home/Maildir/tmp "$D"/home/Maildir/cur
+exim_clean -odi -qff
+exim_clean -odi -qff
+[ "$(new_count)" = 2 ] && pass "delivered after the fix" || fail "new/ has $(new_count) files, want 2"
+n2=$(grep -l '^Subject: e2e two$' "$D"/home/Maildir/new/* 2>/dev/null | wc -l)
+[ "$n2" = 1 ] && pass "exactly one copy of the deferred message" || fail "$n2 copies of the deferred message"
+[ -z "$(queue_ids)" ] && pass "queue empty" || fail "queue not empty: $(queue_ids)"
+[ "$(tmp_count)" = 0 ] && pass "tmp/ empty" || fail "tmp/ has $(tmp_count) files"
+
+if [ "$failures" -gt 0 ]; then
+  echo "--- mainlog"; cat "$D"/log/mainlog 2>/dev/null || true
+  echo "--- paniclog"; cat "$D"/log/paniclog 2>/dev/null || true
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "exim_e2e: all checks passed"
