@@ -19,26 +19,20 @@
 #include <exception>
 #include <string>
 
+#include "mda/fs.h"
 #include "mda/options.h"
 #include "mda/pipeline.h"
 #include "mda/version.h"
 
 namespace {
 
+// A failed write is ignored: nobody is listening, and the exit code still tells Exim.
 void WriteStderr(const std::string& text) {
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = write(STDERR_FILENO, p, left);
-    if (n <= 0) return;  // nobody is listening; the exit code still tells Exim
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  (void)mda::WriteAll(mda::PosixFs(), STDERR_FILENO, text.data(), text.size(), "stderr");
 }
 
 void WriteStdout(const std::string& text) {
-  ssize_t n = write(STDOUT_FILENO, text.data(), text.size());
-  (void)n;
+  (void)mda::WriteAll(mda::PosixFs(), STDOUT_FILENO, text.data(), text.size(), "stdout");
 }
 
 const char kUsage[] =

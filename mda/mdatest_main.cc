@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 
+#include "mda/fs.h"
 #include "mda/options.h"
 #include "mda/pipeline.h"
 #include "mda/version.h"
@@ -22,14 +23,7 @@
 namespace {
 
 void Print(int fd, const std::string& text) {
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    ssize_t n = write(fd, p, left);
-    if (n <= 0) return;
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
+  (void)mda::WriteAll(mda::PosixFs(), fd, text.data(), text.size(), "output");
 }
 
 const char kUsage[] =
