@@ -1,0 +1,182 @@
+// RFC 2047 encoded words decoded to UTF-8.
+#include "rules/rfc2047.h"
+
+#include <errno.h>
+#include <iconv.h>
+
+#include <vector>
+
+#include "rules/header_block.h"
+
+namespace mda::rules {
+namespace {
+
+struct EncodedWord {
+  size_t begin = 0, end = 0;  // [begin, end) in the value
+  std::string charset;        // without an RFC 2231 "*language"
+  std::string bytes;          // decoded, still in `charset`
+};
+
+int Base64Value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+bool DecodeB(std::string_view text, std::string* out) {
+  uint32_t bits = 0;
+  int nbits = 0;
+  for (char c : text) {
+    if (c == '=') break;  // padding; tolerated missing too
+    int v = Base64Value(c);
+    if (v < 0) return false;
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    nbits += 6;
+    if (nbits >= 8) {
+      nbits -= 8;
+      out->push_back(static_cast<char>((bits >> nbits) & 0xFF));
+    }
+  }
+  return true;
+}
+
+bool DecodeQ(std::string_view text, std::string* out) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '_') {
+      out->push_back(' ');
+    } else if (c == '=') {
+      if (i + 2 >= text.size()) return false;
+      int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0) return false;
+      out->push_back(static_cast<char>(hi * 16 + lo));
+      i += 2;
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+// Parses an encoded word starting at value[pos] ("=?"); false if there is none there.
+bool ParseWord(std::string_view value, size_t pos, EncodedWord* w) {
+  // =?charset?enc?text?= ; no white space inside (RFC 2047 section 2).
+  size_t q1 = value.find('?', pos + 2);
+  if (q1 == std::string_view::npos || q1 == pos + 2) return false;
+  if (q1 + 2 >= value.size() || value[q1 + 2] != '?') return false;
+  char enc = value[q1 + 1];
+  size_t text_begin = q1 + 3;
+  size_t close = value.find("?=", text_begin);
+  if (close == std::string_view::npos) return false;
+  std::string_view charset = value.substr(pos + 2, q1 - pos - 2);
+  std::string_view text = value.substr(text_begin, close - text_begin);
+  for (char c : charset) {
+    if (c == ' ' || c == '\t' || c == '?') return false;
+  }
+  for (char c : text) {
+    if (c == ' ' || c == '\t') return false;
+  }
+  if (size_t star = charset.find('*'); star != std::string_view::npos) charset = charset.substr(0, star);
+  w->charset.assign(charset);
+  w->bytes.clear();
+  bool ok;
+  if (enc == 'B' || enc == 'b') {
+    ok = DecodeB(text, &w->bytes);
+  } else if (enc == 'Q' || enc == 'q') {
+    ok = DecodeQ(text, &w->bytes);
+  } else {
+    return false;
+  }
+  if (!ok) return false;
+  w->begin = pos;
+  w->end = close + 2;
+  return true;
+}
+
+// Converts `bytes` from `charset` to UTF-8; false if the charset is unknown.
+bool ToUtf8(const std::string& charset, const std::string& bytes, std::string* out) {
+  if (EqualsIgnoreCase(charset, "utf-8") || EqualsIgnoreCase(charset, "utf8") ||
+      EqualsIgnoreCase(charset, "us-ascii")) {
+    out->append(bytes);  // invalid UTF-8 stays as it is; the matcher copes
+    return true;
+  }
+  iconv_t cd = iconv_open("UTF-8", charset.c_str());
+  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
+  std::string result;
+  char* in = const_cast<char*>(bytes.data());
+  size_t in_left = bytes.size();
+  char buffer[1024];
+  while (in_left > 0) {
+    char* outp = buffer;
+    size_t out_left = sizeof buffer;
+    size_t rc = iconv(cd, &in, &in_left, &outp, &out_left);
+    result.append(buffer, static_cast<size_t>(outp - buffer));
+    if (rc == static_cast<size_t>(-1)) {
+      if (errno == E2BIG) continue;
+      // An invalid or truncated sequence: U+FFFD for the byte, and carry on.
+      result.append("\xEF\xBF\xBD");
+      ++in;
+      --in_left;
+    }
+  }
+  iconv_close(cd);
+  out->append(result);
+  return true;
+}
+
+}  // namespace
+
+std::string DecodeRfc2047(std::string_view value) {
+  if (value.find("=?") == std::string_view::npos) return std::string(value);
+  std::string out;
+  size_t pos = 0;        // next byte of `value` not yet copied or decoded
+  std::vector<EncodedWord> run;  // adjacent encoded words not yet converted
+  auto flush = [&] {
+    size_t i = 0;
+    while (i < run.size()) {
+      std::string bytes = run[i].bytes;
+      size_t j = i + 1;
+      while (j < run.size() && EqualsIgnoreCase(run[j].charset, run[i].charset)) {
+        bytes += run[j].bytes;
+        ++j;
+      }
+      if (!ToUtf8(run[i].charset, bytes, &out)) {
+        // Unknown charset: keep these words as they were written.
+        out.append(value.substr(run[i].begin, run[j - 1].end - run[i].begin));
+      }
+      i = j;
+    }
+    run.clear();
+  };
+  size_t scan = 0;
+  while ((scan = value.find("=?", scan)) != std::string_view::npos) {
+    EncodedWord w;
+    if (!ParseWord(value, scan, &w)) {
+      scan += 2;
+      continue;
+    }
+    std::string_view between = value.substr(pos, scan - pos);
+    bool only_space = between.find_first_not_of(" \t\r\n") == std::string_view::npos;
+    if (!(only_space && !run.empty())) {
+      flush();
+      out.append(between);
+    }
+    run.push_back(std::move(w));
+    pos = scan = run.back().end;
+  }
+  flush();
+  out.append(value.substr(pos));
+  return out;
+}
+
+}  // namespace mda::rules
