@@ -80,6 +80,7 @@ int Main(int argc, char** argv) {
   mda::RunResult result =
       mda::RunMda(options, mda::PosixFs(), [](const char* name) { return getenv(name); },
                   STDIN_FILENO, mda::Identity{getuid(), geteuid()});
+  if (!result.output.empty()) WriteStdout(result.output + "\n");
   if (!result.diagnostic.empty()) WriteStderr("mda: " + result.diagnostic + "\n");
   return result.exit_code;
 }

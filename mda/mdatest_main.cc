@@ -85,28 +85,40 @@ int Main(int argc, char** argv) {
     }
     mda::Message message;
     s = mda::Message::Read(fs, fd, path, &message);
-    mda::Envelope envelope;
-    mda::rules::Decision decision;
-    if (s.ok()) s = mda::Decide(options, env, account, message, &envelope, &decision);
+    mda::Evaluation e;
+    mda::DecideOptions how;
+    how.jit = true;  // one process for many messages: JIT pays off here
+    if (s.ok()) s = mda::Decide(options, env, account, getuid(), fs, message, how, &e);
     if (!s.ok()) {
       Print(STDERR_FILENO, "mdatest: " + path + ": " + s.message() + "\n");
       ++failures;
       continue;
     }
+    const mda::rules::Decision& d = e.decision;
     std::string line = path + ": " + std::to_string(message.content().size()) + " bytes";
     if (!message.from_line().empty()) line += " (after its mbox From_ line)";
-    line += ", rule " + decision.rule + " -> ";
-    for (size_t i = 0; i < decision.folders.size(); ++i) {
-      if (i > 0) line += ", ";
-      line += decision.folders[i];
-      ++per_destination[decision.folders[i]];
+    line += ", rule " + d.rule + " -> ";
+    std::string destination;
+    switch (d.outcome) {
+      case mda::rules::Outcome::kDeliver: break;
+      case mda::rules::Outcome::kDiscard: destination = "discard"; break;
+      case mda::rules::Outcome::kDefer: destination = "defer \"" + d.reason + "\""; break;
+      case mda::rules::Outcome::kReject: destination = "reject \"" + d.reason + "\""; break;
     }
-    line += " in " + envelope.maildir + "\n";
+    std::string folders;
+    if (d.outcome != mda::rules::Outcome::kDefer) {
+      for (const std::string& f : d.folders) folders += (folders.empty() ? "" : ", ") + f;
+    }
+    if (destination.empty()) destination = folders;
+    else if (!folders.empty()) destination += " (copies: " + folders + ")";
+    ++per_destination[destination];
+    line += destination + " in " + e.envelope.maildir + "\n";
+    for (const std::string& w : e.warnings) line += "  warning: " + w + "\n";
     Print(STDOUT_FILENO, line);
   }
   std::string summary = "\n" + std::to_string(options.paths.size() - failures) + " message(s)";
-  for (const auto& [folder, count] : per_destination) {
-    summary += ", " + folder + ": " + std::to_string(count);
+  for (const auto& [destination, count] : per_destination) {
+    summary += ", " + destination + ": " + std::to_string(count);
   }
   if (failures > 0) summary += ", " + std::to_string(failures) + " unreadable";
   Print(STDOUT_FILENO, summary + "\n");

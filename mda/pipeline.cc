@@ -1,9 +1,17 @@
 // Pipeline: one run of mda from its command line to its exit code.
 #include "mda/pipeline.h"
 
+#include "mda/folder.h"
+#include "mda/log.h"
+#include "mda/rule_file.h"
+#include "rules/body_text.h"
+#include "rules/evaluator.h"
+#include "rules/header_block.h"
 
 namespace mda {
 namespace {
+
+constexpr size_t kBodyTextLimit = 1024 * 1024;  // what a `body` test searches at most
 
 RunResult Fail(RunResult result, const Status& status) {
   result.exit_code = kExitTempFail;
@@ -11,15 +19,103 @@ RunResult Fail(RunResult result, const Status& status) {
   return result;
 }
 
+// The message with the rules' add-header lines on top, in the message's own line ending.
+std::string WithAddedHeaders(std::string_view content, const std::vector<std::string>& headers) {
+  size_t nl = content.find('\n');
+  const char* eol = (nl != std::string_view::npos && nl > 0 && content[nl - 1] == '\r') ? "\r\n" : "\n";
+  std::string out;
+  for (const std::string& h : headers) out += h + eol;
+  out += content;
+  return out;
+}
+
+void WriteWarnings(FileSystem& fs, const Evaluation& e, RunResult* result) {
+  if (e.log.empty()) return;
+  for (const std::string& w : e.warnings) {
+    std::string line = "time=" + Rfc3339Now() + " level=warning queue_id=" + LogfmtValue(e.envelope.queue_id) +
+                       " recipient=" + LogfmtValue(e.envelope.recipient) + " msg=" + LogfmtValue(w);
+    Status s = AppendLogLine(fs, e.log, line);
+    if (!s.ok()) {
+      // The delivery stands; Exim can log what we say here (log_output).
+      result->diagnostic = s.message();
+      return;
+    }
+  }
+}
+
 }  // namespace
 
-Status Decide(const Options& options, const Environment& env,
-              const std::optional<Account>& account, const Message& message, Envelope* envelope,
-              rules::Decision* decision) {
-  Status s = ResolveEnvelope(options, env, account, message.from_line(), envelope);
+Status Decide(const Options& options, const Environment& env, const std::optional<Account>& account,
+              uid_t uid, FileSystem& fs, const Message& message, const DecideOptions& how,
+              Evaluation* out) {
+  Status s = ResolveEnvelope(options, env, account, message.from_line(), &out->envelope);
   if (!s.ok()) return s;
-  // The rule language arrives in step 2; until then no rule decides.
-  *decision = rules::Decision::Default(envelope->folder);
+  Envelope& e = out->envelope;
+  if (std::string dir; !FolderDirectory(e.folder, &dir).ok()) {
+    return Status::BadInput("--folder: " + FolderDirectory(e.folder, &dir).message());
+  }
+
+  rules::RuleSet rules;
+  if (!e.rules.empty()) {
+    s = LoadRuleFile(fs, e.rules, uid, e.home, how.jit, &rules, &out->rules_found);
+    if (s.kind() == Status::Kind::kTemporary) return s;
+    if (!s.ok()) {
+      out->warnings.push_back("rule file not used, mail goes to " + e.folder + ": " + s.message());
+      rules = rules::RuleSet();
+    } else {
+      out->rules_used = out->rules_found;
+    }
+  }
+  // Settings from the rule file; the command line wins over them.
+  auto setting = [&rules](const char* name) -> const std::string* {
+    auto it = rules.settings.find(name);
+    return it == rules.settings.end() ? nullptr : &it->second.value;
+  };
+  if (const std::string* maildir = setting("maildir"); maildir && !options.maildir) {
+    s = ExpandPath(*maildir, e.home, "the maildir setting", &e.maildir);
+    if (!s.ok()) return s;
+  }
+  const std::string* log = setting("log");
+  if (log && *log == "off") {
+    out->log.clear();
+  } else if (log) {
+    if (!ExpandPath(*log, e.home, "the log setting", &out->log).ok()) out->log.clear();
+  } else if (!e.home.empty()) {
+    out->log = e.home + "/.mda/log";
+  }
+
+  rules::HeaderBlock headers(message.content());
+  std::optional<std::string> body;
+  rules::MessageContext context;
+  context.content = message.content();
+  context.headers = &headers;
+  context.sender = e.sender;
+  context.recipient = e.recipient;
+  context.local_part = e.local_part;
+  context.domain = e.domain;
+  context.home = e.home;
+  context.body_text = [&body, &message]() -> const std::string& {
+    if (!body) body = rules::BodyText(message.content(), kBodyTextLimit);
+    return *body;
+  };
+  out->decision = rules::Evaluate(rules, context, e.folder, how.trace);
+  for (std::string& w : out->decision.warnings) out->warnings.push_back(std::move(w));
+  out->decision.warnings.clear();
+
+  // A folder name the rules produced (captures included) that is refused goes to INBOX.
+  std::vector<std::string> checked;
+  for (std::string& folder : out->decision.folders) {
+    std::string dir;
+    Status f = FolderDirectory(folder, &dir);
+    if (!f.ok()) {
+      out->warnings.push_back("rule " + out->decision.rule + ": " + f.message() + "; delivered to INBOX instead");
+      folder = "INBOX";
+    }
+    bool duplicate = false;
+    for (const std::string& c : checked) duplicate = duplicate || c == folder;
+    if (!duplicate) checked.push_back(std::move(folder));
+  }
+  out->decision.folders = std::move(checked);
   return Status::Ok();
 }
 
@@ -36,16 +132,38 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
   Status s = Message::Read(fs, input, "the message on standard input", &message);
   if (!s.ok()) return Fail(std::move(result), s);
 
-  s = Decide(options, env, LookUpAccount(identity.uid), message, &result.envelope,
-             &result.decision);
+  Evaluation& e = result.evaluation;
+  s = Decide(options, env, LookUpAccount(identity.uid), identity.uid, fs, message, DecideOptions(), &e);
   if (!s.ok()) return Fail(std::move(result), s);
+  const rules::Decision& d = e.decision;
 
-  Maildir maildir(fs, result.envelope.maildir);
-  for (const std::string& folder : result.decision.folders) {
+  if (d.outcome == rules::Outcome::kDefer) {
+    // Nothing is delivered, copies included: Exim will run us again.
+    WriteWarnings(fs, e, &result);
+    result.exit_code = kExitTempFail;
+    result.diagnostic = "deferred by rule " + d.rule + ": " + d.reason;
+    return result;
+  }
+
+  std::string with_headers;
+  std::string_view content = message.content();
+  if (!d.add_headers.empty()) {
+    with_headers = WithAddedHeaders(content, d.add_headers);
+    content = with_headers;
+  }
+  Maildir maildir(fs, e.envelope.maildir);
+  for (const std::string& folder : d.folders) {
     Delivery delivery;
-    s = maildir.Deliver(folder, message.content(), &delivery);
+    s = maildir.Deliver(folder, content, &delivery);
     if (!s.ok()) return Fail(std::move(result), s);
+    for (std::string& w : delivery.warnings) e.warnings.push_back(std::move(w));
     result.deliveries.push_back(std::move(delivery));
+  }
+  WriteWarnings(fs, e, &result);
+  if (d.outcome == rules::Outcome::kReject) {
+    result.exit_code = kExitRejected;
+    result.output = d.reason.empty() ? "message rejected by the recipient's rules" : d.reason;
+    return result;
   }
   result.exit_code = kExitDelivered;
   return result;

@@ -1,9 +1,10 @@
 // Pipeline: one run of mda from its command line to its exit code, as DESIGN.md's data flow:
-// message, envelope, decision, Maildir delivery of each target, exit code.
+// message, envelope, rule set, decision, Maildir delivery of each target, log, exit code.
 #pragma once
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ namespace mda {
 // Exit codes Exim understands (DESIGN.md, "Exit codes of mda").
 constexpr int kExitDelivered = 0;
 constexpr int kExitTempFail = 75;  // EX_TEMPFAIL: Exim keeps the message and retries
+constexpr int kExitRejected = 77;  // EX_NOPERM: a rule rejected the message; Exim bounces it
 
 // What the process runs as; a parameter so tests can play root.
 struct Identity {
@@ -26,19 +28,35 @@ struct Identity {
   uid_t euid;
 };
 
+// The front half shared by mda and mdatest: envelope, rules, decision.
+struct Evaluation {
+  Envelope envelope;
+  rules::Decision decision;
+  bool rules_found = false;           // a rule file exists (used or not)
+  bool rules_used = false;            // ... and was safe and parsed
+  std::string log;                    // processing log path; empty when off or no home
+  std::vector<std::string> warnings;  // for the log: what the user should fix
+};
+
+struct DecideOptions {
+  bool jit = false;    // mdatest: many messages per process
+  bool trace = false;  // fill Decision::trace
+};
+
+// Resolves the envelope, loads the rule file (unusable: INBOX, with a warning; an I/O error
+// is the returned status), evaluates it, and checks every folder name (a refused name from a
+// rule: INBOX, with a warning).
+Status Decide(const Options& options, const Environment& env, const std::optional<Account>& account,
+              uid_t uid, FileSystem& fs, const Message& message, const DecideOptions& how,
+              Evaluation* out);
+
 struct RunResult {
   int exit_code = kExitTempFail;
   std::string diagnostic;  // one line for stderr when not delivered; empty otherwise
-  Envelope envelope;
-  rules::Decision decision;
+  std::string output;      // for stdout: a reject's reason (Exim's return_fail_output)
+  Evaluation evaluation;
   std::vector<Delivery> deliveries;
 };
-
-// The shared front half of mda and mdatest: the envelope and the decision for one message.
-// mdatest stops here (a dry run); mda goes on to deliver.
-Status Decide(const Options& options, const Environment& env,
-              const std::optional<Account>& account, const Message& message, Envelope* envelope,
-              rules::Decision* decision);
 
 // Runs mda on the message readable from `input`. Never throws for an expected failure;
 // main() still catches anything (a bug) and exits 75.

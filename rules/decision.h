@@ -1,7 +1,7 @@
 // Decision: what the rules decided for one message: where it goes, and which rule said so.
 //
-// Step 1 has no rule language yet, so every message gets Decision::Default(). The rule
-// evaluator (step 2) produces the same type, with a trace, for mda and mdatest alike.
+// The evaluator produces it for mda and mdatest alike; Default() is the decision when no
+// rule decides (or there is no usable rule file).
 #pragma once
 
 #include <string>
@@ -21,6 +21,9 @@ struct Decision {
   std::vector<std::string> folders;  // folder names as the user writes them; copies first
   std::string reason;                // for kDefer and kReject
   std::string rule;                  // "file:line" of the deciding rule, or "default"
+  std::vector<std::string> add_headers;  // "Name: value" lines to put on top of the message
+  std::vector<std::string> warnings;     // for the log: what the user should fix
+  std::vector<std::string> trace;        // each rule evaluated and what it saw (mdatest)
 
   // No rule decided: the default folder (INBOX unless --folder says otherwise).
   static Decision Default(const std::string& folder) {

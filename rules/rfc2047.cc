@@ -103,7 +103,6 @@ bool ParseWord(std::string_view value, size_t pos, EncodedWord* w) {
   return true;
 }
 
-// Converts `bytes` from `charset` to UTF-8; false if the charset is unknown.
 bool ToUtf8(const std::string& charset, const std::string& bytes, std::string* out) {
   if (EqualsIgnoreCase(charset, "utf-8") || EqualsIgnoreCase(charset, "utf8") ||
       EqualsIgnoreCase(charset, "us-ascii")) {
@@ -135,6 +134,28 @@ bool ToUtf8(const std::string& charset, const std::string& bytes, std::string* o
 }
 
 }  // namespace
+
+bool CharsetToUtf8(const std::string& charset, const std::string& bytes, std::string* out) {
+  return ToUtf8(charset, bytes, out);
+}
+
+std::string DecodeBase64(std::string_view text) {
+  std::string out;
+  uint32_t bits = 0;
+  int nbits = 0;
+  for (char c : text) {
+    if (c == '=') break;
+    int v = Base64Value(c);
+    if (v < 0) continue;  // line breaks, blanks, garbage
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    nbits += 6;
+    if (nbits >= 8) {
+      nbits -= 8;
+      out.push_back(static_cast<char>((bits >> nbits) & 0xFF));
+    }
+  }
+  return out;
+}
 
 std::string DecodeRfc2047(std::string_view value) {
   if (value.find("=?") == std::string_view::npos) return std::string(value);

@@ -1,0 +1,82 @@
+// RuleFile: the user's rule file read safely and parsed, includes too.
+#include "mda/rule_file.h"
+
+#include <errno.h>
+
+#include "rules/parser.h"
+
+namespace mda {
+namespace {
+
+// Why `st` (the file or its directory) is not safe to take rules from, or "".
+std::string Unsafe(const struct stat& st, uid_t uid, const std::string& path, bool directory) {
+  if (st.st_uid != uid && !(directory && st.st_uid == 0)) {
+    return path + " belongs to uid " + std::to_string(st.st_uid) + ", not to the mailbox owner (uid " +
+           std::to_string(uid) + "); mda only takes rules the owner controls: chown it";
+  }
+  bool sticky = directory && (st.st_mode & S_ISVTX);
+  if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky) {
+    return path + " is writable by " + ((st.st_mode & S_IWOTH) ? "everyone" : "its group") +
+           ", so others could change your rules: chmod go-w " + path;
+  }
+  return "";
+}
+
+// Reads one rule file, checking it and its directory first.
+Status ReadChecked(FileSystem& fs, const std::string& path, uid_t uid, std::string* content,
+                   std::string* identity, bool* found) {
+  *found = false;
+  int fd = fs.OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+  if (fd < 0) {
+    int err = errno;
+    if (err == ENOENT) return Status::Ok();
+    if (err == EACCES || err == ELOOP || err == ENOTDIR) return Status::BadInput(Status::Posix("cannot open " + path, err).message());
+    return Status::Posix("cannot open rule file " + path, err);
+  }
+  UniqueFd file(&fs, fd);
+  *found = true;
+  struct stat st;
+  if (fs.FstatAt(fd, "", &st, AT_EMPTY_PATH) != 0) return Status::Posix("cannot stat " + path, errno);
+  if (!S_ISREG(st.st_mode)) return Status::BadInput(path + " is not a regular file");
+  if (std::string why = Unsafe(st, uid, path, false); !why.empty()) return Status::BadInput(why);
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  struct stat dst;
+  if (fs.FstatAt(AT_FDCWD, dir.c_str(), &dst, 0) != 0) return Status::Posix("cannot stat " + dir, errno);
+  if (std::string why = Unsafe(dst, uid, dir, true); !why.empty()) return Status::BadInput(why);
+  if (static_cast<size_t>(st.st_size) > kMaxRuleFileSize) {
+    return Status::BadInput(path + " is larger than 1 MiB; that is not a rule file");
+  }
+  content->assign(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < content->size()) {
+    ssize_t n = fs.Read(fd, content->data() + done, content->size() - done);
+    if (n < 0) return Status::Posix("cannot read " + path, errno);
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  content->resize(done);
+  *identity = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
+                    bool jit, rules::RuleSet* out, bool* found) {
+  std::string content, identity;
+  Status s = ReadChecked(fs, path, uid, &content, &identity, found);
+  if (!s.ok() || !*found) return s;
+  rules::ParseOptions options;
+  options.jit = jit;
+  options.home = home;
+  options.read_include = [&fs, uid](const std::string& include, std::string* text, std::string* id) {
+    bool exists = false;
+    Status r = ReadChecked(fs, include, uid, text, id, &exists);
+    if (r.ok() && !exists) return Status::BadInput("no such file");
+    return r;
+  };
+  return rules::ParseRules(path, content, identity, options, out);
+}
+
+}  // namespace mda

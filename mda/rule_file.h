@@ -1,0 +1,23 @@
+// RuleFile: the user's rule file read safely (owner, permissions, size) and parsed, includes too.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+
+#include "mda/fs.h"
+#include "mda/status.h"
+#include "rules/ast.h"
+
+namespace mda {
+
+constexpr size_t kMaxRuleFileSize = 1024 * 1024;
+
+// Loads `path` into `out`. A missing file is fine: *found = false and no rules.
+// kBadInput: the file is unsafe (owned by another user, writable by others, in a directory
+// others can write) or does not parse; the message says what to fix and where. The caller
+// delivers to INBOX. kTemporary: an I/O error; the caller defers.
+Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
+                    bool jit, rules::RuleSet* out, bool* found);
+
+}  // namespace mda

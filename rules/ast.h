@@ -1,0 +1,68 @@
+// The syntax tree of a rule file: rules (condition, actions), settings, and where each came from.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "rules/regex.h"
+
+namespace mda::rules {
+
+// A place in a rule file; `file` is an index into RuleSet::files.
+struct Location {
+  int file = 0;
+  int line = 0;
+  int col = 0;
+};
+
+struct Test {
+  enum class Subject { kHeader, kAddress, kBody, kSize, kSender, kRecipient, kExists };
+  enum class Op { kMatch, kNotMatch, kIs, kContains, kLt, kLe, kGt, kGe, kEq, kNe, kExists };
+  Subject subject = Subject::kHeader;
+  std::string header;  // the header name, for kHeader, kAddress and kExists
+  Op op = Op::kExists;
+  std::string text;    // for kIs and kContains
+  double number = 0;   // for the numeric ops
+  std::unique_ptr<Regex> regex;  // for kMatch and kNotMatch
+  std::string source;  // the test as written, for traces
+  Location location;
+};
+
+struct Condition {
+  enum class Kind { kAnd, kOr, kNot, kTest };
+  Kind kind = Kind::kTest;
+  std::unique_ptr<Condition> left, right;  // kNot uses left
+  Test test;
+};
+
+struct Action {
+  enum class Kind { kFolder, kCopy, kDiscard, kDefer, kReject, kAddHeader };
+  Kind kind = Kind::kFolder;
+  std::string argument;  // folder name, reason or header; may hold $variables
+  Location location;
+  bool final() const { return kind != Kind::kCopy && kind != Kind::kAddHeader; }
+};
+
+struct Rule {
+  Location location;  // of its "if"
+  std::unique_ptr<Condition> condition;
+  std::vector<Action> actions;
+};
+
+struct Setting {
+  std::string value;
+  Location location;
+};
+
+struct RuleSet {
+  std::vector<std::string> files;  // files[0] is the main rule file, then includes
+  std::vector<Rule> rules;
+  std::map<std::string, Setting> settings;
+  std::string Where(const Location& l) const {
+    return files[static_cast<size_t>(l.file)] + ":" + std::to_string(l.line);
+  }
+};
+
+}  // namespace mda::rules

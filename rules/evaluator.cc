@@ -1,0 +1,296 @@
+// Evaluator: runs a RuleSet over one message and returns the Decision, with a trace.
+#include "rules/evaluator.h"
+
+#include <optional>
+#include <vector>
+
+#include "rules/address.h"
+#include "rules/number.h"
+#include "rules/rfc2047.h"
+
+namespace mda::rules {
+namespace {
+
+char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
+  if (needle.empty()) return true;
+  if (needle.size() > haystack.size()) return false;
+  for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
+    size_t j = 0;
+    while (j < needle.size() && Lower(haystack[i + j]) == Lower(needle[j])) ++j;
+    if (j == needle.size()) return true;
+  }
+  return false;
+}
+
+bool Compare(double value, Test::Op op, double limit) {
+  switch (op) {
+    case Test::Op::kLt: return value < limit;
+    case Test::Op::kLe: return value <= limit;
+    case Test::Op::kGt: return value > limit;
+    case Test::Op::kGe: return value >= limit;
+    case Test::Op::kEq: return value == limit;
+    case Test::Op::kNe: return value != limit;
+    default: return false;
+  }
+}
+
+std::string Shorten(std::string_view s) {
+  std::string out;
+  for (char c : s.substr(0, 80)) out += (static_cast<unsigned char>(c) < 32) ? ' ' : c;
+  if (s.size() > 80) out += "...";
+  return out;
+}
+
+class Run {
+ public:
+  Run(const RuleSet& rules, const MessageContext& m, bool trace, Decision* d)
+      : rules_(rules), m_(m), trace_(trace), d_(d) {
+    decoded_.resize(m.headers->fields().size());
+  }
+
+  bool Eval(const Condition& c) {
+    switch (c.kind) {
+      case Condition::Kind::kAnd: return Eval(*c.left) && Eval(*c.right);
+      case Condition::Kind::kOr: return Eval(*c.left) || Eval(*c.right);
+      case Condition::Kind::kNot: return !Eval(*c.left);
+      case Condition::Kind::kTest: return EvalTest(c.test);
+    }
+    return false;
+  }
+
+  const Captures& captures() const { return captures_; }
+
+ private:
+  // A header value as users mean it: unfolded (HeaderBlock) and RFC 2047-decoded, cached.
+  const std::string& Decoded(const HeaderField* f) {
+    size_t index = static_cast<size_t>(f - m_.headers->fields().data());
+    if (!decoded_[index]) decoded_[index] = DecodeRfc2047(f->value);
+    return *decoded_[index];
+  }
+
+  // One string test on one value; `seen` collects what the trace shows.
+  bool StringTest(const Test& t, std::string_view value) {
+    switch (t.op) {
+      case Test::Op::kMatch:
+      case Test::Op::kNotMatch: {
+        Captures found;
+        Regex::Result r = t.regex->Match(value, &found);
+        if (r == Regex::Result::kLimit) {
+          d_->warnings.push_back(rules_.Where(t.location) + ": regex /" + t.regex->pattern() +
+                                 "/ gave up (match limit) on " + t.source.substr(0, t.source.find(' ')) +
+                                 "; counted as no match: simplify the pattern (nested repeats like (a+)+)");
+          return false;
+        }
+        if (r == Regex::Result::kMatch) {
+          if (t.op == Test::Op::kMatch) captures_ = std::move(found);
+          return true;
+        }
+        return false;
+      }
+      case Test::Op::kIs: {
+        if (value.size() != t.text.size()) return false;
+        for (size_t i = 0; i < value.size(); ++i) {
+          if (Lower(value[i]) != Lower(t.text[i])) return false;
+        }
+        return true;
+      }
+      case Test::Op::kContains: return ContainsIgnoreCase(value, t.text);
+      default: {
+        std::optional<double> n = FirstNumber(value);
+        return n && Compare(*n, t.op, t.number);
+      }
+    }
+  }
+
+  // Any of `values` passes; for !~, none matches.
+  bool AnyValue(const Test& t, const std::vector<std::string_view>& values, std::string* seen) {
+    bool negated = t.op == Test::Op::kNotMatch;
+    for (std::string_view v : values) {
+      if (trace_) {
+        if (!seen->empty()) *seen += ", ";
+        *seen += "'" + Shorten(v) + "'";
+        if (t.op >= Test::Op::kLt && t.op <= Test::Op::kNe) {
+          std::optional<double> n = FirstNumber(v);
+          *seen += n ? " (" + std::to_string(*n) + ")" : " (no number)";
+        }
+      }
+      if (StringTest(t, v)) return !negated;
+    }
+    return negated;
+  }
+
+  bool EvalTest(const Test& t) {
+    std::string seen;
+    bool result = false;
+    std::vector<std::string_view> values;
+    std::vector<std::string> owned;
+    switch (t.subject) {
+      case Test::Subject::kExists:
+        result = !m_.headers->Find(t.header).empty();
+        break;
+      case Test::Subject::kHeader:
+        for (const HeaderField* f : m_.headers->Find(t.header)) values.push_back(Decoded(f));
+        if (values.empty()) seen = "no such header";
+        result = AnyValue(t, values, &seen);
+        break;
+      case Test::Subject::kAddress:
+        for (const HeaderField* f : m_.headers->Find(t.header)) {
+          for (std::string& a : ParseAddresses(f->value)) owned.push_back(std::move(a));
+        }
+        for (const std::string& a : owned) values.push_back(a);
+        if (values.empty()) seen = "no address";
+        result = AnyValue(t, values, &seen);
+        break;
+      case Test::Subject::kBody:
+        values.push_back(m_.body_text ? std::string_view(m_.body_text()) : std::string_view());
+        result = AnyValue(t, values, &seen);
+        if (trace_) seen = std::to_string(values[0].size()) + " bytes of text";
+        break;
+      case Test::Subject::kSize:
+        result = Compare(static_cast<double>(m_.content.size()), t.op, t.number);
+        seen = std::to_string(m_.content.size()) + " bytes";
+        break;
+      case Test::Subject::kSender:
+        values.push_back(m_.sender);
+        result = AnyValue(t, values, &seen);
+        break;
+      case Test::Subject::kRecipient:
+        values.push_back(m_.recipient);
+        result = AnyValue(t, values, &seen);
+        break;
+    }
+    if (trace_) {
+      d_->trace.push_back("  " + rules_.Where(t.location) + ": " + t.source + (seen.empty() ? "" : " saw " + seen) +
+                          " -> " + (result ? "true" : "false"));
+    }
+    return result;
+  }
+
+  const RuleSet& rules_;
+  const MessageContext& m_;
+  bool trace_;
+  Decision* d_;
+  Captures captures_;
+  std::vector<std::optional<std::string>> decoded_;
+};
+
+// A header line that came from a rule: captures may carry line breaks or control characters
+// from the message; they must not start a new header line.
+std::string SanitizeHeader(std::string s) {
+  for (char& c : s) {
+    if (static_cast<unsigned char>(c) < 32 && c != '\t') c = ' ';
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string Expand(std::string_view text, const Captures& captures, const MessageContext& m) {
+  std::string out;
+  auto variable = [&](std::string_view name) -> std::string {
+    if (name.size() == 1 && name[0] >= '0' && name[0] <= '9') {
+      size_t i = static_cast<size_t>(name[0] - '0');
+      return i < captures.numbered.size() ? captures.numbered[i] : "";
+    }
+    if (name == "RECIPIENT") return std::string(m.recipient);
+    if (name == "LOCAL_PART") return std::string(m.local_part);
+    if (name == "DOMAIN") return std::string(m.domain);
+    if (name == "SENDER") return std::string(m.sender);
+    if (name == "HOME") return std::string(m.home);
+    auto it = captures.named.find(std::string(name));
+    return it == captures.named.end() ? "" : it->second;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$' || i + 1 >= text.size()) {
+      out += text[i];
+      continue;
+    }
+    char c = text[i + 1];
+    if (c == '$') {
+      out += '$';
+      ++i;
+    } else if (c >= '0' && c <= '9') {
+      out += variable(text.substr(i + 1, 1));
+      ++i;
+    } else if (c == '{') {
+      size_t close = text.find('}', i + 2);
+      if (close == std::string_view::npos) {
+        out += text.substr(i);
+        break;
+      }
+      out += variable(text.substr(i + 2, close - i - 2));
+      i = close;
+    } else {
+      size_t j = i + 1;
+      while (j < text.size() && ((text[j] >= 'A' && text[j] <= 'Z') || text[j] == '_')) ++j;
+      out += variable(text.substr(i + 1, j - i - 1));
+      i = j - 1;
+    }
+  }
+  return out;
+}
+
+Decision Evaluate(const RuleSet& rules, const MessageContext& message, const std::string& default_folder,
+                  bool trace) {
+  Decision d;
+  Run run(rules, message, trace, &d);
+  std::vector<std::string> copies;
+  bool decided = false;
+  for (const Rule& rule : rules.rules) {
+    bool matched = run.Eval(*rule.condition);
+    if (trace) d.trace.push_back(rules.Where(rule.location) + ": " + (matched ? "matched" : "did not match"));
+    if (!matched) continue;
+    for (const Action& a : rule.actions) {
+      std::string arg = Expand(a.argument, run.captures(), message);
+      switch (a.kind) {
+        case Action::Kind::kCopy:
+          copies.push_back(std::move(arg));
+          continue;
+        case Action::Kind::kAddHeader:
+          d.add_headers.push_back(SanitizeHeader(std::move(arg)));
+          continue;
+        case Action::Kind::kFolder:
+          d.outcome = Outcome::kDeliver;
+          d.folders.push_back(std::move(arg));
+          break;
+        case Action::Kind::kDiscard:
+          d.outcome = Outcome::kDiscard;
+          break;
+        case Action::Kind::kDefer:
+          d.outcome = Outcome::kDefer;
+          d.reason = SanitizeHeader(std::move(arg));
+          break;
+        case Action::Kind::kReject:
+          d.outcome = Outcome::kReject;
+          d.reason = SanitizeHeader(std::move(arg));
+          break;
+      }
+      d.rule = rules.Where(rule.location);
+      decided = true;
+      break;  // the first final action ends the run
+    }
+    if (decided) break;
+  }
+  if (!decided) {
+    d.outcome = Outcome::kDeliver;
+    d.folders.push_back(default_folder);
+    d.rule = "default";
+  }
+  // Copies first, then the final folder; a folder named twice gets one copy.
+  std::vector<std::string> targets;
+  for (std::string& f : copies) targets.push_back(std::move(f));
+  if (d.outcome == Outcome::kDeliver) {
+    for (std::string& f : d.folders) targets.push_back(std::move(f));
+  }
+  d.folders.clear();
+  for (std::string& f : targets) {
+    bool seen = false;
+    for (const std::string& g : d.folders) seen = seen || g == f;
+    if (!seen) d.folders.push_back(std::move(f));
+  }
+  return d;
+}
+
+}  // namespace mda::rules

@@ -1,0 +1,189 @@
+// Lexer: the tokens of a rule file, read on the parser's demand.
+#include "rules/lexer.h"
+
+namespace mda::rules {
+namespace {
+
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool IsWordChar(char c) {
+  return !IsBlank(c) && c != '(' && c != ')' && c != '"' && c != '#' && c != ':' && c != '~' &&
+         c != '<' && c != '>' && c != '=' && c != '!';
+}
+
+}  // namespace
+
+std::string Lexer::Error(const std::string& message, int line, int col) const {
+  std::string out = std::string(filename_) + ":" + std::to_string(line) + ":" + std::to_string(col) +
+                    ": " + message + "\n";
+  // The offending line, and a caret under the column.
+  size_t start = 0;
+  for (int l = 1; l < line && start < input_.size(); ++l) {
+    size_t nl = input_.find('\n', start);
+    if (nl == std::string_view::npos) {
+      start = input_.size();
+      break;
+    }
+    start = nl + 1;
+  }
+  size_t end = input_.find('\n', start);
+  std::string_view text = input_.substr(start, (end == std::string_view::npos ? input_.size() : end) - start);
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  out += text;
+  out += "\n";
+  for (int i = 1; i < col; ++i) {
+    size_t idx = static_cast<size_t>(i - 1);
+    out += (idx < text.size() && text[idx] == '\t') ? '\t' : ' ';
+  }
+  out += "^";
+  return out;
+}
+
+void Lexer::SkipBlanksAndComments() {
+  while (pos_ < input_.size()) {
+    char c = input_[pos_];
+    if (c == '\n') {
+      ++pos_;
+      ++current_line_;
+      line_start_ = pos_;
+    } else if (IsBlank(c)) {
+      ++pos_;
+    } else if (c == '#') {
+      while (pos_ < input_.size() && input_[pos_] != '\n') ++pos_;
+    } else {
+      break;
+    }
+  }
+}
+
+void Lexer::Mark() {
+  line_ = current_line_;
+  col_ = static_cast<int>(pos_ - line_start_) + 1;
+}
+
+bool Lexer::ReadQuoted() {
+  // At the opening quote. Escapes: \" \\ \n \t; a string does not span lines.
+  ++pos_;
+  text_.clear();
+  while (pos_ < input_.size()) {
+    char c = input_[pos_];
+    if (c == '"') {
+      ++pos_;
+      return true;
+    }
+    if (c == '\n') break;
+    if (c == '\\' && pos_ + 1 < input_.size()) {
+      char e = input_[pos_ + 1];
+      if (e == 'n') {
+        text_ += '\n';
+      } else if (e == 't') {
+        text_ += '\t';
+      } else if (e == '"' || e == '\\') {
+        text_ += e;
+      } else {
+        text_ += '\\';
+        text_ += e;
+      }
+      pos_ += 2;
+      continue;
+    }
+    text_ += c;
+    ++pos_;
+  }
+  error_ = Error("unterminated string: add the closing '\"' on this line");
+  return false;
+}
+
+Lexer::Token Lexer::ReadToken() {
+  SkipBlanksAndComments();
+  Mark();
+  text_.clear();
+  if (pos_ >= input_.size()) return Token::kEof;
+  char c = input_[pos_];
+  char next = pos_ + 1 < input_.size() ? input_[pos_ + 1] : '\0';
+  switch (c) {
+    case '(': ++pos_; return Token::kLParen;
+    case ')': ++pos_; return Token::kRParen;
+    case '~': ++pos_; return Token::kMatch;
+    case '"': return ReadQuoted() ? Token::kString : Token::kError;
+    case '<':
+      pos_ += next == '=' ? 2 : 1;
+      return next == '=' ? Token::kLe : Token::kLt;
+    case '>':
+      pos_ += next == '=' ? 2 : 1;
+      return next == '=' ? Token::kGe : Token::kGt;
+    case '=':
+      pos_ += next == '=' ? 2 : 1;
+      return next == '=' ? Token::kEq : Token::kAssign;
+    case '!':
+      if (next == '~') {
+        pos_ += 2;
+        return Token::kNotMatch;
+      }
+      if (next == '=') {
+        pos_ += 2;
+        return Token::kNe;
+      }
+      error_ = Error("'!' must be followed by '~' or '='");
+      return Token::kError;
+    case ':':
+      error_ = Error("':' without a header name before it");
+      return Token::kError;
+    default:
+      break;
+  }
+  while (pos_ < input_.size() && IsWordChar(input_[pos_])) text_ += input_[pos_++];
+  if (pos_ < input_.size() && input_[pos_] == ':') {
+    ++pos_;
+    return Token::kHeader;
+  }
+  return Token::kWord;
+}
+
+bool Lexer::ReadRegex(std::string* pattern, std::string* flags) {
+  SkipBlanksAndComments();
+  Mark();
+  if (pos_ >= input_.size() || input_[pos_] != '/') {
+    error_ = Error("expected a regex in slashes, like /pattern/i");
+    return false;
+  }
+  ++pos_;
+  pattern->clear();
+  while (pos_ < input_.size() && input_[pos_] != '/' && input_[pos_] != '\n') {
+    if (input_[pos_] == '\\' && pos_ + 1 < input_.size() && input_[pos_ + 1] != '\n') {
+      if (input_[pos_ + 1] != '/') *pattern += '\\';
+      *pattern += input_[pos_ + 1];
+      pos_ += 2;
+      continue;
+    }
+    *pattern += input_[pos_++];
+  }
+  if (pos_ >= input_.size() || input_[pos_] != '/') {
+    error_ = Error("unterminated regex: end it with '/' on the same line (write \\/ for a slash inside)");
+    return false;
+  }
+  ++pos_;
+  flags->clear();
+  while (pos_ < input_.size() && ((input_[pos_] >= 'a' && input_[pos_] <= 'z') || (input_[pos_] >= 'A' && input_[pos_] <= 'Z'))) {
+    *flags += input_[pos_++];
+  }
+  return true;
+}
+
+bool Lexer::ReadValue(std::string* value) {
+  SkipBlanksAndComments();
+  Mark();
+  if (pos_ < input_.size() && input_[pos_] == '"') {
+    if (!ReadQuoted()) return false;
+    *value = text_;
+    return true;
+  }
+  value->clear();
+  while (pos_ < input_.size() && !IsBlank(input_[pos_]) && input_[pos_] != '#') *value += input_[pos_++];
+  if (value->empty()) {
+    error_ = Error("expected a value here");
+    return false;
+  }
+  return true;
+}
+
+}  // namespace mda::rules

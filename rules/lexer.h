@@ -1,0 +1,63 @@
+// Lexer: the tokens of a rule file, read on the parser's demand (ninja's Lexer is the model).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace mda::rules {
+
+class Lexer {
+ public:
+  enum class Token {
+    kEof,
+    kWord,    // if, folder, 5.0, 20M, Lists/dev, ...
+    kHeader,  // X-Spam-Score:  (text() is the name without the colon)
+    kString,  // "text" (text() is unescaped)
+    kLParen,
+    kRParen,
+    kMatch,     // ~
+    kNotMatch,  // !~
+    kLt,
+    kLe,
+    kGt,
+    kGe,
+    kEq,  // ==
+    kNe,  // !=
+    kAssign,  // =
+    kError,   // error() says what
+  };
+
+  Lexer(std::string_view filename, std::string_view input) : filename_(filename), input_(input) {}
+
+  Token ReadToken();
+  // Reads "/pattern/flags" (after ~ or !~). "\/" stands for "/"; other escapes are PCRE2's.
+  bool ReadRegex(std::string* pattern, std::string* flags);
+  // Reads a value: a "quoted string" or a run of non-blank characters up to a blank or '#'.
+  bool ReadValue(std::string* value);
+
+  const std::string& text() const { return text_; }
+  const std::string& error() const { return error_; }
+  // Line and column (1-based) where the last token began.
+  int line() const { return line_; }
+  int col() const { return col_; }
+
+  // "file:line:col: message", then the line, then a caret under the column.
+  std::string Error(const std::string& message, int line, int col) const;
+  std::string Error(const std::string& message) const { return Error(message, line_, col_); }
+
+ private:
+  void SkipBlanksAndComments();
+  void Mark();  // remembers the current position as the token's start
+  bool ReadQuoted();
+
+  std::string_view filename_;
+  std::string_view input_;
+  size_t pos_ = 0;
+  size_t line_start_ = 0;
+  int current_line_ = 1;
+  int line_ = 1, col_ = 1;
+  std::string text_;
+  std::string error_;
+};
+
+}  // namespace mda::rules

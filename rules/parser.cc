@@ -1,0 +1,481 @@
+// Parser: a rule file (and what it includes) into a RuleSet.
+#include "rules/parser.h"
+
+#include <charconv>
+#include <set>
+#include <vector>
+
+#include "rules/lexer.h"
+
+namespace mda::rules {
+namespace {
+
+using Token = Lexer::Token;
+
+constexpr int kMaxIncludeDepth = 8;
+constexpr int kMaxConditionDepth = 100;
+
+const std::set<std::string, std::less<>> kEnvelopeVariables = {"RECIPIENT", "LOCAL_PART", "DOMAIN",
+                                                               "SENDER", "HOME"};
+
+bool IsIdentifier(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  }
+  return true;
+}
+
+// Checks the $variables of a folder name or text; the message says what is wrong.
+std::optional<std::string> CheckVariables(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$') continue;
+    if (i + 1 >= text.size()) return "a '$' at the end (write $$ for a dollar sign)";
+    char c = text[i + 1];
+    if (c == '$' || (c >= '1' && c <= '9')) {
+      ++i;
+      continue;
+    }
+    std::string_view name;
+    if (c == '{') {
+      size_t close = text.find('}', i + 2);
+      if (close == std::string_view::npos) return "'${' without its closing '}'";
+      name = text.substr(i + 2, close - i - 2);
+      if (!IsIdentifier(name)) return "'${" + std::string(name) + "}' is not a variable name";
+      i = close;
+      continue;  // a named group or an envelope variable: both fine
+    }
+    size_t j = i + 1;
+    while (j < text.size() && (IsIdentifier(text.substr(j, 1)))) ++j;
+    name = text.substr(i + 1, j - i - 1);
+    if (!kEnvelopeVariables.count(name)) {
+      return "unknown variable '$" + std::string(name) +
+             "' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $DOMAIN, "
+             "$SENDER, $HOME; $$ is a dollar sign)";
+    }
+    i = j - 1;
+  }
+  return std::nullopt;
+}
+
+std::optional<double> ParseNumber(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  const char* first = s.data() + (s[0] == '+' ? 1 : 0);
+  double d = 0;
+  auto [ptr, ec] = std::from_chars(first, s.data() + s.size(), d, std::chars_format::fixed);
+  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
+  return d;
+}
+
+class Parser {
+ public:
+  Parser(const ParseOptions& options, RuleSet* out) : options_(options), out_(out) {}
+
+  Status ParseFile(const std::string& path, std::string_view content, const std::string& identity) {
+    if (static_cast<int>(stack_.size()) > kMaxIncludeDepth) {
+      return Status::BadInput(path + ": includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep");
+    }
+    stack_.push_back(identity);
+    int file = static_cast<int>(out_->files.size());
+    out_->files.push_back(path);
+    Lexer lexer(path, content);
+    Status s;
+    for (;;) {
+      Token t = lexer.ReadToken();
+      if (t == Token::kEof) break;
+      if (t == Token::kError) return Status::BadInput(lexer.error());
+      if (t == Token::kWord && lexer.text() == "if") {
+        s = ParseIf(lexer, file);
+      } else if (t == Token::kWord && lexer.text() == "set") {
+        s = ParseSet(lexer, file);
+      } else if (t == Token::kWord && lexer.text() == "include") {
+        s = ParseInclude(lexer, path);
+      } else {
+        s = Status::BadInput(lexer.Error(Describe(t, lexer) + " where a rule should start (with 'if', 'set' or 'include')" + ProcmailHint(t, lexer)));
+      }
+      if (!s.ok()) return s;
+    }
+    stack_.pop_back();
+    return Status::Ok();
+  }
+
+ private:
+  static std::string Describe(Token t, const Lexer& lexer) {
+    switch (t) {
+      case Token::kEof: return "the end of the file";
+      case Token::kWord: return "'" + lexer.text() + "'";
+      case Token::kHeader: return "'" + lexer.text() + ":'";
+      case Token::kString: return "\"" + lexer.text() + "\"";
+      case Token::kLParen: return "'('";
+      case Token::kRParen: return "')'";
+      case Token::kMatch: return "'~'";
+      case Token::kNotMatch: return "'!~'";
+      case Token::kLt: return "'<'";
+      case Token::kLe: return "'<='";
+      case Token::kGt: return "'>'";
+      case Token::kGe: return "'>='";
+      case Token::kEq: return "'=='";
+      case Token::kNe: return "'!='";
+      case Token::kAssign: return "'='";
+      case Token::kError: return "an error";
+    }
+    return "?";
+  }
+
+  // A line pasted from a procmailrc deserves a pointer, not just "unexpected".
+  static std::string ProcmailHint(Token t, const Lexer& lexer) {
+    if (t == Token::kWord && (lexer.text().rfind(":0", 0) == 0 || lexer.text().rfind("*", 0) == 0)) {
+      return "; this looks like procmail syntax: write 'if HEADER: ~ /regex/ then folder NAME'";
+    }
+    return "";
+  }
+
+  Status Expect(Lexer& lexer, Token want, const char* what) {
+    Token t = lexer.ReadToken();
+    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t != want) return Status::BadInput(lexer.Error("expected " + std::string(what) + ", got " + Describe(t, lexer)));
+    return Status::Ok();
+  }
+
+  Status ParseIf(Lexer& lexer, int file) {
+    Rule rule;
+    rule.location = {file, lexer.line(), lexer.col()};
+    Status s = ParseOr(lexer, file, 0, &rule.condition);
+    if (!s.ok()) return s;
+    Token t = lexer.ReadToken();
+    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t != Token::kWord || lexer.text() != "then") {
+      return Status::BadInput(lexer.Error("expected 'then' (or 'and', 'or') after the condition, got " + Describe(t, lexer)));
+    }
+    s = ParseActions(lexer, file, &rule.actions);
+    if (!s.ok()) return s;
+    out_->rules.push_back(std::move(rule));
+    return Status::Ok();
+  }
+
+  Status ParseOr(Lexer& lexer, int file, int depth, std::unique_ptr<Condition>* out) {
+    Status s = ParseAnd(lexer, file, depth, out);
+    while (s.ok() && NextWordIs(lexer, "or")) {
+      lexer.ReadToken();
+      auto node = std::make_unique<Condition>();
+      node->kind = Condition::Kind::kOr;
+      node->left = std::move(*out);
+      s = ParseAnd(lexer, file, depth, &node->right);
+      *out = std::move(node);
+    }
+    return s;
+  }
+
+  // Whether the next token is the word `word`, without consuming it.
+  static bool NextWordIs(const Lexer& lexer, std::string_view word) {
+    Lexer probe = lexer;
+    return probe.ReadToken() == Token::kWord && probe.text() == word;
+  }
+
+  Status ParseAnd(Lexer& lexer, int file, int depth, std::unique_ptr<Condition>* out) {
+    Status s = ParseUnary(lexer, file, depth, out);
+    while (s.ok() && NextWordIs(lexer, "and")) {
+      lexer.ReadToken();
+      auto node = std::make_unique<Condition>();
+      node->kind = Condition::Kind::kAnd;
+      node->left = std::move(*out);
+      s = ParseUnary(lexer, file, depth, &node->right);
+      *out = std::move(node);
+    }
+    return s;
+  }
+
+  Status ParseUnary(Lexer& lexer, int file, int depth, std::unique_ptr<Condition>* out) {
+    if (depth > kMaxConditionDepth) {
+      return Status::BadInput(lexer.Error("condition nested too deeply (more than " + std::to_string(kMaxConditionDepth) + " levels)"));
+    }
+    Token t = lexer.ReadToken();
+    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t == Token::kWord && lexer.text() == "not") {
+      auto node = std::make_unique<Condition>();
+      node->kind = Condition::Kind::kNot;
+      Status s = ParseUnary(lexer, file, depth + 1, &node->left);
+      *out = std::move(node);
+      return s;
+    }
+    if (t == Token::kLParen) {
+      Status s = ParseOr(lexer, file, depth + 1, out);
+      if (!s.ok()) return s;
+      return Expect(lexer, Token::kRParen, "')' to close the '('");
+    }
+    auto node = std::make_unique<Condition>();
+    node->kind = Condition::Kind::kTest;
+    node->test.location = {file, lexer.line(), lexer.col()};
+    Status s = ParseTest(lexer, t, &node->test);
+    *out = std::move(node);
+    return s;
+  }
+
+  // After the subject: ~ /re/, !~ /re/, is "text", contains "text".
+  Status ParseStringOp(Lexer& lexer, Test* test, bool numeric_allowed) {
+    Token t = lexer.ReadToken();
+    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t == Token::kMatch || t == Token::kNotMatch) {
+      test->op = t == Token::kMatch ? Test::Op::kMatch : Test::Op::kNotMatch;
+      std::string pattern, flags;
+      if (!lexer.ReadRegex(&pattern, &flags)) return Status::BadInput(lexer.error());
+      int line = lexer.line(), col = lexer.col();
+      size_t offset = 0;
+      Status s = Regex::Compile(pattern, flags, options_.jit, &test->regex, &offset);
+      if (!s.ok()) {
+        if (s.kind() == Status::Kind::kTemporary) return s;
+        // Point at the character PCRE2 complains about (+1 for the opening slash).
+        return Status::BadInput(lexer.Error(s.message(), line, col + 1 + static_cast<int>(offset)));
+      }
+      test->source += (t == Token::kMatch ? " ~ /" : " !~ /") + pattern + "/" + flags;
+      return Status::Ok();
+    }
+    if (t == Token::kWord && (lexer.text() == "is" || lexer.text() == "contains")) {
+      test->op = lexer.text() == "is" ? Test::Op::kIs : Test::Op::kContains;
+      std::string word = lexer.text();
+      Status s = Expect(lexer, Token::kString, "a \"quoted text\"");
+      if (!s.ok()) return s;
+      test->text = lexer.text();
+      test->source += " " + word + " \"" + test->text + "\"";
+      return Status::Ok();
+    }
+    if (numeric_allowed) {
+      Test::Op op;
+      switch (t) {
+        case Token::kLt: op = Test::Op::kLt; break;
+        case Token::kLe: op = Test::Op::kLe; break;
+        case Token::kGt: op = Test::Op::kGt; break;
+        case Token::kGe: op = Test::Op::kGe; break;
+        case Token::kEq: op = Test::Op::kEq; break;
+        case Token::kNe: op = Test::Op::kNe; break;
+        default:
+          return Status::BadInput(lexer.Error("expected ~, !~, is, contains or a comparison (< <= > >= == !=), got " + Describe(t, lexer)));
+      }
+      std::string op_text = Describe(t, lexer);
+      Token n = lexer.ReadToken();
+      if (n == Token::kError) return Status::BadInput(lexer.error());
+      std::optional<double> number;
+      if (n == Token::kWord) number = ParseNumber(lexer.text());
+      if (!number) return Status::BadInput(lexer.Error("expected a number like 5, -0.5 or 12.25, got " + Describe(n, lexer)));
+      test->op = op;
+      test->number = *number;
+      test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
+      return Status::Ok();
+    }
+    return Status::BadInput(lexer.Error("expected ~, !~, is or contains, got " + Describe(t, lexer)));
+  }
+
+  Status ParseTest(Lexer& lexer, Token t, Test* test) {
+    if (t == Token::kHeader) {
+      test->subject = Test::Subject::kHeader;
+      test->header = lexer.text();
+      test->source = test->header + ":";
+      return ParseStringOp(lexer, test, /*numeric_allowed=*/true);
+    }
+    if (t != Token::kWord) {
+      return Status::BadInput(lexer.Error("expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got " + Describe(t, lexer)));
+    }
+    const std::string word = lexer.text();
+    if (word == "exists" || word == "address") {
+      Status s = Expect(lexer, Token::kHeader, ("a header name with its colon after '" + word + "', like From:").c_str());
+      if (!s.ok()) return s;
+      test->header = lexer.text();
+      test->source = word + " " + test->header + ":";
+      if (word == "exists") {
+        test->subject = Test::Subject::kExists;
+        test->op = Test::Op::kExists;
+        return Status::Ok();
+      }
+      test->subject = Test::Subject::kAddress;
+      return ParseStringOp(lexer, test, false);
+    }
+    if (word == "body" || word == "sender" || word == "recipient") {
+      test->subject = word == "body" ? Test::Subject::kBody
+                      : word == "sender" ? Test::Subject::kSender
+                                         : Test::Subject::kRecipient;
+      test->source = word;
+      return ParseStringOp(lexer, test, false);
+    }
+    if (word == "size") {
+      test->subject = Test::Subject::kSize;
+      test->source = "size";
+      Token op = lexer.ReadToken();
+      switch (op) {
+        case Token::kLt: test->op = Test::Op::kLt; break;
+        case Token::kLe: test->op = Test::Op::kLe; break;
+        case Token::kGt: test->op = Test::Op::kGt; break;
+        case Token::kGe: test->op = Test::Op::kGe; break;
+        case Token::kEq: test->op = Test::Op::kEq; break;
+        case Token::kNe: test->op = Test::Op::kNe; break;
+        default:
+          return Status::BadInput(lexer.Error("expected a comparison (< <= > >= == !=) after 'size', got " + Describe(op, lexer)));
+      }
+      std::string op_text = Describe(op, lexer);
+      Token n = lexer.ReadToken();
+      std::optional<uint64_t> size;
+      if (n == Token::kWord) size = ParseSize(lexer.text());
+      if (!size) return Status::BadInput(lexer.Error("expected a size like 500, 20K or 5M, got " + Describe(n, lexer)));
+      test->number = static_cast<double>(*size);
+      test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
+      return Status::Ok();
+    }
+    return Status::BadInput(lexer.Error("expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got '" + word + "'" +
+                                        (word.find('-') != std::string::npos || isupper(static_cast<unsigned char>(word[0])) ? "; a header name needs its colon, like " + word + ":" : "")));
+  }
+
+  Status ParseActions(Lexer& lexer, int file, std::vector<Action>* actions) {
+    for (;;) {
+      Lexer probe = lexer;
+      if (probe.ReadToken() == Token::kEof || NextWordIs(lexer, "if") || NextWordIs(lexer, "set") ||
+          NextWordIs(lexer, "include")) {
+        break;
+      }
+      Token t = lexer.ReadToken();
+      if (t == Token::kError) return Status::BadInput(lexer.error());
+      Action a;
+      a.location = {file, lexer.line(), lexer.col()};
+      const std::string word = t == Token::kWord ? lexer.text() : "";
+      int line = lexer.line(), col = lexer.col();
+      if (word == "folder" || word == "copy") {
+        a.kind = word == "folder" ? Action::Kind::kFolder : Action::Kind::kCopy;
+        if (!lexer.ReadValue(&a.argument)) return Status::BadInput(lexer.Error("expected a folder name after '" + word + "'"));
+        line = lexer.line();
+        col = lexer.col();
+      } else if (word == "discard") {
+        a.kind = Action::Kind::kDiscard;
+      } else if (word == "defer" || word == "reject" || word == "add-header") {
+        a.kind = word == "defer" ? Action::Kind::kDefer : word == "reject" ? Action::Kind::kReject : Action::Kind::kAddHeader;
+        Status s = Expect(lexer, Token::kString, ("a \"quoted text\" after '" + word + "'").c_str());
+        if (!s.ok()) return s;
+        a.argument = lexer.text();
+        line = lexer.line();
+        col = lexer.col();
+        if (a.kind == Action::Kind::kAddHeader) {
+          size_t colon = a.argument.find(':');
+          std::string_view name = std::string_view(a.argument).substr(0, colon == std::string::npos ? 0 : colon);
+          bool valid = !name.empty();
+          for (char c : name) {
+            if (c <= 32 || c >= 127) valid = false;
+          }
+          if (!valid) return Status::BadInput(lexer.Error("add-header takes \"Name: value\" (a header name without blanks, a colon, the value)", line, col));
+        }
+      } else {
+        return Status::BadInput(lexer.Error("expected an action (folder, copy, discard, defer, reject, add-header), got " + Describe(t, lexer)));
+      }
+      if (auto problem = CheckVariables(a.argument)) return Status::BadInput(lexer.Error(*problem, line, col));
+      actions->push_back(std::move(a));
+    }
+    if (actions->empty()) {
+      return Status::BadInput(lexer.Error("'then' must be followed by at least one action (folder, copy, discard, defer, reject, add-header)"));
+    }
+    return Status::Ok();
+  }
+
+  Status ParseSet(Lexer& lexer, int file) {
+    Token t = lexer.ReadToken();
+    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t != Token::kWord) return Status::BadInput(lexer.Error("expected a setting name after 'set', got " + Describe(t, lexer)));
+    std::string name = lexer.text();
+    int line = lexer.line(), col = lexer.col();
+    Status s = Expect(lexer, Token::kAssign, ("'=' after 'set " + name + "'").c_str());
+    if (!s.ok()) return s;
+    std::string value;
+    if (!lexer.ReadValue(&value)) return Status::BadInput(lexer.error());
+    int vline = lexer.line(), vcol = lexer.col();
+    std::string problem;
+    if (name == "maildir" || name == "log") {
+      // paths: anything non-empty; "off" for log
+    } else if (name == "log-format") {
+      if (value != "logfmt" && value != "json") problem = "log-format is logfmt or json";
+    } else if (name == "dedup") {
+      if (value != "off" && !ParsePeriod(value)) problem = "dedup is off or a period like 7d, 12h, 30m";
+    } else if (name == "dedup-case") {
+      if (value != "insensitive" && value != "sensitive") problem = "dedup-case is insensitive or sensitive";
+    } else if (name == "max-size") {
+      if (!ParseSize(value)) problem = "max-size is a size like 50M";
+    } else {
+      return Status::BadInput(lexer.Error("unknown setting '" + name + "' (known: maildir, log, log-format, dedup, dedup-case, max-size)", line, col));
+    }
+    if (!problem.empty()) return Status::BadInput(lexer.Error(problem + ", not '" + value + "'", vline, vcol));
+    out_->settings[name] = Setting{value, Location{file, line, col}};
+    return Status::Ok();
+  }
+
+  Status ParseInclude(Lexer& lexer, const std::string& including) {
+    Status s = Expect(lexer, Token::kString, "a \"file name\" after 'include'");
+    if (!s.ok()) return s;
+    std::string target = lexer.text();
+    int line = lexer.line(), col = lexer.col();
+    if (target.empty()) return Status::BadInput(lexer.Error("include needs a file name", line, col));
+    if (target.rfind("~/", 0) == 0) {
+      if (options_.home.empty()) return Status::BadInput(lexer.Error("'~' in an include, and no home directory is known", line, col));
+      target = options_.home + target.substr(1);
+    } else if (target[0] != '/') {
+      size_t slash = including.rfind('/');
+      target = (slash == std::string::npos ? std::string(".") : including.substr(0, slash)) + "/" + target;
+    }
+    if (!options_.read_include) return Status::BadInput(lexer.Error("include is not available here", line, col));
+    std::string content, identity;
+    s = options_.read_include(target, &content, &identity);
+    if (!s.ok()) {
+      if (s.kind() == Status::Kind::kTemporary) return s;
+      return Status::BadInput(lexer.Error("cannot include " + target + ": " + s.message(), line, col));
+    }
+    for (const std::string& open : stack_) {
+      if (open == identity) return Status::BadInput(lexer.Error("include cycle: " + target + " is already being read", line, col));
+    }
+    if (static_cast<int>(stack_.size()) >= kMaxIncludeDepth) {
+      return Status::BadInput(lexer.Error("includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep", line, col));
+    }
+    return ParseFile(target, content, identity);
+  }
+
+  const ParseOptions& options_;
+  RuleSet* out_;
+  std::vector<std::string> stack_;  // identities of the files being read
+};
+
+}  // namespace
+
+std::optional<uint64_t> ParseSize(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t multiplier = 1;
+  char last = text.back();
+  if (last == 'K' || last == 'k') multiplier = 1024;
+  if (last == 'M' || last == 'm') multiplier = 1024 * 1024;
+  if (last == 'G' || last == 'g') multiplier = 1024ull * 1024 * 1024;
+  if (multiplier != 1) text.remove_suffix(1);
+  uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
+  if (n > UINT64_MAX / multiplier) return std::nullopt;
+  return n * multiplier;
+}
+
+std::optional<uint64_t> ParsePeriod(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  uint64_t unit = 1;
+  switch (text.back()) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    case 'w': unit = 7 * 86400; break;
+    default: unit = 0;
+  }
+  if (unit != 0) text.remove_suffix(1);
+  if (unit == 0) unit = 1;
+  uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || n == 0) return std::nullopt;
+  if (n > UINT64_MAX / unit) return std::nullopt;
+  return n * unit;
+}
+
+Status ParseRules(const std::string& path, std::string_view content, const std::string& identity,
+                  const ParseOptions& options, RuleSet* out) {
+  Parser parser(options, out);
+  return parser.ParseFile(path, content, identity);
+}
+
+}  // namespace mda::rules

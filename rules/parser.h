@@ -1,0 +1,33 @@
+// Parser: a rule file (and what it includes) into a RuleSet, every regex compiled once, every
+// error reported as "file:line:col: message", the line, and a caret.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "mda/status.h"
+#include "rules/ast.h"
+
+namespace mda::rules {
+
+struct ParseOptions {
+  bool jit = false;  // compile regexes with PCRE2's JIT (mdatest: many messages per process)
+  std::string home;  // "~/" in include paths
+  // Reads an included file (rules/ does no I/O of its own): its content, and an identity
+  // (such as "device:inode") that tells two paths to the same file apart for cycle detection.
+  std::function<Status(const std::string& path, std::string* content, std::string* identity)> read_include;
+};
+
+// Parses `content`, the rule file `path` whose identity is `identity`, into `out`.
+Status ParseRules(const std::string& path, std::string_view content, const std::string& identity,
+                  const ParseOptions& options, RuleSet* out);
+
+// "20M" -> 20971520: an integer with an optional K, M or G suffix (powers of 1024).
+std::optional<uint64_t> ParseSize(std::string_view text);
+// "7d" -> 604800: an integer with s, m, h, d or w (seconds if none).
+std::optional<uint64_t> ParsePeriod(std::string_view text);
+
+}  // namespace mda::rules
