@@ -52,6 +52,13 @@ void Walk(const mimetic::MimeEntity& e, int depth, size_t limit, std::string* ou
   }
   if (type == "message" && subtype == "rfc822") {
     // A forwarded message: its text is part of what the user reads; its header is not.
+    // mimetic parses it as the part's one child; if it did not, parse it here.
+    if (!e.body().parts().empty()) {
+      for (const mimetic::MimeEntity* part : e.body().parts()) {
+        if (part != nullptr) Walk(*part, depth + 1, limit, out);
+      }
+      return;
+    }
     std::string inner(e.body());
     mimetic::MimeEntity child(inner.begin(), inner.end());
     Walk(child, depth + 1, limit, out);

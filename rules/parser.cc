@@ -461,10 +461,9 @@ std::optional<uint64_t> ParsePeriod(std::string_view text) {
     case 'h': unit = 3600; break;
     case 'd': unit = 86400; break;
     case 'w': unit = 7 * 86400; break;
-    default: unit = 0;
+    default: return std::nullopt;  // a bare number: 7 what? Make the user say.
   }
-  if (unit != 0) text.remove_suffix(1);
-  if (unit == 0) unit = 1;
+  text.remove_suffix(1);
   uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || n == 0) return std::nullopt;

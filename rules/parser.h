@@ -27,7 +27,7 @@ Status ParseRules(const std::string& path, std::string_view content, const std::
 
 // "20M" -> 20971520: an integer with an optional K, M or G suffix (powers of 1024).
 std::optional<uint64_t> ParseSize(std::string_view text);
-// "7d" -> 604800: an integer with s, m, h, d or w (seconds if none).
+// "7d" -> 604800: a positive integer with its unit, s, m, h, d or w (required).
 std::optional<uint64_t> ParsePeriod(std::string_view text);
 
 }  // namespace mda::rules

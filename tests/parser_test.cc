@@ -1,0 +1,222 @@
+// Tests of the rule-file parser: what parses into what, and every error message with its caret.
+#include "rules/parser.h"
+
+#include <gtest/gtest.h>
+
+namespace mda::rules {
+namespace {
+
+Status Parse(const std::string& text, RuleSet* out, const ParseOptions& options = ParseOptions()) {
+  return ParseRules("rules", text, "main", options, out);
+}
+
+TEST(ParserTest, DesignExampleParses) {
+  const char* text = R"(# ~/.mda/rules
+set maildir = ~/Maildir          # the defaults, shown for the example
+set log     = ~/.mda/log
+set dedup   = 7d                 # or: off
+
+if X-Spam-Flag: is "YES" or X-Spam-Score: >= 5.0
+then folder Junk
+
+if List-Id: ~ /<([a-z0-9-]+)\.lists\.example\.org>/
+then folder Lists/$1             # captures of the last matching regex
+
+if Subject: ~ /\[ALERT\]/ then copy Alerts
+if address From: ~ /@example\.com$/i then folder Work
+if size > 20M then folder Large
+if body ~ /^begin [0-7]{3} /m and not exists Content-Type:
+then discard
+)";
+  RuleSet rs;
+  Status s = Parse(text, &rs);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(rs.rules.size(), 6u);
+  EXPECT_EQ(rs.settings.at("maildir").value, "~/Maildir");
+  EXPECT_EQ(rs.settings.at("dedup").value, "7d");
+  EXPECT_EQ(rs.Where(rs.rules[0].location), "rules:6");
+  EXPECT_EQ(rs.rules[0].condition->kind, Condition::Kind::kOr);
+  EXPECT_EQ(rs.rules[0].condition->right->test.source, "X-Spam-Score: >= 5.0");
+  EXPECT_EQ(rs.rules[1].actions[0].argument, "Lists/$1");
+  EXPECT_EQ(rs.rules[2].actions[0].kind, Action::Kind::kCopy);
+  EXPECT_EQ(rs.rules[3].condition->test.subject, rules::Test::Subject::kAddress);
+  EXPECT_EQ(rs.rules[4].condition->test.number, 20.0 * 1024 * 1024);
+  EXPECT_EQ(rs.rules[5].condition->kind, Condition::Kind::kAnd);
+  EXPECT_EQ(rs.rules[5].condition->right->kind, Condition::Kind::kNot);
+  EXPECT_EQ(rs.rules[5].actions[0].kind, Action::Kind::kDiscard);
+}
+
+TEST(ParserTest, PrecedenceAndOverOr) {
+  RuleSet rs;
+  ASSERT_TRUE(Parse("if A: is \"1\" or B: is \"2\" and C: is \"3\" then discard", &rs).ok());
+  const Condition& c = *rs.rules[0].condition;
+  EXPECT_EQ(c.kind, Condition::Kind::kOr);
+  EXPECT_EQ(c.right->kind, Condition::Kind::kAnd);
+  RuleSet grouped;
+  ASSERT_TRUE(Parse("if (A: is \"1\" or B: is \"2\") and C: is \"3\" then discard", &grouped).ok());
+  EXPECT_EQ(grouped.rules[0].condition->kind, Condition::Kind::kAnd);
+}
+
+TEST(ParserTest, EveryConstructParses) {
+  const char* ok[] = {
+      "if Subject: !~ /x/ then folder A",
+      "if Subject: contains \"[ALERT]\" then folder A",
+      "if X-Score: < -0.5 then folder A",
+      "if X-Score: <= 1 then folder A",
+      "if X-Score: > +2 then folder A",
+      "if X-Score: == 0012.30 then folder A",
+      "if X-Score: != 5 then folder A",
+      "if size <= 500K then folder A",
+      "if sender ~ /^$/ then folder Bounces",
+      "if recipient is \"bob@example.com\" then folder A",
+      "if address To: contains \"@lists.\" then folder A",
+      "if body contains \"unsubscribe\" then folder A",
+      "if exists X-Mailer: then add-header \"X-Seen: yes\" folder A",
+      "if not not exists X: then defer \"later\"",
+      "if exists X: then reject \"no thanks\"",
+      "if List-Id: ~ /(?<list>[a-z]+)\\.example/ then folder Lists/${list}",
+      "if exists X: then folder \"My Folder/$RECIPIENT $$5\"",
+      "if exists X: then copy A copy B folder C",
+      "if Subject: ~ /a\\/b/ then folder A",  // \/ inside a regex
+      "set log = off\nset log-format = json\nset dedup = off\nset dedup-case = sensitive\nset max-size = 50M",
+  };
+  for (const char* text : ok) {
+    RuleSet rs;
+    Status s = Parse(text, &rs);
+    EXPECT_TRUE(s.ok()) << text << "\n" << s.message();
+  }
+}
+
+// Every error: file:line:col, message, the line, a caret under the column.
+TEST(ParserTest, ErrorMessagesWithCaret) {
+  struct Case {
+    std::string text, error;
+  } cases[] = {
+      {"if Subject ~ /x/ then folder A",
+       "rules:1:4: expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got 'Subject'; a header name needs its colon, like Subject:\n"
+       "if Subject ~ /x/ then folder A\n   ^"},
+      {"if Subject: ~ /(abc/ then folder A",
+       "rules:1:20: bad regex: missing closing parenthesis\nif Subject: ~ /(abc/ then folder A\n                   ^"},
+      {"if Subject: ~ /abc then folder A",
+       "rules:1:15: unterminated regex: end it with '/' on the same line (write \\/ for a slash inside)\n"
+       "if Subject: ~ /abc then folder A\n              ^"},
+      {"if Subject: ~ /x/q then folder A",
+       "rules:1:16: unknown regex flag 'q' (use i, m, s or x)\nif Subject: ~ /x/q then folder A\n               ^"},
+      {"if Subject: ~ x then folder A",
+       "rules:1:15: expected a regex in slashes, like /pattern/i\nif Subject: ~ x then folder A\n              ^"},
+      {"\n\nif Subject: is YES then folder A",
+       "rules:3:16: expected a \"quoted text\", got 'YES'\nif Subject: is YES then folder A\n               ^"},
+      {"if X-Spam-Score: >= high then folder A",
+       "rules:1:21: expected a number like 5, -0.5 or 12.25, got 'high'\nif X-Spam-Score: >= high then folder A\n                    ^"},
+      {"if size > 20X then folder A",
+       "rules:1:11: expected a size like 500, 20K or 5M, got '20X'\nif size > 20X then folder A\n          ^"},
+      {"if exists Subject: folder A",
+       "rules:1:20: expected 'then' (or 'and', 'or') after the condition, got 'folder'\nif exists Subject: folder A\n                   ^"},
+      {"if exists Subject: then",
+       "rules:1:20: 'then' must be followed by at least one action (folder, copy, discard, defer, reject, add-header)\nif exists Subject: then\n                   ^"},
+      {"if exists Subject: then move A",
+       "rules:1:25: expected an action (folder, copy, discard, defer, reject, add-header), got 'move'\nif exists Subject: then move A\n                        ^"},
+      {"if exists Subject: then folder Lists/$FOO",
+       "rules:1:32: unknown variable '$FOO' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $DOMAIN, $SENDER, $HOME; $$ is a dollar sign)\nif exists Subject: then folder Lists/$FOO\n                               ^"},
+      {"if exists Subject: then defer later",
+       "rules:1:31: expected a \"quoted text\" after 'defer', got 'later'\nif exists Subject: then defer later\n                              ^"},
+      {"if exists Subject: then add-header \"no colon\"",
+       "rules:1:36: add-header takes \"Name: value\" (a header name without blanks, a colon, the value)\nif exists Subject: then add-header \"no colon\"\n                                   ^"},
+      {"if (exists A: then folder B",
+       "rules:1:15: expected ')' to close the '(', got 'then'\nif (exists A: then folder B\n              ^"},
+      {"if exists A: and then folder B",
+       "rules:1:18: expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got 'then'\nif exists A: and then folder B\n                 ^"},
+      {"if Subject: is \"open then folder A",
+       "rules:1:16: unterminated string: add the closing '\"' on this line\nif Subject: is \"open then folder A\n               ^"},
+      {"set colour = red",
+       "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, dedup, dedup-case, max-size)\nset colour = red\n    ^"},
+      {"set dedup = 7 days",
+       "rules:1:13: dedup is off or a period like 7d, 12h, 30m, not '7'\nset dedup = 7 days\n            ^"},
+      {"set dedup 7d", "rules:1:11: expected '=' after 'set dedup', got '7d'\nset dedup 7d\n          ^"},
+      {":0:\n* ^Subject: x\nJunk",
+       "rules:1:1: ':' without a header name before it\n:0:\n^"},
+      {"folder Junk",
+       "rules:1:1: 'folder' where a rule should start (with 'if', 'set' or 'include')\nfolder Junk\n^"},
+      {"if exists A: then folder B\n\tif ! exists A: then folder B",
+       "rules:2:5: '!' must be followed by '~' or '='\n\tif ! exists A: then folder B\n\t   ^"},
+      {"if address From ~ /x/ then folder A",
+       "rules:1:12: expected a header name with its colon after 'address', like From:, got 'From'\nif address From ~ /x/ then folder A\n           ^"},
+      {"if size ~ /x/ then folder A",
+       "rules:1:9: expected a comparison (< <= > >= == !=) after 'size', got '~'\nif size ~ /x/ then folder A\n        ^"},
+      {"if body > 5 then folder A",
+       "rules:1:9: expected ~, !~, is or contains, got '>'\nif body > 5 then folder A\n        ^"},
+      {"include \"\"", "rules:1:9: include needs a file name\ninclude \"\"\n        ^"},
+  };
+  for (const Case& c : cases) {
+    RuleSet rs;
+    Status s = Parse(c.text, &rs);
+    EXPECT_EQ(s.kind(), Status::Kind::kBadInput) << c.text;
+    EXPECT_EQ(s.message(), c.error) << c.text;
+  }
+}
+
+TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
+  std::string text = "if " + std::string(10000, '(') + "exists A:" + std::string(10000, ')') + " then discard";
+  RuleSet rs;
+  Status s = Parse(text, &rs);
+  EXPECT_EQ(s.kind(), Status::Kind::kBadInput);
+  EXPECT_NE(s.message().find("condition nested too deeply"), std::string::npos);
+  std::string nots = "if ";
+  for (int i = 0; i < 10000; ++i) nots += "not ";
+  EXPECT_FALSE(Parse(nots + "exists A: then discard", &rs).ok());
+}
+
+TEST(ParserTest, IncludesResolveRelativeAndDetectCycles) {
+  std::map<std::string, std::string> files = {
+      {"/h/.mda/lists", "if List-Id: contains \"dev\" then folder Dev\ninclude \"more\""},
+      {"/h/.mda/more", "if exists X-More: then folder More"},
+      {"/h/.mda/loop", "include \"~/.mda/loop\""},
+      {"/h/.mda/bad", "if oops"},
+  };
+  ParseOptions options;
+  options.home = "/h";
+  options.read_include = [&](const std::string& path, std::string* content, std::string* identity) {
+    auto it = files.find(path);
+    if (it == files.end()) return Status::BadInput("No such file or directory");
+    *content = it->second;
+    *identity = path;
+    return Status::Ok();
+  };
+  RuleSet rs;
+  Status s = ParseRules("/h/.mda/rules", "include \"lists\"\nif exists A: then folder A", "/h/.mda/rules", options, &rs);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(rs.rules.size(), 3u);
+  EXPECT_EQ(rs.Where(rs.rules[0].location), "/h/.mda/lists:1");
+  EXPECT_EQ(rs.Where(rs.rules[1].location), "/h/.mda/more:1");
+  EXPECT_EQ(rs.Where(rs.rules[2].location), "/h/.mda/rules:2");
+
+  RuleSet cyc;
+  s = ParseRules("/h/.mda/rules", "include \"loop\"", "/h/.mda/rules", options, &cyc);
+  EXPECT_EQ(s.message(), "/h/.mda/loop:1:9: include cycle: /h/.mda/loop is already being read\ninclude \"~/.mda/loop\"\n        ^");
+  RuleSet missing;
+  s = ParseRules("/h/.mda/rules", "include \"nope\"", "/h/.mda/rules", options, &missing);
+  EXPECT_EQ(s.message(), "/h/.mda/rules:1:9: cannot include /h/.mda/nope: No such file or directory\ninclude \"nope\"\n        ^");
+  RuleSet bad;
+  s = ParseRules("/h/.mda/rules", "include \"bad\"", "/h/.mda/rules", options, &bad);
+  EXPECT_EQ(s.message().substr(0, 17), "/h/.mda/bad:1:4: ");  // errors name the included file
+}
+
+TEST(ParseSizeTest, Table) {
+  EXPECT_EQ(ParseSize("500"), 500u);
+  EXPECT_EQ(ParseSize("20K"), 20u * 1024);
+  EXPECT_EQ(ParseSize("5m"), 5u * 1024 * 1024);
+  EXPECT_EQ(ParseSize("1G"), 1024ull * 1024 * 1024);
+  EXPECT_EQ(ParseSize("K"), std::nullopt);
+  EXPECT_EQ(ParseSize("-1"), std::nullopt);
+  EXPECT_EQ(ParseSize("99999999999999999999"), std::nullopt);
+  EXPECT_EQ(ParsePeriod("7d"), 7u * 86400);
+  EXPECT_EQ(ParsePeriod("12h"), 12u * 3600);
+  EXPECT_EQ(ParsePeriod("30m"), 1800u);
+  EXPECT_EQ(ParsePeriod("2w"), 14u * 86400);
+  EXPECT_EQ(ParsePeriod("90"), std::nullopt);  // no unit: refused, not seconds
+  EXPECT_EQ(ParsePeriod("0d"), std::nullopt);
+  EXPECT_EQ(ParsePeriod("d"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace mda::rules
