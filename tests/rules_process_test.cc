@@ -1,0 +1,174 @@
+// The rule language through the real mda binary: fallbacks to INBOX that lose nothing,
+// the exit codes of defer and reject, add-header, refused folder names, the warning log.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/test_util.h"
+
+namespace mda {
+namespace {
+
+using test::ListDir;
+using test::ReadFile;
+
+class RulesProcessTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    test::MakeDirs(home_ / ".mda");
+    chmod((home_ / ".mda").c_str(), 0700);
+  }
+  void Rules(const std::string& text, mode_t mode = 0600) {
+    test::WriteFile(home_ / ".mda/rules", text);
+    chmod((home_ / ".mda/rules").c_str(), mode);
+  }
+  test::Result Deliver(const std::string& message, std::vector<std::string> args = {}) {
+    std::vector<std::string> argv = {test::MdaBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return test::Exec(argv,
+                      {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=alice@example.org",
+                       "LOCAL_PART=bob", "DOMAIN=example.com", "MESSAGE_ID=1q-test"},
+                      message);
+  }
+  std::vector<std::string> Files(const std::string& folder) { return ListDir(home_ / "Maildir/" + folder + "/new"); }
+  std::string Log() { return access((home_ / ".mda/log").c_str(), F_OK) == 0 ? ReadFile(home_ / ".mda/log") : ""; }
+
+  test::TempDir home_;
+};
+
+const char kSpam[] = "Subject: win\nX-Spam-Score: 9.1\n\nbody\n";
+
+TEST_F(RulesProcessTest, SortsByRules) {
+  Rules("if X-Spam-Score: >= 5 then folder Junk\n");
+  test::Result r = Deliver(kSpam);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");
+  ASSERT_EQ(Files(".Junk").size(), 1u);
+  EXPECT_EQ(ReadFile(home_ / "Maildir/.Junk/new/" + Files(".Junk")[0]), kSpam);
+  EXPECT_TRUE(Files("").empty());
+}
+
+TEST_F(RulesProcessTest, NoRuleFileMeansInbox) {
+  test::Result r = Deliver(kSpam);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Files("").size(), 1u);
+  EXPECT_EQ(Log(), "");
+}
+
+TEST_F(RulesProcessTest, BrokenRuleFileMeansInboxAndALoggedErrorWithCaret) {
+  Rules("if X-Spam-Score >= 5 then folder Junk\n");
+  test::Result r = Deliver(kSpam);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(r.output, "");  // never a bounce, never output that return_output would bounce
+  EXPECT_EQ(Files("").size(), 1u);
+  std::string log = Log();
+  EXPECT_NE(log.find("level=warning queue_id=1q-test recipient=bob@example.com msg=\"rule file not used, mail goes to "
+                     "INBOX: " + (home_ / ".mda/rules") + ":1:4: expected a test"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("\\nif X-Spam-Score >= 5 then folder Junk\\n   ^\""), std::string::npos) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1);  // one line, newlines escaped
+}
+
+TEST_F(RulesProcessTest, RuleFileWritableByOthersIsNotUsed) {
+  Rules("if X-Spam-Score: >= 5 then folder Junk\n", 0620);
+  test::Result r = Deliver(kSpam);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Files("").size(), 1u);
+  EXPECT_TRUE(Files(".Junk").empty());
+  EXPECT_NE(Log().find("is writable by its group, so others could change your rules: chmod go-w"), std::string::npos) << Log();
+}
+
+TEST_F(RulesProcessTest, RuleDirectoryWritableByOthersIsNotUsed) {
+  Rules("if X-Spam-Score: >= 5 then folder Junk\n");
+  chmod((home_ / ".mda").c_str(), 0777);
+  test::Result r = Deliver(kSpam);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Files("").size(), 1u);
+  EXPECT_NE(Log().find((home_ / ".mda") + " is writable by everyone"), std::string::npos) << Log();
+}
+
+TEST_F(RulesProcessTest, RuleFileOwnedBySomeoneElseIsNotUsed) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to give the file away";
+  Rules("if X-Spam-Score: >= 5 then folder Junk\n");
+  ASSERT_EQ(chown((home_ / ".mda/rules").c_str(), 4242, 4242), 0);
+  ASSERT_EQ(chmod((home_ / ".mda/rules").c_str(), 0644), 0);  // readable, so the owner check speaks
+  test::Result r = Deliver(kSpam);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Files("").size(), 1u);
+  EXPECT_NE(Log().find("belongs to uid 4242, not to the mailbox owner"), std::string::npos) << Log();
+}
+
+TEST_F(RulesProcessTest, DeferExits75AndDeliversNothing) {
+  Rules("if exists Subject: then copy Keep defer \"mailbox migration, back at 6\"\n");
+  test::Result r = Deliver(kSpam);
+  EXPECT_EQ(r.exit_code, 75);
+  EXPECT_EQ(r.output, "mda: deferred by rule " + (home_ / ".mda/rules") + ":1: mailbox migration, back at 6\n");
+  EXPECT_TRUE(ListDir(home_ / "Maildir").empty());
+}
+
+TEST_F(RulesProcessTest, RejectExits77WithTheReasonOnStdoutAndKeepsCopies) {
+  Rules("if X-Spam-Score: > 8 then copy Rejected reject \"550 spam score too high\"\n");
+  test::Result r = Deliver(kSpam);
+  EXPECT_EQ(r.exit_code, 77);
+  EXPECT_EQ(r.output, "550 spam score too high\n");
+  EXPECT_EQ(Files(".Rejected").size(), 1u);
+  EXPECT_TRUE(Files("").empty());
+}
+
+TEST_F(RulesProcessTest, DiscardExits0AndStoresNothing) {
+  Rules("if X-Spam-Score: > 8 then discard\n");
+  test::Result r = Deliver(kSpam);
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_TRUE(ListDir(home_ / "Maildir").empty());
+}
+
+TEST_F(RulesProcessTest, AddHeaderGoesOnTopInTheMessagesLineEnding) {
+  Rules("if X-Spam-Score: > 8 then add-header \"X-Sorted-By: mda ($RECIPIENT)\" folder Junk\n");
+  ASSERT_EQ(Deliver("Subject: a\r\nX-Spam-Score: 9\r\n\r\nb\r\n").exit_code, 0);
+  ASSERT_EQ(Files(".Junk").size(), 1u);
+  std::string stored = ReadFile(home_ / "Maildir/.Junk/new/" + Files(".Junk")[0]);
+  EXPECT_EQ(stored, "X-Sorted-By: mda (bob@example.com)\r\nSubject: a\r\nX-Spam-Score: 9\r\n\r\nb\r\n");
+  EXPECT_NE(Files(".Junk")[0].find(",S=" + std::to_string(stored.size())), std::string::npos);
+}
+
+TEST_F(RulesProcessTest, CapturedFolderNameThatEscapesGoesToInbox) {
+  Rules("if List-Id: ~ /<(.*)>/ then folder Lists/$1\n");
+  for (const char* evil : {"../../../etc", "a/../../b", "..", "/abs", "x/", ".hidden"}) {
+    test::Result r = Deliver(std::string("List-Id: <") + evil + ">\n\nbody\n");
+    ASSERT_EQ(r.exit_code, 0) << evil << r.output;
+  }
+  EXPECT_EQ(Files("").size(), 6u);
+  EXPECT_EQ(ListDir(home_ / "Maildir"), (std::vector<std::string>{"cur", "new", "tmp"}));
+  std::string log = Log();
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 6) << log;
+  EXPECT_NE(log.find("folder name 'Lists/../../../etc' has a component that starts or ends with '.' or contains "
+                     "'..'; delivered to INBOX instead"),
+            std::string::npos)
+      << log;
+}
+
+TEST_F(RulesProcessTest, SettingsFromTheRuleFileAndTheCommandLineWins) {
+  Rules("set maildir = Mail/box\nset log = ~/.mda/other.log\nif exists Subject: then folder \"Lists/$LOCAL_PART\"\nif oops\n");
+  // The rule file is broken (line 4): INBOX of the default Maildir, logged to the default log.
+  ASSERT_EQ(Deliver(kSpam).exit_code, 0);
+  EXPECT_EQ(Files("").size(), 1u);
+  Rules("set maildir = Mail/box\nset log = ~/.mda/other.log\nif exists Subject: then folder \"Lists/$LOCAL_PART\"\n");
+  test::MakeDirs(home_ / "Mail");  // mda makes the Maildir, not its parents
+  ASSERT_EQ(Deliver(kSpam).exit_code, 0);
+  EXPECT_EQ(ListDir(home_ / "Mail/box/.Lists.bob/new").size(), 1u);
+  ASSERT_EQ(Deliver(kSpam, {"--maildir", home_ / "cli"}).exit_code, 0);
+  EXPECT_EQ(ListDir(home_ / "cli/.Lists.bob/new").size(), 1u);
+  ASSERT_EQ(Deliver(kSpam, {"--rules", home_ / "nonexistent"}).exit_code, 0);  // no such file: INBOX
+  EXPECT_EQ(Files("").size(), 2u);
+}
+
+TEST_F(RulesProcessTest, ARegexThatGivesUpIsLoggedAndCountsAsNoMatch) {
+  Rules("if Subject: ~ /(a+)+$/ then folder Slow\n");
+  ASSERT_EQ(Deliver("Subject: " + std::string(20000, 'a') + "!\n\nx\n").exit_code, 0);
+  EXPECT_EQ(Files("").size(), 1u);
+  EXPECT_NE(Log().find("gave up (match limit)"), std::string::npos) << Log();
+}
+
+}  // namespace
+}  // namespace mda
