@@ -2,7 +2,6 @@
 #include "rules/parser.h"
 
 #include <charconv>
-#include <set>
 #include <vector>
 
 #include "rules/lexer.h"
@@ -15,8 +14,15 @@ using Token = Lexer::Token;
 constexpr int kMaxIncludeDepth = 8;
 constexpr int kMaxConditionDepth = 100;
 
-const std::set<std::string, std::less<>> kEnvelopeVariables = {"RECIPIENT", "LOCAL_PART", "DOMAIN",
-                                                               "SENDER", "HOME"};
+// A constant array, not a std::set: a static set is built at every start-up of mda.
+constexpr std::string_view kEnvelopeVariables[] = {"RECIPIENT", "LOCAL_PART", "DOMAIN", "SENDER", "HOME"};
+
+bool IsEnvelopeVariable(std::string_view name) {
+  for (std::string_view v : kEnvelopeVariables) {
+    if (v == name) return true;
+  }
+  return false;
+}
 
 bool IsIdentifier(std::string_view s) {
   if (s.empty()) return false;
@@ -48,7 +54,7 @@ std::optional<std::string> CheckVariables(std::string_view text) {
     size_t j = i + 1;
     while (j < text.size() && (IsIdentifier(text.substr(j, 1)))) ++j;
     name = text.substr(i + 1, j - i - 1);
-    if (!kEnvelopeVariables.count(name)) {
+    if (!IsEnvelopeVariable(name)) {
       return "unknown variable '$" + std::string(name) +
              "' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $DOMAIN, "
              "$SENDER, $HOME; $$ is a dollar sign)";
