@@ -128,6 +128,18 @@ class Parser {
     return "?";
   }
 
+  static std::optional<Test::Op> ComparisonOp(Token t) {
+    switch (t) {
+      case Token::kLt: return Test::Op::kLt;
+      case Token::kLe: return Test::Op::kLe;
+      case Token::kGt: return Test::Op::kGt;
+      case Token::kGe: return Test::Op::kGe;
+      case Token::kEq: return Test::Op::kEq;
+      case Token::kNe: return Test::Op::kNe;
+      default: return std::nullopt;
+    }
+  }
+
   // A line pasted from a procmailrc deserves a pointer, not just "unexpected".
   static std::string ProcmailHint(Token t, const Lexer& lexer) {
     if (t == Token::kWord && (lexer.text().rfind(":0", 0) == 0 || lexer.text().rfind("*", 0) == 0)) {
@@ -246,16 +258,9 @@ class Parser {
       return Status::Ok();
     }
     if (numeric_allowed) {
-      Test::Op op;
-      switch (t) {
-        case Token::kLt: op = Test::Op::kLt; break;
-        case Token::kLe: op = Test::Op::kLe; break;
-        case Token::kGt: op = Test::Op::kGt; break;
-        case Token::kGe: op = Test::Op::kGe; break;
-        case Token::kEq: op = Test::Op::kEq; break;
-        case Token::kNe: op = Test::Op::kNe; break;
-        default:
-          return Status::BadInput(lexer.Error("expected ~, !~, is, contains or a comparison (< <= > >= == !=), got " + Describe(t, lexer)));
+      std::optional<Test::Op> op = ComparisonOp(t);
+      if (!op) {
+        return Status::BadInput(lexer.Error("expected ~, !~, is, contains or a comparison (< <= > >= == !=), got " + Describe(t, lexer)));
       }
       std::string op_text = Describe(t, lexer);
       Token n = lexer.ReadToken();
@@ -263,7 +268,7 @@ class Parser {
       std::optional<double> number;
       if (n == Token::kWord) number = ParseNumber(lexer.text());
       if (!number) return Status::BadInput(lexer.Error("expected a number like 5, -0.5 or 12.25, got " + Describe(n, lexer)));
-      test->op = op;
+      test->op = *op;
       test->number = *number;
       test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
       return Status::Ok();
@@ -306,16 +311,11 @@ class Parser {
       test->subject = Test::Subject::kSize;
       test->source = "size";
       Token op = lexer.ReadToken();
-      switch (op) {
-        case Token::kLt: test->op = Test::Op::kLt; break;
-        case Token::kLe: test->op = Test::Op::kLe; break;
-        case Token::kGt: test->op = Test::Op::kGt; break;
-        case Token::kGe: test->op = Test::Op::kGe; break;
-        case Token::kEq: test->op = Test::Op::kEq; break;
-        case Token::kNe: test->op = Test::Op::kNe; break;
-        default:
-          return Status::BadInput(lexer.Error("expected a comparison (< <= > >= == !=) after 'size', got " + Describe(op, lexer)));
+      std::optional<Test::Op> comparison = ComparisonOp(op);
+      if (!comparison) {
+        return Status::BadInput(lexer.Error("expected a comparison (< <= > >= == !=) after 'size', got " + Describe(op, lexer)));
       }
+      test->op = *comparison;
       std::string op_text = Describe(op, lexer);
       Token n = lexer.ReadToken();
       std::optional<uint64_t> size;
