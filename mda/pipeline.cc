@@ -1,17 +1,25 @@
 // Pipeline: one run of mda from its command line to its exit code.
 #include "mda/pipeline.h"
 
+#include <errno.h>
+#include <time.h>
+
+#include "mda/dedup.h"
 #include "mda/folder.h"
 #include "mda/log.h"
 #include "mda/rule_file.h"
 #include "rules/body_text.h"
 #include "rules/evaluator.h"
 #include "rules/header_block.h"
+#include "rules/parser.h"
 
 namespace mda {
 namespace {
 
 constexpr size_t kBodyTextLimit = 1024 * 1024;  // what a `body` test searches at most
+constexpr int64_t kDefaultDedupPeriod = 7 * 86400;
+constexpr int kDedupLockTimeout = 60;  // seconds; Exim's transport timeout is minutes
+constexpr int kExpiryBatch = 200;      // old entries removed per delivery at most
 
 RunResult Fail(RunResult result, const Status& status) {
   result.exit_code = kExitTempFail;
@@ -41,6 +49,19 @@ void WriteWarnings(FileSystem& fs, const Evaluation& e, RunResult* result) {
       return;
     }
   }
+}
+
+void LogDuplicate(FileSystem& fs, const Evaluation& e, int64_t first, RunResult* result) {
+  if (e.log.empty()) return;
+  time_t t = static_cast<time_t>(first);
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  char when[32];
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  std::string line = "time=" + Rfc3339Now() + " level=info outcome=duplicate queue_id=" +
+                     LogfmtValue(e.envelope.queue_id) + " recipient=" + LogfmtValue(e.envelope.recipient) +
+                     " message_id=" + LogfmtValue(e.message_id) + " first_delivered=" + when;
+  if (Status s = AppendLogLine(fs, e.log, line); !s.ok()) result->diagnostic = s.message();
 }
 
 }  // namespace
@@ -84,7 +105,16 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     out->log = e.home + "/.mda/log";
   }
 
+  // Duplicate suppression: on for 7 days unless the rule file says otherwise.
+  out->dedup_period = kDefaultDedupPeriod;
+  if (const std::string* dedup = setting("dedup")) {
+    out->dedup_period = *dedup == "off" ? 0 : static_cast<int64_t>(rules::ParsePeriod(*dedup).value_or(kDefaultDedupPeriod));
+  }
+  if (const std::string* c = setting("dedup-case")) out->dedup_case_sensitive = *c == "sensitive";
+  if (out->dedup_period > 0 && !e.home.empty()) out->dedup_store = e.home + "/.mda/dedup.db";
+
   rules::HeaderBlock headers(message.content());
+  if (auto ids = headers.Find("Message-ID"); !ids.empty()) out->message_id = ids[0]->value;
   std::optional<std::string> body;
   rules::MessageContext context;
   context.content = message.content();
@@ -116,6 +146,16 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     if (!duplicate) checked.push_back(std::move(folder));
   }
   out->decision.folders = std::move(checked);
+
+  if (how.lookup_duplicate && !out->dedup_store.empty()) {
+    std::optional<std::string> key = DedupKey(out->message_id, e.recipient, out->dedup_case_sensitive);
+    std::unique_ptr<DedupStore> store;
+    std::string warning;
+    if (key && DedupStore::Open(out->dedup_store, /*read_only=*/true, &store, &warning).ok()) {
+      DedupStore::Lookup found;
+      if (store->Find(*key, &found).ok() && found.complete) out->duplicate_of = found.first_delivered;
+    }
+  }
   return Status::Ok();
 }
 
@@ -151,13 +191,53 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
     with_headers = WithAddedHeaders(content, d.add_headers);
     content = with_headers;
   }
+
+  // Duplicates: lock the key across look-up, delivery and marks; mark only what succeeded.
+  std::optional<std::string> key;
+  if (!e.dedup_store.empty()) key = DedupKey(e.message_id, e.envelope.recipient, e.dedup_case_sensitive);
+  std::unique_ptr<KeyLock> lock;
+  std::unique_ptr<DedupStore> store;
+  DedupStore::Lookup done;
+  if (key) {
+    std::string dir = e.envelope.home + "/.mda";
+    if (fs.MkdirAt(AT_FDCWD, dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Fail(std::move(result), Status::Posix("cannot create " + dir + " for the duplicate store", errno));
+    }
+    s = KeyLock::Acquire(dir + "/dedup.lock", *key, kDedupLockTimeout, &lock);
+    if (!s.ok()) return Fail(std::move(result), s);
+    std::string warning;
+    s = DedupStore::Open(e.dedup_store, /*read_only=*/false, &store, &warning);
+    if (!warning.empty()) e.warnings.push_back(warning);
+    if (s.ok()) s = store->Find(*key, &done);
+    if (!s.ok()) return Fail(std::move(result), s);
+    if (done.complete) {
+      result.duplicate = true;
+      result.first_delivered = done.first_delivered;
+      LogDuplicate(fs, e, done.first_delivered, &result);
+      WriteWarnings(fs, e, &result);
+      result.exit_code = kExitDelivered;
+      return result;
+    }
+  }
+
   Maildir maildir(fs, e.envelope.maildir);
+  int64_t now = time(nullptr);
   for (const std::string& folder : d.folders) {
+    if (done.targets.count(folder)) continue;  // an earlier, partly failed attempt put it there
     Delivery delivery;
     s = maildir.Deliver(folder, content, &delivery);
     if (!s.ok()) return Fail(std::move(result), s);
     for (std::string& w : delivery.warnings) e.warnings.push_back(std::move(w));
     result.deliveries.push_back(std::move(delivery));
+    if (store) {
+      // The copy is in place: failing now would make Exim deliver it again.
+      if (Status m = store->Mark(*key, folder, now); !m.ok()) e.warnings.push_back(m.message());
+    }
+  }
+  if (store) {
+    if (Status m = store->Mark(*key, DedupStore::kComplete, now); !m.ok()) e.warnings.push_back(m.message());
+    lock.reset();  // other deliveries of this key may go on; expiry needs no lock
+    store->Expire(now - e.dedup_period, kExpiryBatch);
   }
   WriteWarnings(fs, e, &result);
   if (d.outcome == rules::Outcome::kReject) {

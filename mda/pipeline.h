@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -36,11 +37,17 @@ struct Evaluation {
   bool rules_used = false;            // ... and was safe and parsed
   std::string log;                    // processing log path; empty when off or no home
   std::vector<std::string> warnings;  // for the log: what the user should fix
+  std::string message_id;             // the first Message-ID header, unfolded
+  int64_t dedup_period = 0;           // seconds a delivery is remembered; 0: dedup off
+  bool dedup_case_sensitive = false;  // keep the local part's case in the key
+  std::string dedup_store;            // the store's path (~/.mda/dedup.db); empty: off
+  std::optional<int64_t> duplicate_of;  // mdatest: time of the first complete delivery
 };
 
 struct DecideOptions {
   bool jit = false;    // mdatest: many messages per process
   bool trace = false;  // fill Decision::trace
+  bool lookup_duplicate = false;  // mdatest: read the duplicate store (never written)
 };
 
 // Resolves the envelope, loads the rule file (unusable: INBOX, with a warning; an I/O error
@@ -56,6 +63,8 @@ struct RunResult {
   std::string output;      // for stdout: a reject's reason (Exim's return_fail_output)
   Evaluation evaluation;
   std::vector<Delivery> deliveries;
+  bool duplicate = false;          // suppressed: delivered before
+  int64_t first_delivered = 0;     // ... at this time
 };
 
 // Runs mda on the message readable from `input`. Never throws for an expected failure;
