@@ -9,12 +9,15 @@
 // delivery, released by the kernel when the process dies, even by SIGKILL.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mda/status.h"
 
@@ -44,10 +47,13 @@ class DedupStore {
   ~DedupStore();
 
   Status Find(const std::string& key, Lookup* out);
-  Status Mark(const std::string& key, const std::string& target, int64_t now);
+  // Marks `targets` (folder names, or kComplete) delivered for `key`, in one transaction.
+  Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now);
   static constexpr const char* kComplete = "*";
-  // Deletes up to `batch` entries older than `cutoff`; busy or failing: nothing happens.
-  void Expire(int64_t cutoff, int batch);
+  // After a delivery, without waiting for anyone: deletes up to `batch` entries older
+  // than `cutoff`, and checkpoints the WAL of the store at `path` once it exceeds kWalLimit.
+  void Maintain(const std::string& path, int64_t cutoff, int batch);
+  static constexpr off_t kWalLimit = 256 * 1024;
 
  private:
   DedupStore() = default;

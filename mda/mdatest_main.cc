@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <time.h>
+
 #include <exception>
 #include <map>
 #include <string>
@@ -88,6 +90,7 @@ int Main(int argc, char** argv) {
     mda::Evaluation e;
     mda::DecideOptions how;
     how.jit = true;  // one process for many messages: JIT pays off here
+    how.lookup_duplicate = true;  // read-only: the store is never written
     if (s.ok()) s = mda::Decide(options, env, account, getuid(), fs, message, how, &e);
     if (!s.ok()) {
       Print(STDERR_FILENO, "mdatest: " + path + ": " + s.message() + "\n");
@@ -112,7 +115,16 @@ int Main(int argc, char** argv) {
     if (destination.empty()) destination = folders;
     else if (!folders.empty()) destination += " (copies: " + folders + ")";
     ++per_destination[destination];
-    line += destination + " in " + e.envelope.maildir + "\n";
+    line += destination + " in " + e.envelope.maildir;
+    if (e.duplicate_of) {
+      time_t t = static_cast<time_t>(*e.duplicate_of);
+      struct tm tm;
+      gmtime_r(&t, &tm);
+      char when[32];
+      strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+      line += std::string(" -- but a duplicate, first delivered ") + when + ": mda would not deliver it again";
+    }
+    line += "\n";
     for (const std::string& w : e.warnings) line += "  warning: " + w + "\n";
     Print(STDOUT_FILENO, line);
   }

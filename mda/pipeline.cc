@@ -222,22 +222,30 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
 
   Maildir maildir(fs, e.envelope.maildir);
   int64_t now = time(nullptr);
-  for (const std::string& folder : d.folders) {
-    if (done.targets.count(folder)) continue;  // an earlier, partly failed attempt put it there
-    Delivery delivery;
-    s = maildir.Deliver(folder, content, &delivery);
-    if (!s.ok()) return Fail(std::move(result), s);
-    for (std::string& w : delivery.warnings) e.warnings.push_back(std::move(w));
-    result.deliveries.push_back(std::move(delivery));
+  for (size_t i = 0; i < d.folders.size(); ++i) {
+    const std::string& folder = d.folders[i];
+    bool last = i + 1 == d.folders.size();
+    if (!done.targets.count(folder)) {  // else an earlier, partly failed attempt put it there
+      Delivery delivery;
+      s = maildir.Deliver(folder, content, &delivery);
+      if (!s.ok()) return Fail(std::move(result), s);
+      for (std::string& w : delivery.warnings) e.warnings.push_back(std::move(w));
+      result.deliveries.push_back(std::move(delivery));
+    }
     if (store) {
-      // The copy is in place: failing now would make Exim deliver it again.
-      if (Status m = store->Mark(*key, folder, now); !m.ok()) e.warnings.push_back(m.message());
+      // The copy is in place: a failure to mark is only a warning (failing now would make
+      // Exim deliver it again). The last folder and the whole delivery: one transaction.
+      std::vector<std::string> marks = {folder};
+      if (last) marks.push_back(DedupStore::kComplete);
+      if (Status m = store->Mark(*key, marks, now); !m.ok()) e.warnings.push_back(m.message());
     }
   }
   if (store) {
-    if (Status m = store->Mark(*key, DedupStore::kComplete, now); !m.ok()) e.warnings.push_back(m.message());
+    if (d.folders.empty()) {  // discarded or rejected without copies
+      if (Status m = store->Mark(*key, {DedupStore::kComplete}, now); !m.ok()) e.warnings.push_back(m.message());
+    }
     lock.reset();  // other deliveries of this key may go on; expiry needs no lock
-    store->Expire(now - e.dedup_period, kExpiryBatch);
+    store->Maintain(e.dedup_store, now - e.dedup_period, kExpiryBatch);
   }
   WriteWarnings(fs, e, &result);
   if (d.outcome == rules::Outcome::kReject) {

@@ -137,6 +137,22 @@ TEST_F(DedupProcessTest, RetryAfterAPartialFailureDoesNotCopyTwice) {
   EXPECT_EQ(Count(".Work"), 1u);
 }
 
+TEST_F(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
+  test::WriteFile(home_ / "m.eml", kMessage);
+  std::vector<std::string> env = {"HOME=" + home_.path(), "RECIPIENT=bob@example.com"};
+  test::Result before = test::Exec({test::MdatestBinary(), home_ / "m.eml"}, env, "");
+  EXPECT_EQ(before.output.find("duplicate"), std::string::npos) << before.output;
+  EXPECT_TRUE(ListDir(home_ / ".mda").empty());  // nothing created by the dry run
+  ASSERT_EQ(Deliver(kMessage).exit_code, 0);
+  struct stat st_before, st_after;
+  ASSERT_EQ(stat((home_ / ".mda/dedup.db").c_str(), &st_before), 0);
+  test::Result after = test::Exec({test::MdatestBinary(), home_ / "m.eml"}, env, "");
+  EXPECT_NE(after.output.find(" -- but a duplicate, first delivered 20"), std::string::npos) << after.output;
+  ASSERT_EQ(stat((home_ / ".mda/dedup.db").c_str(), &st_after), 0);
+  EXPECT_EQ(st_before.st_mtim.tv_nsec, st_after.st_mtim.tv_nsec);
+  EXPECT_EQ(st_before.st_size, st_after.st_size);
+}
+
 TEST_F(DedupProcessTest, DeferByRuleLeavesNoMark) {
   test::MakeDirs(home_ / ".mda");
   test::WriteFile(home_ / ".mda/rules", "if exists Subject: then defer \"not now\"\n");

@@ -37,12 +37,12 @@ TEST(DedupStoreTest, MarksAreFoundAndTargetsKept) {
   ASSERT_TRUE(store->Find("k", &found).ok());
   EXPECT_FALSE(found.complete);
   EXPECT_TRUE(found.targets.empty());
-  ASSERT_TRUE(store->Mark("k", "Alerts", 100).ok());
-  ASSERT_TRUE(store->Mark("k", "Alerts", 150).ok());  // idempotent
+  ASSERT_TRUE(store->Mark("k", {"Alerts"}, 100).ok());
+  ASSERT_TRUE(store->Mark("k", {"Alerts"}, 150).ok());  // idempotent
   ASSERT_TRUE(store->Find("k", &found).ok());
   EXPECT_FALSE(found.complete);
   EXPECT_EQ(found.targets, (std::set<std::string>{"Alerts"}));
-  ASSERT_TRUE(store->Mark("k", DedupStore::kComplete, 200).ok());
+  ASSERT_TRUE(store->Mark("k", {DedupStore::kComplete}, 200).ok());
   ASSERT_TRUE(store->Find("k", &found).ok());
   EXPECT_TRUE(found.complete);
   EXPECT_EQ(found.first_delivered, 200);
@@ -56,9 +56,9 @@ TEST(DedupStoreTest, ExpiryRemovesOldEntriesInBoundedBatches) {
   std::unique_ptr<DedupStore> store;
   std::string warning;
   ASSERT_TRUE(DedupStore::Open(dir / "d.db", false, &store, &warning).ok());
-  for (int i = 0; i < 500; ++i) ASSERT_TRUE(store->Mark("old" + std::to_string(i), "*", 1000).ok());
-  ASSERT_TRUE(store->Mark("new", "*", 5000).ok());
-  store->Expire(2000, 200);
+  for (int i = 0; i < 500; ++i) ASSERT_TRUE(store->Mark("old" + std::to_string(i), {"*"}, 1000).ok());
+  ASSERT_TRUE(store->Mark("new", {"*"}, 5000).ok());
+  store->Maintain(dir / "d.db", 2000, 200);
   int left = 0;
   DedupStore::Lookup found;
   for (int i = 0; i < 500; ++i) {
@@ -66,8 +66,8 @@ TEST(DedupStoreTest, ExpiryRemovesOldEntriesInBoundedBatches) {
     left += found.complete;
   }
   EXPECT_EQ(left, 300);  // one batch of 200
-  store->Expire(2000, 200);
-  store->Expire(2000, 200);
+  store->Maintain(dir / "d.db", 2000, 200);
+  store->Maintain(dir / "d.db", 2000, 200);
   left = 0;
   for (int i = 0; i < 500; ++i) {
     ASSERT_TRUE(store->Find("old" + std::to_string(i), &found).ok());
@@ -86,7 +86,7 @@ TEST(DedupStoreTest, CorruptStoreIsSetAsideAndRebuilt) {
   Status s = DedupStore::Open(dir / "d.db", false, &store, &warning);
   ASSERT_TRUE(s.ok()) << s.message();
   EXPECT_NE(warning.find("was corrupt; moved to " + (dir / "d.db.corrupt-")), std::string::npos) << warning;
-  EXPECT_TRUE(store->Mark("k", "*", 1).ok());
+  EXPECT_TRUE(store->Mark("k", {"*"}, 1).ok());
   bool aside = false;
   for (const std::string& f : test::ListDir(dir.path())) aside = aside || f.rfind("d.db.corrupt-", 0) == 0;
   EXPECT_TRUE(aside);
