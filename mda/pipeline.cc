@@ -201,8 +201,17 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
   if (key) {
     std::string dir = e.envelope.home + "/.mda";
     if (fs.MkdirAt(AT_FDCWD, dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Fail(std::move(result), Status::Posix("cannot create " + dir + " for the duplicate store", errno));
+      // No home directory at all (a system user such as nobody): there is nowhere to
+      // remember deliveries, and deferring every message for ever would be worse than
+      // delivering without suppression. Any other failure defers.
+      if (errno != ENOENT) {
+        return Fail(std::move(result), Status::Posix("cannot create " + dir + " for the duplicate store", errno));
+      }
+      key.reset();
     }
+  }
+  if (key) {
+    std::string dir = e.envelope.home + "/.mda";
     s = KeyLock::Acquire(dir + "/dedup.lock", *key, kDedupLockTimeout, &lock);
     if (!s.ok()) return Fail(std::move(result), s);
     std::string warning;

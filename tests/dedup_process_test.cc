@@ -153,6 +153,22 @@ TEST_F(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
   EXPECT_EQ(st_before.st_size, st_after.st_size);
 }
 
+TEST_F(DedupProcessTest, UnusableStoreDefersAndDeliversNothing) {
+  test::MakeDirs(home_ / ".mda/dedup.db");  // a directory where the database should be
+  test::Result r = Deliver(kMessage);
+  EXPECT_EQ(r.exit_code, 75);
+  EXPECT_EQ(r.output.rfind("mda: cannot open duplicate store " + (home_ / ".mda/dedup.db") + ": ", 0), 0u) << r.output;
+  EXPECT_EQ(Count(), 0u);
+}
+
+TEST_F(DedupProcessTest, NoHomeDirectoryMeansNoSuppressionNotNoMail) {
+  // The Maildir defaults to ~/Maildir, which cannot exist either: give it one.
+  test::Result r = test::Exec({test::MdaBinary(), "--maildir", home_ / "box"},
+                 {"HOME=" + (home_ / "no-such-home"), "RECIPIENT=bob@example.com"}, kMessage);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(ListDir(home_ / "box/new").size(), 1u);
+}
+
 TEST_F(DedupProcessTest, DeferByRuleLeavesNoMark) {
   test::MakeDirs(home_ / ".mda");
   test::WriteFile(home_ / ".mda/rules", "if exists Subject: then defer \"not now\"\n");

@@ -38,15 +38,16 @@ exim() { "$EXIM" -C "$D"/exim.conf "$@"; }
 # Exim passes inherited descriptors to the MDA (notes/exim.md): start it with none.
 exim_clean() { ( for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null; exim "$@" ); }
 queue_ids() { exim -bp | awk '$1 ~ /^[0-9]+[smhdw]$/ {print $3}'; }
-new_count() { find "$D"/home/Maildir/new -type f 2>/dev/null | wc -l; }
-tmp_count() { find "$D"/home/Maildir/tmp -type f 2>/dev/null | wc -l; }
+new_count() { find "$D"/home/Maildir/new -type f 2>/dev/null | wc -l || true; }
+tmp_count() { find "$D"/home/Maildir/tmp -type f 2>/dev/null | wc -l || true; }
 
 exim -bV > /dev/null || { echo "FAIL: Exim rejects the test configuration"; exit 1; }
 
-submit() {  # submit SUBJECT: queue a message for e2euser, print its queue id
-  local before after
+submit() {  # submit SUBJECT [MESSAGE-ID]: queue a message for e2euser, print its queue id
+  local before after id_header=""
+  [ -n "${2:-}" ] && id_header="Message-ID: $2\n"
   before=$(queue_ids | sort)
-  printf 'From: sender@example.org\nTo: e2euser@example.com\nSubject: %s\n\nline one\nFrom the body\n' "$1" |
+  printf "From: sender@example.org\nTo: e2euser@example.com\nSubject: %s\n${id_header}\nline one\nFrom the body\n" "$1" |
     exim_clean -odq -oi -f sender@example.org e2euser@example.com
   after=$(queue_ids | sort)
   comm -13 <(echo "$before") <(echo "$after")
@@ -57,7 +58,7 @@ id1=$(submit "e2e one")
 [ -n "$id1" ] || { echo "FAIL: submission queued nothing"; cat "$D"/log/* 2>/dev/null; exit 1; }
 exim_clean -odi -M "$id1"
 if [ "$(new_count)" = 1 ]; then pass "delivered through Exim into new/"; else fail "new/ has $(new_count) files, want 1"; fi
-f1=$(find "$D"/home/Maildir/new -type f | head -n 1)
+f1=$(find "$D"/home/Maildir/new -type f 2>/dev/null | head -n 1 || true)
 if [ -n "$f1" ]; then
   head -n 1 "$f1" | grep -q '^Received: ' && pass "stored file starts with Exim's Received: (no From_ line)" \
     || fail "stored file starts with: $(head -n 1 "$f1")"
@@ -91,6 +92,18 @@ n2=$(grep -l '^Subject: e2e two$' "$D"/home/Maildir/new/* 2>/dev/null | wc -l)
 [ "$n2" = 1 ] && pass "exactly one copy of the deferred message" || fail "$n2 copies of the deferred message"
 [ -z "$(queue_ids)" ] && pass "queue empty" || fail "queue not empty: $(queue_ids)"
 [ "$(tmp_count)" = 0 ] && pass "tmp/ empty" || fail "tmp/ has $(tmp_count) files"
+
+# 4. The same message again (same Message-ID): Exim delivers, mda suppresses the duplicate.
+id3=$(submit "e2e three" "<e2e-dup@example.org>")
+exim_clean -odi -M "$id3"
+id4=$(submit "e2e three" "<e2e-dup@example.org>")
+exim_clean -odi -M "$id4"
+n3=$(grep -l '^Subject: e2e three$' "$D"/home/Maildir/new/* 2>/dev/null | wc -l || true)
+[ "$n3" = 1 ] && pass "a resubmitted message is delivered once" || fail "$n3 copies of the resubmitted message"
+grep -q "$id4 => e2euser <e2euser@example.com> R=mda T=mda_pipe" "$D"/log/mainlog \
+  && pass "Exim counts the duplicate as delivered (exit 0)" || fail "no delivery line for the duplicate"
+grep -q "outcome=duplicate queue_id=$id4 .*message_id=<e2e-dup@example.org>" "$D"/home/.mda/log 2>/dev/null \
+  && pass "mda logged the duplicate with Exim's queue id" || fail "no duplicate line in ~/.mda/log"
 
 if [ "$failures" -gt 0 ]; then
   echo "--- mainlog"; cat "$D"/log/mainlog 2>/dev/null || true
