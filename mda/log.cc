@@ -1,13 +1,136 @@
-// Log: lines appended to the processing log, each with one write(2).
+// Log: the processing log, one line per message, in logfmt or JSON, file and syslog.
+// spdlog carries the records to its sinks; the file sink is our own, because spdlog's
+// basic_file_sink splits records over 4 KiB (interleaving concurrent deliveries) and leaks
+// its descriptor into child processes. All of spdlog stays in this file (compile time).
 #include "mda/log.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <syslog.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/syslog_sink.h>
 
 namespace mda {
+namespace {
 
-std::string LogfmtValue(std::string_view v) {
-  bool plain = !v.empty();
+std::string_view Capped(std::string_view v, bool* cut) {
+  *cut = v.size() > kMaxLogValue;
+  return *cut ? v.substr(0, kMaxLogValue) : v;
+}
+
+// Appends the UTF-8 sequence at s[*i] if valid, else U+FFFD for one byte.
+void AppendUtf8OrReplacement(std::string_view s, size_t* i, std::string* out) {
+  unsigned char c = static_cast<unsigned char>(s[*i]);
+  int extra = c >= 0xF0 && c <= 0xF4 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : -1;
+  bool ok = extra > 0 && *i + static_cast<size_t>(extra) < s.size();
+  for (int k = 1; ok && k <= extra; ++k) ok = (static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]) & 0xC0) == 0x80;
+  if (ok && extra == 2) {  // no overlongs, no surrogates
+    unsigned char c1 = static_cast<unsigned char>(s[*i + 1]);
+    ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+  }
+  if (ok && extra == 3) {
+    unsigned char c1 = static_cast<unsigned char>(s[*i + 1]);
+    ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+  }
+  if (!ok) {
+    *out += "\xEF\xBF\xBD";
+    ++*i;
+    return;
+  }
+  out->append(s.substr(*i, static_cast<size_t>(extra) + 1));
+  *i += static_cast<size_t>(extra) + 1;
+}
+
+std::string JsonString(std::string_view raw) {
+  bool cut;
+  std::string_view v = Capped(raw, &cut);
+  std::string out = "\"";
+  for (size_t i = 0; i < v.size();) {
+    unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x80) {
+      AppendUtf8OrReplacement(v, &i, &out);
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20 || c == 0x7f) {
+          char buf[8];
+          snprintf(buf, sizeof buf, "\\u%04x", c);
+          out += buf;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  if (cut) out += "...[cut]";
+  return out + "\"";
+}
+
+void Field(std::string* line, const char* key, std::string_view value) {
+  if (value.empty()) return;
+  *line += ' ';
+  *line += key;
+  *line += '=';
+  *line += LogfmtValue(value);
+}
+
+std::string Millis(double ms) {
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.3f", ms);
+  return buf;
+}
+
+// The file sink: the whole record, newline included, in one write(2).
+class OneWriteSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  explicit OneWriteSink(int fd) : fd_(fd) {}
+  int error = 0;
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    std::string record(msg.payload.data(), msg.payload.size());
+    record += '\n';
+    ssize_t n;
+    do {
+      n = ::write(fd_, record.data(), record.size());
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) error = errno;
+    else if (static_cast<size_t>(n) != record.size()) error = EIO;  // short: disk full
+  }
+  void flush_() override {}
+
+ private:
+  int fd_;
+};
+
+int Facility(std::string_view name) {
+  if (name == "mail") return LOG_MAIL;
+  if (name == "user") return LOG_USER;
+  if (name == "daemon") return LOG_DAEMON;
+  static constexpr int kLocal[] = {LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
+                                   LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
+  if (name.size() == 6 && name.substr(0, 5) == "local" && name[5] >= '0' && name[5] <= '7') return kLocal[name[5] - '0'];
+  return -1;
+}
+
+}  // namespace
+
+bool IsSyslogFacility(std::string_view name) { return Facility(name) >= 0; }
+
+std::string LogfmtValue(std::string_view raw) {
+  bool cut;
+  std::string_view v = Capped(raw, &cut);
+  bool plain = !v.empty() && !cut;
   for (unsigned char c : v) {
     if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f) plain = false;
   }
@@ -30,7 +153,93 @@ std::string LogfmtValue(std::string_view v) {
         }
     }
   }
+  if (cut) out += "...[cut]";
   return out + "\"";
+}
+
+std::string FormatLogfmt(const LogRecord& r) {
+  std::string line = "time=" + r.time + " level=" + r.level;
+  Field(&line, "outcome", r.outcome);
+  Field(&line, "queue_id", r.queue_id);
+  Field(&line, "message_id", r.message_id);
+  Field(&line, "sender", r.sender);
+  if (r.level == "info" && r.sender.empty()) line += " sender=\"\"";  // a bounce: say so
+  Field(&line, "recipient", r.recipient);
+  Field(&line, "subject", r.subject);
+  if (r.size) line += " size=" + std::to_string(*r.size);
+  Field(&line, "rule", r.rule);
+  for (const auto& [folder, file] : r.destinations) {  // repeated pairs, in order
+    Field(&line, "folder", folder);
+    Field(&line, "file", file);
+  }
+  Field(&line, "first_delivered", r.first_delivered);
+  Field(&line, "reason", r.reason);
+  if (r.duration_ms) line += " duration_ms=" + Millis(*r.duration_ms);
+  return line;
+}
+
+std::string FormatJson(const LogRecord& r) {
+  std::string line = "{\"time\":" + JsonString(r.time) + ",\"level\":" + JsonString(r.level);
+  auto field = [&line](const char* key, const std::string& value, bool always = false) {
+    if (value.empty() && !always) return;
+    line += ",\"";
+    line += key;
+    line += "\":" + JsonString(value);
+  };
+  field("outcome", r.outcome);
+  field("queue_id", r.queue_id);
+  field("message_id", r.message_id);
+  field("sender", r.sender, r.level == "info");
+  field("recipient", r.recipient);
+  field("subject", r.subject);
+  if (r.size) line += ",\"size\":" + std::to_string(*r.size);
+  field("rule", r.rule);
+  if (!r.destinations.empty()) {
+    line += ",\"folders\":[";
+    for (size_t i = 0; i < r.destinations.size(); ++i) line += (i ? "," : "") + JsonString(r.destinations[i].first);
+    line += "],\"files\":[";
+    for (size_t i = 0; i < r.destinations.size(); ++i) line += (i ? "," : "") + JsonString(r.destinations[i].second);
+    line += "]";
+  }
+  field("first_delivered", r.first_delivered);
+  field("reason", r.reason);
+  if (r.duration_ms) line += ",\"duration_ms\":" + Millis(*r.duration_ms);
+  return line + "}";
+}
+
+Status WriteLog(const LogConfig& config, const std::vector<LogRecord>& records) {
+  if (records.empty() || (config.path.empty() && config.syslog.empty())) return Status::Ok();
+  int fd = -1;
+  if (!config.path.empty()) {
+    do {
+      fd = ::open(config.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0) return Status::Posix("cannot open log " + config.path, errno);
+  }
+  Status status;
+  try {
+    std::vector<spdlog::sink_ptr> sinks;
+    std::shared_ptr<OneWriteSink> file;
+    if (fd >= 0) {
+      file = std::make_shared<OneWriteSink>(fd);
+      sinks.push_back(file);
+    }
+    if (int facility = Facility(config.syslog); facility >= 0) {
+      sinks.push_back(std::make_shared<spdlog::sinks::syslog_sink_st>("mda", LOG_PID, facility, false));
+    }
+    spdlog::logger logger("mda", sinks.begin(), sinks.end());
+    for (const LogRecord& r : records) {
+      std::string line = config.json ? FormatJson(r) : FormatLogfmt(r);
+      logger.log(r.level == "warning" ? spdlog::level::warn : spdlog::level::info, std::string_view(line));
+    }
+    if (file && file->error != 0) status = Status::Posix("cannot write log " + config.path, file->error);
+  } catch (const std::exception& e) {
+    status = Status::Temporary(std::string("cannot write log: ") + e.what());
+  }
+  if (fd >= 0 && ::close(fd) != 0 && status.ok() && errno != EINTR) {
+    status = Status::Posix("cannot close log " + config.path, errno);
+  }
+  return status;
 }
 
 Status AppendLogLine(FileSystem& fs, const std::string& path, const std::string& line) {
@@ -45,14 +254,28 @@ Status AppendLogLine(FileSystem& fs, const std::string& path, const std::string&
   return Status::Ok();
 }
 
-std::string Rfc3339Now() {
+std::string Rfc3339(int64_t seconds, int millis, bool local) {
+  time_t t = static_cast<time_t>(seconds);
+  struct tm tm;
+  if (local) {
+    localtime_r(&t, &tm);
+  } else {
+    gmtime_r(&t, &tm);
+  }
+  char buf[48];
+  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf + n, sizeof buf - n, ".%03d", millis);
+  std::string out = buf;
+  if (!local) return out + "Z";
+  long offset = tm.tm_gmtoff / 60;
+  snprintf(buf, sizeof buf, "%c%02ld:%02ld", offset < 0 ? '-' : '+', labs(offset) / 60, labs(offset) % 60);
+  return out + buf;
+}
+
+std::string Rfc3339Now(bool local) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[32];
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return Rfc3339(ts.tv_sec, static_cast<int>(ts.tv_nsec / 1000000), local);
 }
 
 }  // namespace mda

@@ -1,23 +1,62 @@
-// Log: lines appended to the processing log, each with one write(2) on a descriptor opened
-// O_APPEND|O_CLOEXEC, so concurrent deliveries never interleave (notes/libraries.md).
+// Log: the processing log, one line per message (and one per warning), in logfmt or JSON,
+// each line written with one write(2) on a descriptor opened O_APPEND|O_CLOEXEC so that
+// concurrent deliveries never interleave (notes/libraries.md), and optionally to syslog.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "mda/fs.h"
 #include "mda/status.h"
 
 namespace mda {
 
+struct LogRecord {
+  std::string time;   // RFC 3339 with milliseconds
+  std::string level;  // "info" for a message, "warning" for something to fix
+  std::string queue_id, message_id, sender, recipient, subject;
+  std::optional<int64_t> size;
+  std::string rule;  // file:line, or "default"
+  std::vector<std::pair<std::string, std::string>> destinations;  // folder, stored file
+  std::string outcome;  // delivered, duplicate, discarded, deferred, rejected, fallback
+  std::string reason;   // deferred, rejected; for warnings, what to fix
+  std::string first_delivered;      // duplicate
+  std::optional<double> duration_ms;
+};
+
+// Values longer than this are cut (and marked) so one record stays one bounded line.
+constexpr size_t kMaxLogValue = 16 * 1024;
+
+std::string FormatLogfmt(const LogRecord& r);
+std::string FormatJson(const LogRecord& r);
+
 // logfmt value: bare if it is a plain word, else quoted with \" \\ \n \r \t and \xNN escaped,
 // so a hostile Subject cannot forge or break a line.
 std::string LogfmtValue(std::string_view value);
 
-// Appends `line` (a newline is added) to `path`, creating it 0600. Never follows a symlink.
+struct LogConfig {
+  std::string path;        // empty: no file
+  bool json = false;
+  std::string syslog;      // facility name (mail, user, local0..local7); empty: none
+};
+
+// Writes the records, each as one line. A failure is returned (the caller reports it on
+// stderr; it never fails a delivery).
+Status WriteLog(const LogConfig& config, const std::vector<LogRecord>& records);
+
+// Appends `line` (a newline is added) to `path` with one write(2), creating it 0600.
+// Never follows a symbolic link.
 Status AppendLogLine(FileSystem& fs, const std::string& path, const std::string& line);
 
-// "2026-11-25T06:10:15Z"
-std::string Rfc3339Now();
+// RFC 3339 with milliseconds: "2026-11-25T06:10:15.123Z", or with the local offset.
+std::string Rfc3339(int64_t seconds, int millis, bool local);
+std::string Rfc3339Now(bool local = false);
+
+// Whether `name` is a syslog facility mda knows.
+bool IsSyslogFacility(std::string_view name);
 
 }  // namespace mda

@@ -30,6 +30,7 @@ std::string FormatUniqueName(const UniqueNameParts& parts, size_t size);
 UniqueNameParts NewUniqueNameParts();
 
 struct Delivery {
+  std::string folder;       // the folder's name as the rules say it (set by the caller)
   std::string folder_path;  // absolute path of the folder (the Maildir root for INBOX)
   std::string name;         // the file's name in new/
   std::vector<std::string> warnings;  // delivered, but something deserves a look

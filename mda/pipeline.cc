@@ -2,6 +2,7 @@
 #include "mda/pipeline.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "mda/dedup.h"
@@ -12,6 +13,7 @@
 #include "rules/evaluator.h"
 #include "rules/header_block.h"
 #include "rules/parser.h"
+#include "rules/rfc2047.h"
 
 namespace mda {
 namespace {
@@ -24,6 +26,8 @@ constexpr int kExpiryBatch = 200;      // old entries removed per delivery at mo
 RunResult Fail(RunResult result, const Status& status) {
   result.exit_code = kExitTempFail;
   result.diagnostic = status.message() + " (exit 75: Exim keeps the message and retries)";
+  result.outcome = "deferred";
+  result.reason = status.message();
   return result;
 }
 
@@ -37,31 +41,56 @@ std::string WithAddedHeaders(std::string_view content, const std::vector<std::st
   return out;
 }
 
-void WriteWarnings(FileSystem& fs, const Evaluation& e, RunResult* result) {
-  if (e.log.empty()) return;
-  for (const std::string& w : e.warnings) {
-    std::string line = "time=" + Rfc3339Now() + " level=warning queue_id=" + LogfmtValue(e.envelope.queue_id) +
-                       " recipient=" + LogfmtValue(e.envelope.recipient) + " msg=" + LogfmtValue(w);
-    Status s = AppendLogLine(fs, e.log, line);
-    if (!s.ok()) {
-      // The delivery stands; Exim can log what we say here (log_output).
-      result->diagnostic = s.message();
-      return;
-    }
+// The processing log: the warnings, then one line for the message.
+void WriteProcessingLog(RunResult* result_ptr, double duration_ms) {
+  RunResult& result = *result_ptr;
+  const Evaluation& e = result.evaluation;
+  LogConfig config{e.log, e.log_json, e.syslog};
+  if (e.log_is_default) {
+    // ~/.mda may not exist yet (no rule file, no duplicate store): make it. No home at
+    // all (a system user): there is nowhere to log, and saying so on every delivery helps
+    // nobody.
+    std::string dir = e.log.substr(0, e.log.rfind('/'));
+    if (mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT) config.path.clear();
   }
-}
-
-void LogDuplicate(FileSystem& fs, const Evaluation& e, int64_t first, RunResult* result) {
-  if (e.log.empty()) return;
-  time_t t = static_cast<time_t>(first);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char when[32];
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  std::string line = "time=" + Rfc3339Now() + " level=info outcome=duplicate queue_id=" +
-                     LogfmtValue(e.envelope.queue_id) + " recipient=" + LogfmtValue(e.envelope.recipient) +
-                     " message_id=" + LogfmtValue(e.message_id) + " first_delivered=" + when;
-  if (Status s = AppendLogLine(fs, e.log, line); !s.ok()) result->diagnostic = s.message();
+  if (config.path.empty() && config.syslog.empty()) return;
+  std::string now = Rfc3339Now(e.log_local_time);
+  std::vector<LogRecord> records;
+  for (const std::string& w : e.warnings) {
+    LogRecord r;
+    r.time = now;
+    r.level = "warning";
+    r.queue_id = e.envelope.queue_id;
+    r.message_id = e.message_id;
+    r.recipient = e.envelope.recipient;
+    r.reason = w;
+    records.push_back(std::move(r));
+  }
+  LogRecord r;
+  r.time = now;
+  r.level = "info";
+  r.outcome = result.outcome;
+  r.queue_id = e.envelope.queue_id;
+  r.message_id = e.message_id;
+  r.sender = e.envelope.sender;
+  r.recipient = e.envelope.recipient;
+  r.subject = e.subject;
+  if (result.size) r.size = static_cast<int64_t>(*result.size);
+  r.rule = e.decision.rule;
+  for (const Delivery& d : result.deliveries) r.destinations.emplace_back(d.folder, d.path());
+  if (result.duplicate) {
+    struct timespec ts = {static_cast<time_t>(result.first_delivered), 0};
+    r.first_delivered = Rfc3339(ts.tv_sec, 0, e.log_local_time);
+  }
+  r.reason = result.reason;
+  r.duration_ms = duration_ms;
+  records.push_back(std::move(r));
+  Status s = WriteLog(config, records);
+  if (!s.ok()) {
+    // Never fails the delivery; Exim can log this line (log_output, log_defer_output).
+    if (!result.diagnostic.empty()) result.diagnostic += "\nmda: ";
+    result.diagnostic += s.message();
+  }
 }
 
 }  // namespace
@@ -96,6 +125,9 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     s = ExpandPath(*maildir, e.home, "the maildir setting", &e.maildir);
     if (!s.ok()) return s;
   }
+  if (const std::string* format = setting("log-format")) out->log_json = *format == "json";
+  if (const std::string* t = setting("log-time")) out->log_local_time = *t == "local";
+  if (const std::string* facility = setting("syslog")) out->syslog = *facility == "off" ? "" : *facility;
   const std::string* log = setting("log");
   if (log && *log == "off") {
     out->log.clear();
@@ -103,6 +135,7 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     if (!ExpandPath(*log, e.home, "the log setting", &out->log).ok()) out->log.clear();
   } else if (!e.home.empty()) {
     out->log = e.home + "/.mda/log";
+    out->log_is_default = true;
   }
 
   // Duplicate suppression: on for 7 days unless the rule file says otherwise.
@@ -115,6 +148,7 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
 
   rules::HeaderBlock headers(message.content());
   if (auto ids = headers.Find("Message-ID"); !ids.empty()) out->message_id = ids[0]->value;
+  if (auto subjects = headers.Find("Subject"); !subjects.empty()) out->subject = rules::DecodeRfc2047(subjects[0]->value);
   std::optional<std::string> body;
   rules::MessageContext context;
   context.content = message.content();
@@ -159,8 +193,10 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   return Status::Ok();
 }
 
-RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env, int input,
-                 const Identity& identity) {
+namespace {
+
+RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment& env, int input,
+                      const Identity& identity) {
   RunResult result;
   if (identity.uid == 0 || identity.euid == 0) {
     return Fail(std::move(result),
@@ -171,6 +207,7 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
   Message message;
   Status s = Message::Read(fs, input, "the message on standard input", &message);
   if (!s.ok()) return Fail(std::move(result), s);
+  result.size = message.content().size();
 
   Evaluation& e = result.evaluation;
   s = Decide(options, env, LookUpAccount(identity.uid), identity.uid, fs, message, DecideOptions(), &e);
@@ -179,9 +216,10 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
 
   if (d.outcome == rules::Outcome::kDefer) {
     // Nothing is delivered, copies included: Exim will run us again.
-    WriteWarnings(fs, e, &result);
     result.exit_code = kExitTempFail;
     result.diagnostic = "deferred by rule " + d.rule + ": " + d.reason;
+    result.outcome = "deferred";
+    result.reason = d.reason;
     return result;
   }
 
@@ -222,8 +260,7 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
     if (done.complete) {
       result.duplicate = true;
       result.first_delivered = done.first_delivered;
-      LogDuplicate(fs, e, done.first_delivered, &result);
-      WriteWarnings(fs, e, &result);
+      result.outcome = "duplicate";
       result.exit_code = kExitDelivered;
       return result;
     }
@@ -238,6 +275,7 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
       Delivery delivery;
       s = maildir.Deliver(folder, content, &delivery);
       if (!s.ok()) return Fail(std::move(result), s);
+      delivery.folder = folder;
       for (std::string& w : delivery.warnings) e.warnings.push_back(std::move(w));
       result.deliveries.push_back(std::move(delivery));
     }
@@ -256,13 +294,33 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
     lock.reset();  // other deliveries of this key may go on; expiry needs no lock
     store->Maintain(e.dedup_store, now - e.dedup_period, kExpiryBatch);
   }
-  WriteWarnings(fs, e, &result);
   if (d.outcome == rules::Outcome::kReject) {
     result.exit_code = kExitRejected;
     result.output = d.reason.empty() ? "message rejected by the recipient's rules" : d.reason;
+    result.outcome = "rejected";
+    result.reason = result.output;
     return result;
   }
   result.exit_code = kExitDelivered;
+  if (d.outcome == rules::Outcome::kDiscard) {
+    result.outcome = "discarded";
+  } else {
+    result.outcome = e.rules_found && !e.rules_used ? "fallback" : "delivered";
+  }
+  return result;
+}
+
+}  // namespace
+
+RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env, int input,
+                 const Identity& identity) {
+  struct timespec start, end;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  RunResult result = RunUnlogged(options, fs, env, input, identity);
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  double ms = static_cast<double>(end.tv_sec - start.tv_sec) * 1e3 +
+              static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e6;
+  WriteProcessingLog(&result, ms);
   return result;
 }
 

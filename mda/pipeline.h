@@ -36,8 +36,13 @@ struct Evaluation {
   bool rules_found = false;           // a rule file exists (used or not)
   bool rules_used = false;            // ... and was safe and parsed
   std::string log;                    // processing log path; empty when off or no home
+  bool log_is_default = false;        // ~/.mda/log: its directory is made when missing
+  bool log_json = false;              // set log-format = json
+  bool log_local_time = false;        // set log-time = local
+  std::string syslog;                 // set syslog = FACILITY
   std::vector<std::string> warnings;  // for the log: what the user should fix
   std::string message_id;             // the first Message-ID header, unfolded
+  std::string subject;                // the first Subject, decoded (for the log)
   int64_t dedup_period = 0;           // seconds a delivery is remembered; 0: dedup off
   bool dedup_case_sensitive = false;  // keep the local part's case in the key
   std::string dedup_store;            // the store's path (~/.mda/dedup.db); empty: off
@@ -65,6 +70,9 @@ struct RunResult {
   std::vector<Delivery> deliveries;
   bool duplicate = false;          // suppressed: delivered before
   int64_t first_delivered = 0;     // ... at this time
+  std::string outcome;             // for the log: delivered, duplicate, discarded, deferred, rejected, fallback
+  std::string reason;              // for the log: why deferred or rejected
+  std::optional<size_t> size;      // the message's size, once read
 };
 
 // Runs mda on the message readable from `input`. Never throws for an expected failure;

@@ -397,10 +397,18 @@ class Parser {
       if (value != "off" && !ParsePeriod(value)) problem = "dedup is off or a period like 7d, 12h, 30m";
     } else if (name == "dedup-case") {
       if (value != "insensitive" && value != "sensitive") problem = "dedup-case is insensitive or sensitive";
+    } else if (name == "log-time") {
+      if (value != "utc" && value != "local") problem = "log-time is utc or local";
+    } else if (name == "syslog") {
+      static constexpr std::string_view kFacilities[] = {"off", "mail", "user", "daemon", "local0", "local1",
+                                                         "local2", "local3", "local4", "local5", "local6", "local7"};
+      bool known = false;
+      for (std::string_view f : kFacilities) known = known || value == f;
+      if (!known) problem = "syslog is a facility (mail, user, daemon, local0..local7) or off";
     } else if (name == "max-size") {
       if (!ParseSize(value)) problem = "max-size is a size like 50M";
     } else {
-      return Status::BadInput(lexer.Error("unknown setting '" + name + "' (known: maildir, log, log-format, dedup, dedup-case, max-size)", line, col));
+      return Status::BadInput(lexer.Error("unknown setting '" + name + "' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, max-size)", line, col));
     }
     if (!problem.empty()) return Status::BadInput(lexer.Error(problem + ", not '" + value + "'", vline, vcol));
     out_->settings[name] = Setting{value, Location{file, line, col}};

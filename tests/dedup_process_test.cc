@@ -40,11 +40,15 @@ TEST_F(DedupProcessTest, SameMessageToTwoSpellingsOfOneAddressIsDeliveredOnce) {
   ASSERT_EQ(second.exit_code, 0);
   EXPECT_EQ(second.output, "");
   EXPECT_EQ(Count(), 1u);
-  std::string log = test::ReadFile(home_ / ".mda/log");
-  EXPECT_NE(log.find("level=info outcome=duplicate queue_id=1q-retry recipient=bob@example.com "
-                     "message_id=<20261125.1@example.org> first_delivered=20"),
-            std::string::npos)
-      << log;
+  std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(test::Get(log[0], "outcome"), "delivered");
+  EXPECT_EQ(test::Get(log[1], "outcome"), "duplicate");
+  EXPECT_EQ(test::Get(log[1], "queue_id"), "1q-retry");
+  EXPECT_EQ(test::Get(log[1], "message_id"), "<20261125.1@example.org>");
+  EXPECT_EQ(test::Get(log[1], "recipient"), "bob@example.com");
+  EXPECT_EQ(test::Get(log[1], "first_delivered").substr(0, 2), "20");
+  EXPECT_EQ(test::Get(log[1], "folder"), "");  // nothing stored
 }
 
 TEST_F(DedupProcessTest, SameMessageIdToTwoUsersIsDeliveredTwice) {
@@ -102,8 +106,13 @@ TEST_F(DedupProcessTest, TwentyConcurrentDeliveriesMakeOneCopy) {
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   }
   EXPECT_EQ(Count(), 1u);
-  std::string log = test::ReadFile(home_ / ".mda/log");
-  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 19) << log;  // 19 duplicates logged
+  int delivered = 0, duplicates = 0;
+  for (const test::LogFields& line : test::ReadLog(home_ / ".mda/log")) {
+    delivered += test::Get(line, "outcome") == "delivered";
+    duplicates += test::Get(line, "outcome") == "duplicate";
+  }
+  EXPECT_EQ(delivered, 1);
+  EXPECT_EQ(duplicates, 19);
 }
 
 // Acceptance 3: the delivery fails, Exim retries after the fix: exactly one copy.

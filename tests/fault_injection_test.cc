@@ -233,8 +233,9 @@ TEST(FaultInjectionTest, PipelineExitsTempFail) {
   close(fds[1]);
   Options options;
   options.maildir = dir / "Maildir";
+  options.home = dir.path();  // never a real user's home: the log goes here
   RunResult r = RunMda(options, fs, [](const char*) -> const char* { return nullptr; }, fds[0],
-                       Identity{1000, 1000});
+                       Identity{54321, 54321});
   close(fds[0]);
   EXPECT_EQ(r.exit_code, kExitTempFail);
   EXPECT_EQ(r.diagnostic.find('\n'), std::string::npos);

@@ -46,7 +46,8 @@ TEST(MdaProcessTest, OptionsOverrideTheEnvironment) {
                        EximEnv(home.path()), "Subject: x\n\ny\n");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(ListDir(other / "box/.Lists.dev/new").size(), 1u);
-  EXPECT_TRUE(ListDir(home.path()).empty());
+  EXPECT_EQ(ListDir(home.path()), (std::vector<std::string>{".mda"}));  // only the log
+  EXPECT_EQ(ListDir(home / ".mda"), (std::vector<std::string>{"log"}));
 }
 
 // Acceptance 5: read-only Maildir, missing HOME, unknown user, root: exit 75 and one line on

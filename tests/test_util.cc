@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <gtest/gtest.h>
 #include <stdexcept>
 
 namespace mda::test {
@@ -272,6 +273,189 @@ std::vector<SampleMessage> VariedMessages(bool include_huge) {
     v.push_back({"attachment_50mb", from_line + m, m});
   }
   return v;
+}
+
+}  // namespace mda::test
+
+namespace mda::test {
+namespace {
+
+int Hex(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+void AppendUtf8(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    *out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    *out += static_cast<char>(0xC0 | (cp >> 6));
+    *out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    *out += static_cast<char>(0xE0 | (cp >> 12));
+    *out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    *out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+}  // namespace
+
+bool ParseLogfmt(const std::string& line, LogFields* out) {
+  out->clear();
+  size_t i = 0;
+  while (i < line.size()) {
+    if (line[i] == ' ') {
+      ++i;
+      continue;
+    }
+    size_t eq = line.find('=', i);
+    if (eq == std::string::npos || eq == i) return false;
+    std::string key = line.substr(i, eq - i);
+    if (key.find_first_of(" \"") != std::string::npos) return false;
+    i = eq + 1;
+    std::string value;
+    if (i < line.size() && line[i] == '"') {
+      ++i;
+      bool closed = false;
+      while (i < line.size()) {
+        char c = line[i++];
+        if (c == '"') {
+          closed = true;
+          break;
+        }
+        if (c != '\\') {
+          value += c;
+          continue;
+        }
+        if (i >= line.size()) return false;
+        char e = line[i++];
+        if (e == 'n') value += '\n';
+        else if (e == 'r') value += '\r';
+        else if (e == 't') value += '\t';
+        else if (e == '"' || e == '\\') value += e;
+        else if (e == 'x' && i + 1 < line.size() && Hex(line[i]) >= 0 && Hex(line[i + 1]) >= 0) {
+          value += static_cast<char>(Hex(line[i]) * 16 + Hex(line[i + 1]));
+          i += 2;
+        } else {
+          return false;
+        }
+      }
+      if (!closed) return false;
+      if (i < line.size() && line[i] != ' ') return false;
+    } else {
+      size_t end = line.find(' ', i);
+      value = line.substr(i, end == std::string::npos ? std::string::npos : end - i);
+      if (value.find_first_of("\"=") != std::string::npos) return false;
+      i = end == std::string::npos ? line.size() : end;
+    }
+    out->emplace_back(key, value);
+  }
+  return !out->empty();
+}
+
+bool ParseJson(const std::string& line, LogFields* out) {
+  out->clear();
+  size_t i = 0;
+  auto string = [&](std::string* s) -> bool {
+    if (i >= line.size() || line[i] != '"') return false;
+    ++i;
+    while (i < line.size() && line[i] != '"') {
+      char c = line[i++];
+      if (static_cast<unsigned char>(c) < 0x20) return false;  // raw control character: invalid
+      if (c != '\\') {
+        *s += c;
+        continue;
+      }
+      if (i >= line.size()) return false;
+      char e = line[i++];
+      if (e == 'n') *s += '\n';
+      else if (e == 'r') *s += '\r';
+      else if (e == 't') *s += '\t';
+      else if (e == '"' || e == '\\' || e == '/') *s += e;
+      else if (e == 'u' && i + 4 <= line.size()) {
+        uint32_t cp = 0;
+        for (int k = 0; k < 4; ++k) {
+          int h = Hex(line[i + static_cast<size_t>(k)]);
+          if (h < 0) return false;
+          cp = cp * 16 + static_cast<uint32_t>(h);
+        }
+        i += 4;
+        AppendUtf8(cp, s);
+      } else {
+        return false;
+      }
+    }
+    if (i >= line.size()) return false;
+    ++i;
+    return true;
+  };
+  if (line.empty() || line[0] != '{' || line.back() != '}') return false;
+  i = 1;
+  while (i < line.size() - 1) {
+    std::string key;
+    if (!string(&key) || i >= line.size() || line[i] != ':') return false;
+    ++i;
+    if (line[i] == '"') {
+      std::string v;
+      if (!string(&v)) return false;
+      out->emplace_back(key, v);
+    } else if (line[i] == '[') {
+      ++i;
+      while (line[i] != ']') {
+        std::string v;
+        if (!string(&v)) return false;
+        out->emplace_back(key, v);
+        if (line[i] == ',') ++i;
+      }
+      ++i;
+    } else {
+      size_t end = line.find_first_of(",}", i);
+      out->emplace_back(key, line.substr(i, end - i));
+      i = end;
+    }
+    if (line[i] == ',') ++i;
+    else if (i != line.size() - 1) return false;
+  }
+  return true;
+}
+
+std::string Get(const LogFields& fields, const std::string& key) {
+  for (const auto& [k, v] : fields) {
+    if (k == key) return v;
+  }
+  return "";
+}
+
+std::vector<std::string> GetAll(const LogFields& fields, const std::string& key) {
+  std::vector<std::string> all;
+  for (const auto& [k, v] : fields) {
+    if (k == key) all.push_back(v);
+  }
+  return all;
+}
+
+std::vector<LogFields> ReadLog(const std::string& path, bool json) {
+  std::vector<LogFields> lines;
+  if (access(path.c_str(), F_OK) != 0) return lines;
+  std::string text = ReadFile(path);
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    if (nl == std::string::npos) {
+      ADD_FAILURE() << path << ": last line has no newline: " << text.substr(start, 200);
+      break;
+    }
+    std::string line = text.substr(start, nl - start);
+    LogFields fields;
+    if (!(json ? ParseJson(line, &fields) : ParseLogfmt(line, &fields))) {
+      ADD_FAILURE() << path << ": unparseable line: " << line.substr(0, 300);
+    }
+    lines.push_back(std::move(fields));
+    start = nl + 1;
+  }
+  return lines;
 }
 
 }  // namespace mda::test

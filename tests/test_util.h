@@ -73,3 +73,21 @@ struct SampleMessage {
 std::vector<SampleMessage> VariedMessages(bool include_huge);
 
 }  // namespace mda::test
+
+namespace mda::test {
+
+// A log line parsed back: its fields in order (logfmt may repeat a key: folder, file).
+using LogFields = std::vector<std::pair<std::string, std::string>>;
+// Parses one logfmt line (key=value, value bare or "quoted" with \" \\ \n \r \t \xNN);
+// fails the calling test (returns false) on anything malformed.
+bool ParseLogfmt(const std::string& line, LogFields* out);
+// Parses one flat JSON object of strings, numbers and arrays of strings (an array becomes
+// one entry per element, in order, under the same key).
+bool ParseJson(const std::string& line, LogFields* out);
+// The first value of `key`, or "" ; all values of `key`.
+std::string Get(const LogFields& fields, const std::string& key);
+std::vector<std::string> GetAll(const LogFields& fields, const std::string& key);
+// The lines of a file, each parsed in the given format; fails the test if one does not parse.
+std::vector<LogFields> ReadLog(const std::string& path, bool json = false);
+
+}  // namespace mda::test
