@@ -1,0 +1,178 @@
+// Tests of the processing log's lines: escaping that survives hostile values, both formats
+// parsed back, and concurrent writers that never interleave.
+#include "mda/log.h"
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <random>
+
+#include "tests/test_util.h"
+
+namespace mda {
+namespace {
+
+LogRecord Sample() {
+  LogRecord r;
+  r.time = "2026-11-25T06:10:15.123Z";
+  r.level = "info";
+  r.outcome = "delivered";
+  r.queue_id = "1xW4c0-0004pL-0k";
+  r.message_id = "<a@b>";
+  r.sender = "alice@example.org";
+  r.recipient = "bob@example.com";
+  r.subject = "hello";
+  r.size = 1234;
+  r.rule = "/home/bob/.mda/rules:7";
+  r.destinations = {{"Alerts", "/home/bob/Maildir/.Alerts/new/1.M2P3Q1R4.h,S=1234"},
+                    {"Work", "/home/bob/Maildir/.Work/new/1.M2P3Q2R5.h,S=1234"}};
+  r.duration_ms = 1.5;
+  return r;
+}
+
+TEST(LogFormatTest, LogfmtAndJsonCarryTheSameFields) {
+  LogRecord r = Sample();
+  for (bool json : {false, true}) {
+    std::string line = json ? FormatJson(r) : FormatLogfmt(r);
+    test::LogFields f;
+    ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f)) << line;
+    EXPECT_EQ(test::Get(f, "time"), r.time);
+    EXPECT_EQ(test::Get(f, "level"), "info");
+    EXPECT_EQ(test::Get(f, "outcome"), "delivered");
+    EXPECT_EQ(test::Get(f, "queue_id"), r.queue_id);
+    EXPECT_EQ(test::Get(f, "message_id"), r.message_id);
+    EXPECT_EQ(test::Get(f, "sender"), r.sender);
+    EXPECT_EQ(test::Get(f, "recipient"), r.recipient);
+    EXPECT_EQ(test::Get(f, "size"), "1234");
+    EXPECT_EQ(test::Get(f, "rule"), r.rule);
+    std::string folders = json ? "folders" : "folder", files = json ? "files" : "file";
+    EXPECT_EQ(test::GetAll(f, folders), (std::vector<std::string>{"Alerts", "Work"})) << line;
+    EXPECT_EQ(test::GetAll(f, files), (std::vector<std::string>{r.destinations[0].second, r.destinations[1].second}));
+    EXPECT_EQ(test::Get(f, "duration_ms"), "1.500");
+  }
+  // A bounce has an empty sender, and the line says so.
+  r.sender = "";
+  test::LogFields f;
+  ASSERT_TRUE(test::ParseLogfmt(FormatLogfmt(r), &f));
+  EXPECT_EQ(test::GetAll(f, "sender"), (std::vector<std::string>{""}));
+}
+
+// Acceptance 3: hostile values stay on one line, parse, and come back unchanged.
+TEST(LogFormatTest, HostileValuesRoundTrip) {
+  LogRecord r = Sample();
+  r.subject = "Re: \"quoted\"\r\nX-Forged: yes\\n not a newline \\\" \t tab \x01\x1f\x7f end";
+  r.message_id = "<" + std::string(10 * 1024, 'x') + "@evil\n" + "time=forged level=info>";
+  r.sender = "a=b c@d";
+  for (bool json : {false, true}) {
+    std::string line = json ? FormatJson(r) : FormatLogfmt(r);
+    EXPECT_EQ(line.find('\n'), std::string::npos);
+    EXPECT_EQ(line.find('\r'), std::string::npos);
+    test::LogFields f;
+    ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f)) << line.substr(0, 200);
+    EXPECT_EQ(test::Get(f, "subject"), r.subject) << json;
+    EXPECT_EQ(test::Get(f, "message_id"), r.message_id) << json;
+    EXPECT_EQ(test::Get(f, "sender"), r.sender);
+    EXPECT_EQ(test::GetAll(f, "time").size(), 1u);  // nothing forged
+  }
+}
+
+TEST(LogFormatTest, InvalidUtf8IsReplacedInJsonAndEscapedInLogfmt) {
+  LogRecord r = Sample();
+  r.subject = "caf\xc3\xa9 \xff\xfe \xed\xa0\x80 ok";
+  test::LogFields f;
+  ASSERT_TRUE(test::ParseJson(FormatJson(r), &f));
+  EXPECT_EQ(test::Get(f, "subject"), "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok");
+  ASSERT_TRUE(test::ParseLogfmt(FormatLogfmt(r), &f));
+  EXPECT_EQ(test::Get(f, "subject"), r.subject);  // logfmt carries the bytes as they were
+}
+
+TEST(LogFormatTest, ValuesAreCapped) {
+  LogRecord r = Sample();
+  r.subject = std::string(100000, 's');
+  for (bool json : {false, true}) {
+    std::string line = json ? FormatJson(r) : FormatLogfmt(r);
+    EXPECT_LT(line.size(), kMaxLogValue + 2000);
+    test::LogFields f;
+    ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f));
+    EXPECT_EQ(test::Get(f, "subject"), std::string(kMaxLogValue, 's') + "...[cut]");
+  }
+}
+
+TEST(LogFormatTest, Rfc3339) {
+  EXPECT_EQ(Rfc3339(1795586652, 7, false), "2026-11-25T06:04:12.007Z");
+  setenv("TZ", "CET-1", 1);
+  tzset();
+  EXPECT_EQ(Rfc3339(1795586652, 7, true), "2026-11-25T07:04:12.007+01:00");
+  setenv("TZ", "UTC", 1);
+  tzset();
+}
+
+// Acceptance 2: 20 processes x 500 records of 100 B to 20 KB into one file: every line intact.
+TEST(LogConcurrencyTest, TwentyWritersNeverInterleave) {
+  test::TempDir dir;
+  const std::string path = dir / "log";
+  const int kWriters = 20, kRecords = 500;
+  std::vector<pid_t> pids;
+  for (int w = 0; w < kWriters; ++w) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      std::mt19937 rng(static_cast<unsigned>(w));
+      for (int i = 0; i < kRecords; ++i) {
+        LogRecord r;
+        r.time = "t";
+        r.level = "info";
+        // 100 B to 20 KB in two fields (a value alone is capped at 16 KiB), every byte
+        // determined by (writer, record): checkable.
+        size_t len = std::uniform_int_distribution<size_t>(100, 20 * 1024)(rng);
+        r.subject.assign(len / 2, static_cast<char>('a' + (w + i) % 26));
+        r.message_id.assign(len - len / 2, static_cast<char>('A' + (w + i) % 26));
+        r.queue_id = std::to_string(w) + "-" + std::to_string(i);
+        r.size = static_cast<int64_t>(len);
+        if (!WriteLog(LogConfig{path, i % 2 == 1, ""}, {r}).ok()) _exit(1);
+      }
+      _exit(0);
+    }
+    pids.push_back(pid);
+  }
+  for (pid_t pid : pids) {
+    int status;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  std::string text = test::ReadFile(path);
+  std::set<std::string> seen;
+  size_t start = 0, lines = 0;
+  while (start < text.size()) {
+    size_t nl = text.find('\n', start);
+    ASSERT_NE(nl, std::string::npos);
+    std::string line = text.substr(start, nl - start);
+    start = nl + 1;
+    ++lines;
+    test::LogFields f;
+    bool json = !line.empty() && line[0] == '{';
+    ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f)) << "line " << lines << " broken";
+    std::string id = test::Get(f, "queue_id");
+    int w = std::stoi(id.substr(0, id.find('-'))), i = std::stoi(id.substr(id.find('-') + 1));
+    std::string subject = test::Get(f, "subject"), message_id = test::Get(f, "message_id");
+    ASSERT_EQ(std::to_string(subject.size() + message_id.size()), test::Get(f, "size")) << id;
+    ASSERT_EQ(subject, std::string(subject.size(), static_cast<char>('a' + (w + i) % 26))) << id;
+    ASSERT_EQ(message_id, std::string(message_id.size(), static_cast<char>('A' + (w + i) % 26))) << id;
+    EXPECT_TRUE(seen.insert(id).second) << id << " twice";
+  }
+  EXPECT_EQ(lines, static_cast<size_t>(kWriters * kRecords));
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kWriters * kRecords));
+}
+
+TEST(LogFileTest, ErrorsAreReportedNotThrown) {
+  test::TempDir dir;
+  Status s = WriteLog(LogConfig{dir / "no/such/dir/log", false, ""}, {Sample()});
+  EXPECT_EQ(s.message(), "cannot open log " + (dir / "no/such/dir/log") + ": No such file or directory");
+  ASSERT_EQ(symlink("/etc/passwd", (dir / "link").c_str()), 0);
+  s = WriteLog(LogConfig{dir / "link", false, ""}, {Sample()});
+  EXPECT_FALSE(s.ok());  // never through a symbolic link
+}
+
+}  // namespace
+}  // namespace mda
