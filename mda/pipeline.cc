@@ -95,6 +95,13 @@ void WriteProcessingLog(RunResult* result_ptr, double duration_ms) {
 
 }  // namespace
 
+LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home, bool jit) {
+  LoadedRules loaded;
+  loaded.path = path;
+  loaded.status = LoadRuleFile(fs, path, uid, home, jit, &loaded.rules, &loaded.found);
+  return loaded;
+}
+
 Status Decide(const Options& options, const Environment& env, const std::optional<Account>& account,
               uid_t uid, FileSystem& fs, const Message& message, const DecideOptions& how,
               Evaluation* out) {
@@ -105,16 +112,20 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     return Status::BadInput("--folder: " + FolderDirectory(e.folder, &dir).message());
   }
 
-  rules::RuleSet rules;
-  if (!e.rules.empty()) {
-    s = LoadRuleFile(fs, e.rules, uid, e.home, how.jit, &rules, &out->rules_found);
-    if (s.kind() == Status::Kind::kTemporary) return s;
-    if (!s.ok()) {
-      out->warnings.push_back("rule file not used, mail goes to " + e.folder + ": " + s.message());
-      rules = rules::RuleSet();
-    } else {
-      out->rules_used = out->rules_found;
-    }
+  LoadedRules own;
+  const LoadedRules* loaded = how.preloaded;
+  if (loaded == nullptr || loaded->path != e.rules) {
+    if (!e.rules.empty()) own = LoadRules(fs, e.rules, uid, e.home, how.jit);
+    loaded = &own;
+  }
+  if (loaded->status.kind() == Status::Kind::kTemporary) return loaded->status;
+  out->rules_found = loaded->found;
+  static const rules::RuleSet kNoRules;
+  const rules::RuleSet& rules = loaded->status.ok() ? loaded->rules : kNoRules;
+  if (!loaded->status.ok()) {
+    out->warnings.push_back("rule file not used, mail goes to " + e.folder + ": " + loaded->status.message());
+  } else {
+    out->rules_used = out->rules_found;
   }
   // Settings from the rule file; the command line wins over them.
   auto setting = [&rules](const char* name) -> const std::string* {
@@ -183,11 +194,15 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
 
   if (how.lookup_duplicate && !out->dedup_store.empty()) {
     std::optional<std::string> key = DedupKey(out->message_id, e.recipient, out->dedup_case_sensitive);
-    std::unique_ptr<DedupStore> store;
+    std::unique_ptr<DedupStore> own_store;
+    DedupStore* store = how.store;
     std::string warning;
-    if (key && DedupStore::Open(out->dedup_store, /*read_only=*/true, &store, &warning).ok()) {
-      DedupStore::Lookup found;
-      if (store->Find(*key, &found).ok() && found.complete) out->duplicate_of = found.first_delivered;
+    if (key && store == nullptr && DedupStore::Open(out->dedup_store, /*read_only=*/true, &own_store, &warning).ok()) {
+      store = own_store.get();
+    }
+    DedupStore::Lookup found;
+    if (key && store != nullptr && store->Find(*key, &found).ok() && found.complete) {
+      out->duplicate_of = found.first_delivered;
     }
   }
   return Status::Ok();

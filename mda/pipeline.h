@@ -14,6 +14,7 @@
 #include "mda/maildir.h"
 #include "mda/message.h"
 #include "mda/options.h"
+#include "rules/ast.h"
 #include "rules/decision.h"
 
 namespace mda {
@@ -49,10 +50,23 @@ struct Evaluation {
   std::optional<int64_t> duplicate_of;  // mdatest: time of the first complete delivery
 };
 
+// A rule file loaded once for many messages (mdatest): the rules, or why they are not used.
+struct LoadedRules {
+  std::string path;
+  rules::RuleSet rules;
+  Status status;       // ok; kBadInput: unusable (INBOX, with a warning); kTemporary: I/O error
+  bool found = false;  // the file exists
+};
+LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home, bool jit);
+
+class DedupStore;
+
 struct DecideOptions {
   bool jit = false;    // mdatest: many messages per process
   bool trace = false;  // fill Decision::trace
   bool lookup_duplicate = false;  // mdatest: read the duplicate store (never written)
+  const LoadedRules* preloaded = nullptr;  // mdatest: rules loaded once, for this path
+  DedupStore* store = nullptr;             // mdatest: the store, opened read-only once
 };
 
 // Resolves the envelope, loads the rule file (unusable: INBOX, with a warning; an I/O error
