@@ -47,6 +47,17 @@ Status ParseOptions(int argc, const char* const* argv, bool allow_paths, Options
       out->version = true;
       continue;
     }
+    if (allow_paths) {
+      bool Options::*flag = nullptr;
+      if (arg == "--explain") flag = &Options::explain;
+      if (arg == "--recursive" || arg == "-r") flag = &Options::recursive;
+      if (arg == "--check") flag = &Options::check;
+      if (arg == "--diff") flag = &Options::diff;
+      if (flag != nullptr) {
+        out->*flag = true;
+        continue;
+      }
+    }
     if (arg.substr(0, 2) != "--") {
       return Status::BadInput("unknown option '" + std::string(arg) + "' (see --help)");
     }
@@ -60,6 +71,8 @@ Status ParseOptions(int argc, const char* const* argv, bool allow_paths, Options
     for (const ValueOption& candidate : kValueOptions) {
       if (name == candidate.name) option = &candidate;
     }
+    static constexpr ValueOption kFormat = {"format", &Options::format};
+    if (allow_paths && name == "format") option = &kFormat;
     if (option == nullptr) {
       return Status::BadInput("unknown option '--" + std::string(name) + "' (see --help)");
     }

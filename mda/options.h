@@ -22,11 +22,18 @@ struct Options {
   std::optional<std::string> folder;  // where mail goes when no rule decides (default INBOX)
   bool help = false;
   bool version = false;
+  // mdatest only.
+  bool explain = false;     // every rule evaluated, what each test saw
+  bool recursive = false;   // Maildir++ folders of a Maildir, subdirectories of a directory
+  bool check = false;       // lint the rule file; no mail
+  bool diff = false;        // the first two operands are OLD and NEW rule files
+  std::optional<std::string> format;  // text, json, tsv
   std::vector<std::string> paths;  // operands: mdatest's messages; mda takes none
 };
 
 // Parses argv[1..]. Accepts "--name VALUE" and "--name=VALUE"; "--" ends options.
-// `allow_paths` says whether operands are accepted (mdatest) or a usage error (mda).
+// `allow_paths` says whether operands and mdatest's own options are accepted (mdatest) or
+// a usage error (mda).
 Status ParseOptions(int argc, const char* const* argv, bool allow_paths, Options* out);
 
 }  // namespace mda

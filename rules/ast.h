@@ -57,7 +57,8 @@ struct Setting {
 };
 
 struct RuleSet {
-  std::vector<std::string> files;  // files[0] is the main rule file, then includes
+  std::vector<std::string> files;    // files[0] is the main rule file, then includes
+  std::vector<std::string> sources;  // the text of each file, for diagnostics
   std::vector<Rule> rules;
   std::map<std::string, Setting> settings;
   std::string Where(const Location& l) const {

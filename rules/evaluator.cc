@@ -84,7 +84,16 @@ class Run {
           return false;
         }
         if (r == Regex::Result::kMatch) {
-          if (t.op == Test::Op::kMatch) captures_ = std::move(found);
+          if (t.op == Test::Op::kMatch) {
+            if (trace_) {
+              captured_.clear();
+              for (size_t i = 1; i < found.numbered.size(); ++i) {
+                if (!found.numbered[i].empty()) captured_ += " $" + std::to_string(i) + "='" + Shorten(found.numbered[i]) + "'";
+              }
+              for (const auto& [group, text] : found.named) captured_ += " ${" + group + "}='" + Shorten(text) + "'";
+            }
+            captures_ = std::move(found);
+          }
           return true;
         }
         return false;
@@ -163,7 +172,9 @@ class Run {
     }
     if (trace_) {
       d_->trace.push_back("  " + rules_.Where(t.location) + ": " + t.source + (seen.empty() ? "" : " saw " + seen) +
-                          " -> " + (result ? "true" : "false"));
+                          " -> " + (result ? "true" : "false") +
+                          (result && t.op == Test::Op::kMatch && !captured_.empty() ? ", captures" + captured_ : ""));
+      captured_.clear();
     }
     return result;
   }
@@ -173,6 +184,7 @@ class Run {
   bool trace_;
   Decision* d_;
   Captures captures_;
+  std::string captured_;  // the captures of this test's match, for the trace
   std::vector<std::optional<std::string>> decoded_;
 };
 

@@ -84,6 +84,7 @@ class Parser {
     stack_.push_back(identity);
     int file = static_cast<int>(out_->files.size());
     out_->files.push_back(path);
+    out_->sources.emplace_back(content);
     Lexer lexer(path, content);
     Status s;
     for (;;) {

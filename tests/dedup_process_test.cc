@@ -156,7 +156,8 @@ TEST_F(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
   struct stat st_before, st_after;
   ASSERT_EQ(stat((home_ / ".mda/dedup.db").c_str(), &st_before), 0);
   test::Result after = test::Exec({test::MdatestBinary(), home_ / "m.eml"}, env, "");
-  EXPECT_NE(after.output.find(" -- but a duplicate, first delivered 20"), std::string::npos) << after.output;
+  EXPECT_NE(after.output.find("\n  duplicate: first delivered 20"), std::string::npos) << after.output;
+  EXPECT_NE(after.output.find("; mda would not deliver it again\n"), std::string::npos) << after.output;
   ASSERT_EQ(stat((home_ / ".mda/dedup.db").c_str(), &st_after), 0);
   EXPECT_EQ(st_before.st_mtim.tv_nsec, st_after.st_mtim.tv_nsec);
   EXPECT_EQ(st_before.st_size, st_after.st_size);

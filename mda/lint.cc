@@ -1,0 +1,123 @@
+// Lint: what mdatest --check finds in a rule file that parses.
+#include "mda/lint.h"
+
+#include "mda/folder.h"
+
+namespace mda {
+namespace {
+
+using rules::Action;
+using rules::Condition;
+using rules::Test;
+
+std::string Describe(const Condition& c) {
+  switch (c.kind) {
+    case Condition::Kind::kAnd: return "(" + Describe(*c.left) + " and " + Describe(*c.right) + ")";
+    case Condition::Kind::kOr: return "(" + Describe(*c.left) + " or " + Describe(*c.right) + ")";
+    case Condition::Kind::kNot: return "not " + Describe(*c.left);
+    case Condition::Kind::kTest: return c.test.source;
+  }
+  return "";
+}
+
+// True when the condition holds for every message: `size >= 0`, `A or not A`, and what
+// and/or/not make of those. (False means "not known to be always true".)
+bool AlwaysTrue(const Condition& c);
+bool AlwaysFalse(const Condition& c) {
+  switch (c.kind) {
+    case Condition::Kind::kAnd: return AlwaysFalse(*c.left) || AlwaysFalse(*c.right);
+    case Condition::Kind::kOr: return AlwaysFalse(*c.left) && AlwaysFalse(*c.right);
+    case Condition::Kind::kNot: return AlwaysTrue(*c.left);
+    case Condition::Kind::kTest:
+      return c.test.subject == Test::Subject::kSize &&
+             ((c.test.op == Test::Op::kLt && c.test.number <= 0) || (c.test.op == Test::Op::kLe && c.test.number < 0));
+  }
+  return false;
+}
+bool AlwaysTrue(const Condition& c) {
+  switch (c.kind) {
+    case Condition::Kind::kAnd: return AlwaysTrue(*c.left) && AlwaysTrue(*c.right);
+    case Condition::Kind::kOr: {
+      if (AlwaysTrue(*c.left) || AlwaysTrue(*c.right)) return true;
+      const Condition* l = c.left.get();
+      const Condition* r = c.right.get();
+      if (l->kind == Condition::Kind::kNot && Describe(*l->left) == Describe(*r)) return true;
+      if (r->kind == Condition::Kind::kNot && Describe(*r->left) == Describe(*l)) return true;
+      return false;
+    }
+    case Condition::Kind::kNot: return AlwaysFalse(*c.left);
+    case Condition::Kind::kTest:
+      return c.test.subject == Test::Subject::kSize &&
+             ((c.test.op == Test::Op::kGe && c.test.number <= 0) || (c.test.op == Test::Op::kGt && c.test.number < 0));
+  }
+  return false;
+}
+
+const char* ActionName(Action::Kind k) {
+  switch (k) {
+    case Action::Kind::kFolder: return "folder";
+    case Action::Kind::kCopy: return "copy";
+    case Action::Kind::kDiscard: return "discard";
+    case Action::Kind::kDefer: return "defer";
+    case Action::Kind::kReject: return "reject";
+    case Action::Kind::kAddHeader: return "add-header";
+  }
+  return "?";
+}
+
+}  // namespace
+
+std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at, const std::string& level,
+                       const std::string& message) {
+  const std::string& file = rules.files[static_cast<size_t>(at.file)];
+  std::string out = file + ":" + std::to_string(at.line) + ":" + std::to_string(at.col) + ": " + level + ": " +
+                    message + "\n";
+  const std::string& source = rules.sources[static_cast<size_t>(at.file)];
+  size_t start = 0;
+  for (int l = 1; l < at.line && start != std::string::npos; ++l) {
+    start = source.find('\n', start);
+    if (start != std::string::npos) ++start;
+  }
+  if (start == std::string::npos) start = source.size();
+  size_t end = source.find('\n', start);
+  std::string line = source.substr(start, (end == std::string::npos ? source.size() : end) - start);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  out += line + "\n";
+  for (int i = 1; i < at.col; ++i) out += (static_cast<size_t>(i - 1) < line.size() && line[static_cast<size_t>(i - 1)] == '\t') ? '\t' : ' ';
+  return out + "^";
+}
+
+std::vector<Finding> Lint(const rules::RuleSet& rules) {
+  std::vector<Finding> findings;
+  const rules::Rule* always = nullptr;  // an earlier rule that files every message
+  for (const rules::Rule& rule : rules.rules) {
+    if (always != nullptr) {
+      findings.push_back({false, Diagnostic(rules, rule.location, "warning",
+                                            "this rule can never run: the rule at " + rules.Where(always->location) +
+                                                " always files the message first")});
+    }
+    const Action* final_action = nullptr;
+    for (const Action& a : rule.actions) {
+      if (final_action != nullptr) {
+        findings.push_back({false, Diagnostic(rules, a.location, "warning",
+                                              std::string("'") + ActionName(a.kind) + "' never runs: it comes after '" +
+                                                  ActionName(final_action->kind) + "', which ends the run")});
+        continue;
+      }
+      if ((a.kind == Action::Kind::kFolder || a.kind == Action::Kind::kCopy) &&
+          a.argument.find('$') == std::string::npos) {
+        std::string dir;
+        Status s = FolderDirectory(a.argument, &dir);
+        if (!s.ok()) {
+          findings.push_back({true, Diagnostic(rules, a.location, "error",
+                                               s.message() + "; mda would deliver to INBOX instead")});
+        }
+      }
+      if (a.final()) final_action = &a;
+    }
+    if (always == nullptr && final_action != nullptr && AlwaysTrue(*rule.condition)) always = &rule;
+  }
+  return findings;
+}
+
+}  // namespace mda
