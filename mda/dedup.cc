@@ -70,8 +70,25 @@ Status DedupStore::Open(const std::string& path, bool read_only, std::unique_ptr
   for (int attempt = 0; attempt < 2; ++attempt) {
     std::unique_ptr<DedupStore> store(new DedupStore());
     int flags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX |
-                (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-    int rc = sqlite3_open_v2(path.c_str(), &store->db_, flags, nullptr);
+                (read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+    // Read-only must mean it: without readonly_shm, a reader still writes its read marks
+    // into the WAL index (dedup.db-shm). With it, SQLite reads the index, or builds a
+    // private copy in memory.
+    std::string name = path;
+    if (read_only) {
+      name = "file:";
+      for (char c : path) {
+        if (c == '?' || c == '#' || c == '%') {
+          char buf[4];
+          snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
+          name += buf;
+        } else {
+          name += c;
+        }
+      }
+      name += "?mode=ro&readonly_shm=1";
+    }
+    int rc = sqlite3_open_v2(name.c_str(), &store->db_, flags, nullptr);
     if (rc == SQLITE_OK) {
       sqlite3_busy_timeout(store->db_, 10000);
       sqlite3_extended_result_codes(store->db_, 1);

@@ -45,6 +45,8 @@ void AppendUtf8OrReplacement(std::string_view s, size_t* i, std::string* out) {
   *i += static_cast<size_t>(extra) + 1;
 }
 
+}  // namespace
+
 std::string JsonString(std::string_view raw) {
   bool cut;
   std::string_view v = Capped(raw, &cut);
@@ -75,6 +77,8 @@ std::string JsonString(std::string_view raw) {
   if (cut) out += "...[cut]";
   return out + "\"";
 }
+
+namespace {
 
 void Field(std::string* line, const char* key, std::string_view value) {
   if (value.empty()) return;

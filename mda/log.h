@@ -32,6 +32,8 @@ struct LogRecord {
 constexpr size_t kMaxLogValue = 16 * 1024;
 
 std::string FormatLogfmt(const LogRecord& r);
+// A JSON string literal: quotes, escapes, control characters as \u00XX, invalid UTF-8 as U+FFFD.
+std::string JsonString(std::string_view value);
 std::string FormatJson(const LogRecord& r);
 
 // logfmt value: bare if it is a plain word, else quoted with \" \\ \n \r \t and \xNN escaped,

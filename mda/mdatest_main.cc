@@ -87,14 +87,7 @@ std::string OneLine(std::string s) {
   return s;
 }
 
-// JSON string through the log's formatter (escaping, invalid UTF-8 replaced).
-std::string Json(const std::string& s) {
-  mda::LogRecord r;
-  r.subject = s;
-  std::string line = mda::FormatJson(r);
-  size_t start = line.find("\"subject\":") + 10;
-  return line.substr(start, line.size() - 1 - start);
-}
+std::string Json(const std::string& s) { return mda::JsonString(s); }
 
 struct Run {
   mda::Options options;

@@ -1,0 +1,275 @@
+// mdatest through the real binaries: it agrees with mda on every corpus message, it is
+// read-only, --explain, --check and --diff say what they should, mbox input works.
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "rules/header_block.h"
+#include "rules/number.h"
+#include "tests/test_util.h"
+
+namespace mda {
+namespace {
+
+const std::string kCorpus = std::string(MDA_SOURCE_DIR) + "/tests/corpus";
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+std::vector<std::string> CorpusNames() {
+  std::vector<std::string> names;
+  for (const std::string& line : Lines(test::ReadFile(kCorpus + "/expected.tsv"))) {
+    if (!line.empty() && line[0] != '#') names.push_back(line.substr(0, line.find('\t')));
+  }
+  return names;
+}
+
+class MdatestTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    test::MakeDirs(home_ / ".mda");
+    // The rule file must belong to whoever runs mda (nobody, when the tests run as root).
+    test::WriteFile(home_ / "corpus.rules", test::ReadFile(kCorpus + "/rules"));
+  }
+  std::vector<std::string> Env() {
+    return {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=someone@example.net"};
+  }
+  test::TempDir home_;
+};
+
+// Acceptance 1: for every corpus message mdatest reports the destination mda produces.
+TEST_F(MdatestTest, AgreesWithMdaOnEveryCorpusMessage) {
+  test::Result t = test::Exec({test::MdatestBinary(), "--rules", home_ / "corpus.rules", "--format", "tsv",
+                               kCorpus + "/messages"},
+                              Env(), "");
+  ASSERT_EQ(t.exit_code, 0) << t.output.substr(0, 500);
+  std::map<std::string, std::string> predicted;  // message -> folders
+  for (const std::string& line : Lines(t.output)) {
+    std::vector<std::string> cols;
+    std::istringstream in(line);
+    for (std::string col; std::getline(in, col, '\t');) cols.push_back(col);
+    if (cols.size() < 6 || cols[0] == "name") continue;
+    predicted[cols[0].substr(cols[0].rfind('/') + 1)] = cols[5];
+  }
+  std::vector<std::string> names = CorpusNames();
+  ASSERT_EQ(predicted.size(), names.size());
+  for (const std::string& name : names) {
+    std::vector<std::string> env = Env();
+    env.push_back("MESSAGE_ID=" + name);
+    test::Result r = test::Exec({test::MdaBinary(), "--rules", home_ / "corpus.rules"}, env,
+                                test::ReadFile(kCorpus + "/messages/" + name));
+    ASSERT_EQ(r.exit_code, 0) << name << ": " << r.output;
+  }
+  // Where mda put each message, from its log (queue_id is the message's name).
+  std::map<std::string, std::string> delivered;
+  for (const test::LogFields& line : test::ReadLog(home_ / ".mda/log")) {
+    if (test::Get(line, "level") != "info") continue;
+    std::string folders;
+    for (const std::string& f : test::GetAll(line, "folder")) folders += (folders.empty() ? "" : ",") + f;
+    delivered[test::Get(line, "queue_id")] = folders;
+  }
+  for (const std::string& name : names) EXPECT_EQ(predicted[name], delivered[name]) << name;
+}
+
+// Acceptance 2: a run changes nothing: file contents, sizes, modes and times, directories
+// included, of the Maildir and the duplicate store.
+std::string Snapshot(const std::string& root) {
+  std::string out;
+  std::vector<std::string> stack = {root};
+  std::vector<std::string> all;
+  while (!stack.empty()) {
+    std::string dir = stack.back();
+    stack.pop_back();
+    all.push_back(dir);
+    for (const std::string& name : test::ListDir(dir)) {
+      std::string path = dir + "/" + name;
+      struct stat st;
+      if (lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        stack.push_back(path);
+      } else {
+        all.push_back(path);
+      }
+    }
+  }
+  std::sort(all.begin(), all.end());
+  for (const std::string& path : all) {
+    struct stat st;
+    lstat(path.c_str(), &st);
+    out += path + " mode=" + std::to_string(st.st_mode) + " size=" + std::to_string(st.st_size) +
+           " mtime=" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
+           " ctime=" + std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+    if (S_ISREG(st.st_mode)) out += " hash=" + std::to_string(std::hash<std::string>()(test::ReadFile(path)));
+    out += "\n";
+  }
+  return out;
+}
+
+TEST_F(MdatestTest, ReadOnlyOverTheMaildirAndTheStore) {
+  std::vector<std::string> names = CorpusNames();
+  for (size_t i = 0; i < 40; ++i) {  // a Maildir with folders, and a duplicate store, made by mda
+    ASSERT_EQ(test::Exec({test::MdaBinary(), "--rules", home_ / "corpus.rules"}, Env(),
+                         test::ReadFile(kCorpus + "/messages/" + names[i * 5]))
+                  .exit_code,
+              0);
+  }
+  std::string before = Snapshot(home_.path());
+  test::Result r = test::Exec({test::MdatestBinary(), "--rules", home_ / "corpus.rules", "-r", "--explain",
+                               home_ / "Maildir", kCorpus + "/messages"},
+                              Env(), "");
+  ASSERT_EQ(r.exit_code, 0) << r.output.substr(0, 300);
+  EXPECT_NE(r.output.find("duplicate: first delivered"), std::string::npos);  // it did read the store
+  EXPECT_EQ(Snapshot(home_.path()), before);
+}
+
+// Acceptance 3: --explain for three representative messages, line by line.
+TEST_F(MdatestTest, ExplainGolden) {
+  test::WriteFile(home_ / ".mda/rules",
+                  "if X-Spam-Flag: is \"YES\" or X-Spam-Score: >= 5.0\nthen folder Junk\n\n"
+                  "if List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i\nthen folder Lists/${list}\n\n"
+                  "if Subject: ~ /\\[ALERT\\]/ then copy Alerts\n");
+  std::string examples = std::string(MDA_SOURCE_DIR) + "/examples/mail/";
+  test::Result r = test::Exec({test::MdatestBinary(), "--explain", examples + "02-spam.eml",
+                               examples + "03-list.eml", examples + "05-alert.eml"},
+                              Env(), "");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string rules = home_ / ".mda/rules";
+  std::string golden =
+      examples + "02-spam.eml -> Junk  [R:1]  <offer-889123@offers.example.net>  \"[SPAM] You have won \xe2\x82\xac" "1000!\"\n"
+      "    R:1: X-Spam-Flag: is \"YES\" saw 'YES' -> true\n"
+      "  R:1: matched\n"
+      "  => R:1 decided: Junk\n" +
+      examples + "03-list.eml -> Lists/dev  [R:4]  <CAB1234xyz@mail.example.com>  \"[dev] Release 2.4 branch is open\"\n"
+      "    R:1: X-Spam-Flag: is \"YES\" saw no such header -> false\n"
+      "    R:1: X-Spam-Score: >= 5.0 saw no such header -> false\n"
+      "  R:1: did not match\n"
+      "    R:4: List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i saw 'Developers <dev.lists.example.org>' -> true, captures $1='dev' ${list}='dev'\n"
+      "  R:4: matched\n"
+      "  => R:4 decided: Lists/dev\n" +
+      examples + "05-alert.eml -> Alerts + INBOX  [default]  <alert-20261125084000-db1@ops.example.com>  \"[ALERT] disk /var at 95% on db1\"\n"
+      "    R:1: X-Spam-Flag: is \"YES\" saw no such header -> false\n"
+      "    R:1: X-Spam-Score: >= 5.0 saw no such header -> false\n"
+      "  R:1: did not match\n"
+      "    R:4: List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i saw no such header -> false\n"
+      "  R:4: did not match\n"
+      "    R:7: Subject: ~ /\\[ALERT\\]/ saw '[ALERT] disk /var at 95% on db1' -> true\n"
+      "  R:7: matched\n"
+      "  => no rule filed it: Alerts + INBOX\n"
+      "\n3 message(s)\n  1  Alerts + INBOX\n  1  Junk\n  1  Lists/dev\n";
+  std::string output = r.output;
+  for (size_t p; (p = output.find(rules)) != std::string::npos;) output.replace(p, rules.size(), "R");
+  std::vector<std::string> want = Lines(golden), got = Lines(output);
+  for (size_t i = 0; i < std::max(want.size(), got.size()); ++i) {
+    EXPECT_EQ(i < got.size() ? got[i] : "<missing>", i < want.size() ? want[i] : "<extra>") << "line " << i + 1;
+  }
+}
+
+// Acceptance 4: --check finds each seeded defect at its line and column.
+TEST_F(MdatestTest, CheckFindsSeededDefects) {
+  struct Case {
+    std::string rules, expected;  // expected: "LINE:COL: LEVEL: start of message"
+    int exit_code;
+  } cases[] = {
+      {"if exists A: then folder A\nif Subject ~ /x/ then folder B\n", "2:4: error: expected a test", 1},
+      {"\n\nif Subject: ~ /([a-z]+/ then folder B\n", "3:23: error: bad regex: missing closing parenthesis", 1},
+      {"set colour = blue\n", "1:5: error: unknown setting 'colour'", 1},
+      {"if exists A: then folder Good\nif exists B: then folder ../etc\n", "2:19: error: folder name '../etc'", 1},
+      {"if exists A: then folder \"a//b\"\n", "1:19: error: folder name 'a//b' has an empty component", 1},
+      {"if size >= 0 then folder All\n\nif exists A: then folder Never\n", "3:1: warning: this rule can never run", 0},
+      {"if exists A: then discard folder Never\n", "1:27: warning: 'folder' never runs", 0},
+      {"if exists A: then folder X\n:0:\n* ^Subject: x\n", "2:1: error: ':' without a header name", 1},
+      {"include \"missing.rules\"\n", "1:9: error: cannot include", 1},
+      {"if exists A: then folder A\n\tif ! exists B: then folder B\n", "2:5: error: '!' must be followed", 1},
+  };
+  int n = 0;
+  for (const Case& c : cases) {
+    std::string path = home_ / ("case" + std::to_string(++n) + ".rules");
+    test::WriteFile(path, c.rules);
+    test::Result r = test::Exec({test::MdatestBinary(), "--check", "--rules", path}, Env(), "");
+    EXPECT_EQ(r.exit_code, c.exit_code) << c.rules << r.output;
+    EXPECT_NE(r.output.find(path + ":" + c.expected), std::string::npos) << c.rules << "\n" << r.output;
+  }
+  // A clean file, and an unsafe one.
+  test::WriteFile(home_ / "clean.rules", test::ReadFile(std::string(MDA_SOURCE_DIR) + "/examples/rules/starter"));
+  test::Result clean = test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "clean.rules"}, Env(), "");
+  EXPECT_EQ(clean.exit_code, 0) << clean.output;
+  EXPECT_NE(clean.output.find("5 rule(s) in 1 file(s), 0 error(s), 0 warning(s)"), std::string::npos) << clean.output;
+  chmod((home_ / "clean.rules").c_str(), 0666);
+  test::Result unsafe = test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "clean.rules"}, Env(), "");
+  EXPECT_EQ(unsafe.exit_code, 1);
+  EXPECT_NE(unsafe.output.find("error: " + (home_ / "clean.rules") + " is writable by everyone"), std::string::npos)
+      << unsafe.output;
+}
+
+// Acceptance 5: --diff lists exactly the messages that move. The oracle is independent of
+// mda: changing ">= 5.0" to "> 5.0" moves exactly the messages whose only trigger is an
+// X-Spam-Score of exactly 5.
+TEST_F(MdatestTest, DiffListsExactlyTheMovedMessages) {
+  std::string old_rules = test::ReadFile(home_ / "corpus.rules");
+  std::string new_rules = old_rules;
+  new_rules.replace(new_rules.find("X-Spam-Score: >= 5.0"), 20, "X-Spam-Score: > 5.0");
+  test::WriteFile(home_ / "new.rules", new_rules);
+  test::Result r = test::Exec({test::MdatestBinary(), "--diff", home_ / "corpus.rules", home_ / "new.rules",
+                               kCorpus + "/messages"},
+                              Env(), "");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::set<std::string> listed;
+  for (const std::string& line : Lines(r.output)) {
+    if (line.find(": Junk -> ") != std::string::npos) listed.insert(line.substr(line.rfind('/', line.find(':')) + 1, line.find(':') - line.rfind('/', line.find(':')) - 1));
+  }
+  std::set<std::string> oracle;
+  for (const std::string& name : CorpusNames()) {
+    std::string message = test::ReadFile(kCorpus + "/messages/" + name);
+    rules::HeaderBlock h(message);
+    bool flag = false, status = false, exactly_five = false;
+    for (const auto* f : h.Find("X-Spam-Flag")) flag = flag || f->value == "YES" || f->value == "yes" || f->value == "Yes";
+    for (const auto* f : h.Find("X-Spam-Status")) status = status || f->value.rfind("Yes,", 0) == 0;
+    for (const auto* f : h.Find("X-Spam-Score")) exactly_five = exactly_five || rules::FirstNumber(f->value) == 5.0;
+    if (exactly_five && !flag && !status) oracle.insert(name);
+  }
+  EXPECT_FALSE(oracle.empty());
+  EXPECT_EQ(listed, oracle);
+  EXPECT_NE(r.output.find(std::to_string(oracle.size()) + " of " + std::to_string(CorpusNames().size()) + " message(s) move"),
+            std::string::npos)
+      << r.output;
+}
+
+// Acceptance 6: an mbox with >From escaping, and a CRLF Maildir, read correctly.
+TEST_F(MdatestTest, MboxAndCrlfMaildir) {
+  test::WriteFile(home_ / ".mda/rules", "if body contains \"From the start\" then folder Escaped\n"
+                                        "if Subject: is \"crlf\" then folder Crlf\n");
+  test::WriteFile(home_ / "box", "From a@x Wed Nov 25 04:28:04 2026\nSubject: one\n\n>From the start\n\n"
+                                 "From b@x Wed Nov 25 04:28:05 2026\nSubject: two\n\nplain\n");
+  test::MakeDirs(home_ / "crlf/cur");
+  test::MakeDirs(home_ / "crlf/new");
+  test::WriteFile(home_ / "crlf/cur/1:2,S", "Subject: crlf\r\nX: y\r\n\r\nbody\r\n");
+  test::Result r = test::Exec({test::MdatestBinary(), home_ / "box", home_ / "crlf"}, Env(), "");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(home_ / "box#1 -> Escaped"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(home_ / "box#2 -> INBOX"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(home_ / "crlf/cur/1:2,S -> Crlf"), std::string::npos) << r.output;
+}
+
+TEST_F(MdatestTest, JsonLinesParse) {
+  test::Result r = test::Exec({test::MdatestBinary(), "--format", "json", "--explain", "--rules",
+                               home_ / "corpus.rules", kCorpus + "/messages"},
+                              Env(), "");
+  ASSERT_EQ(r.exit_code, 0);
+  std::vector<std::string> lines = Lines(r.output);
+  ASSERT_EQ(lines.size(), CorpusNames().size() + 1);
+  for (const std::string& line : lines) {
+    test::LogFields f;
+    EXPECT_TRUE(test::ParseJson(line, &f) || line.rfind("{\"summary\":", 0) == 0) << line.substr(0, 200);
+  }
+}
+
+}  // namespace
+}  // namespace mda
