@@ -1,6 +1,7 @@
 // Evaluator: runs a RuleSet over one message and returns the Decision, with a trace.
 #include "rules/evaluator.h"
 
+#include <cstdio>
 #include <optional>
 #include <vector>
 
@@ -122,7 +123,9 @@ class Run {
         *seen += "'" + Shorten(v) + "'";
         if (t.op >= Test::Op::kLt && t.op <= Test::Op::kNe) {
           std::optional<double> n = FirstNumber(v);
-          *seen += n ? " (" + std::to_string(*n) + ")" : " (no number)";
+          char number[32];
+          if (n) snprintf(number, sizeof number, "%g", *n);
+          *seen += n ? std::string(" (") + number + ")" : " (no number)";
         }
       }
       if (StringTest(t, v)) return !negated;

@@ -129,7 +129,7 @@ TEST(EvaluatorTest, DecidingRuleAndTrace) {
   EXPECT_EQ(r.decision.rule, "r:3");
   ASSERT_EQ(r.decision.trace.size(), 4u);
   EXPECT_EQ(r.decision.trace[0], "  r:1: exists A: -> true");
-  EXPECT_EQ(r.decision.trace[2], "  r:3: X-Score: > 3 saw '4.5' (4.500000) -> true");
+  EXPECT_EQ(r.decision.trace[2], "  r:3: X-Score: > 3 saw '4.5' (4.5) -> true");
   EXPECT_EQ(Eval("if exists B: then folder B", "A: 1\n\n").decision.rule, "default");
 }
 
