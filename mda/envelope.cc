@@ -88,6 +88,8 @@ Status ResolveEnvelope(const Options& options, const Environment& env,
 
   e.local_part = Pick(options.local_part, env, "LOCAL_PART", account ? account->name : "");
   e.domain = Pick(options.domain, env, "DOMAIN", "");
+  e.local_part_prefix = Pick(options.local_part_prefix, env, "LOCAL_PART_PREFIX", "");
+  e.local_part_suffix = Pick(options.local_part_suffix, env, "LOCAL_PART_SUFFIX", "");
   std::string default_recipient = e.local_part;
   if (!e.domain.empty()) default_recipient += "@" + e.domain;
   e.recipient = Pick(options.recipient, env, "RECIPIENT", default_recipient);

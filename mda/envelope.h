@@ -25,7 +25,9 @@ using Environment = std::function<const char*(const char* name)>;
 struct Envelope {
   std::string recipient;   // RECIPIENT: prefix + local part + suffix @ domain, as Exim gives it
   std::string sender;      // SENDER: empty for a bounce (null sender)
-  std::string local_part;  // LOCAL_PART
+  std::string local_part;  // LOCAL_PART: without Exim's prefix and suffix
+  std::string local_part_prefix;  // LOCAL_PART_PREFIX ("pre-"), empty if none
+  std::string local_part_suffix;  // LOCAL_PART_SUFFIX ("+tag"), empty if none
   std::string domain;      // DOMAIN
   std::string home;        // absolute; empty if none could be found
   std::string queue_id;    // MESSAGE_ID: Exim's queue id, the same on every retry

@@ -47,6 +47,8 @@ const char kUsage[] =
     "  --sender ADDR      envelope sender (SENDER; empty for a bounce)\n"
     "  --local-part NAME  recipient's local part (LOCAL_PART)\n"
     "  --domain DOMAIN    recipient's domain (DOMAIN)\n"
+    "  --local-part-prefix P, --local-part-suffix S\n"
+    "                     what Exim's router removed from the local part\n"
     "  --home DIR         home directory (HOME; if empty, the passwd entry's)\n"
     "  --queue-id ID      Exim's queue id (MESSAGE_ID)\n"
     "  --maildir DIR      Maildir root (default ~/Maildir; relative paths are below HOME)\n"

@@ -14,6 +14,8 @@ struct Options {
   std::optional<std::string> recipient;
   std::optional<std::string> sender;
   std::optional<std::string> local_part;
+  std::optional<std::string> local_part_prefix;
+  std::optional<std::string> local_part_suffix;
   std::optional<std::string> domain;
   std::optional<std::string> home;
   std::optional<std::string> queue_id;

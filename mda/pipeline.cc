@@ -168,6 +168,8 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   context.recipient = e.recipient;
   context.local_part = e.local_part;
   context.domain = e.domain;
+  context.local_part_prefix = e.local_part_prefix;
+  context.local_part_suffix = e.local_part_suffix;
   context.home = e.home;
   context.body_text = [&body, &message]() -> const std::string& {
     if (!body) body = rules::BodyText(message.content(), kBodyTextLimit);

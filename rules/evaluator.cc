@@ -211,6 +211,8 @@ std::string Expand(std::string_view text, const Captures& captures, const Messag
     }
     if (name == "RECIPIENT") return std::string(m.recipient);
     if (name == "LOCAL_PART") return std::string(m.local_part);
+    if (name == "LOCAL_PART_PREFIX") return std::string(m.local_part_prefix);
+    if (name == "LOCAL_PART_SUFFIX") return std::string(m.local_part_suffix);
     if (name == "DOMAIN") return std::string(m.domain);
     if (name == "SENDER") return std::string(m.sender);
     if (name == "HOME") return std::string(m.home);

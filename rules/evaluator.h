@@ -16,6 +16,7 @@ struct MessageContext {
   std::string_view content;     // the message as stored
   const HeaderBlock* headers = nullptr;
   std::string_view sender, recipient, local_part, domain, home;
+  std::string_view local_part_prefix, local_part_suffix;
   // The decoded body text, computed on first use (only a `body` test reaches it).
   std::function<const std::string&()> body_text;
 };
@@ -26,7 +27,8 @@ struct MessageContext {
 Decision Evaluate(const RuleSet& rules, const MessageContext& message,
                   const std::string& default_folder, bool trace);
 
-// Expands $1..$9, ${name}, ${1}, $RECIPIENT, $LOCAL_PART, $DOMAIN, $SENDER, $HOME and $$.
+// Expands $1..$9, ${name}, ${1}, $RECIPIENT, $LOCAL_PART, $LOCAL_PART_PREFIX,
+// $LOCAL_PART_SUFFIX, $DOMAIN, $SENDER, $HOME and $$.
 std::string Expand(std::string_view text, const Captures& captures, const MessageContext& message);
 
 }  // namespace mda::rules

@@ -15,7 +15,8 @@ constexpr int kMaxIncludeDepth = 8;
 constexpr int kMaxConditionDepth = 100;
 
 // A constant array, not a std::set: a static set is built at every start-up of mda.
-constexpr std::string_view kEnvelopeVariables[] = {"RECIPIENT", "LOCAL_PART", "DOMAIN", "SENDER", "HOME"};
+constexpr std::string_view kEnvelopeVariables[] = {"RECIPIENT", "LOCAL_PART", "LOCAL_PART_PREFIX",
+                                                   "LOCAL_PART_SUFFIX", "DOMAIN", "SENDER", "HOME"};
 
 bool IsEnvelopeVariable(std::string_view name) {
   for (std::string_view v : kEnvelopeVariables) {
@@ -56,8 +57,8 @@ std::optional<std::string> CheckVariables(std::string_view text) {
     name = text.substr(i + 1, j - i - 1);
     if (!IsEnvelopeVariable(name)) {
       return "unknown variable '$" + std::string(name) +
-             "' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $DOMAIN, "
-             "$SENDER, $HOME; $$ is a dollar sign)";
+             "' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $LOCAL_PART_PREFIX, "
+             "$LOCAL_PART_SUFFIX, $DOMAIN, $SENDER, $HOME; $$ is a dollar sign)";
     }
     i = j - 1;
   }

@@ -39,6 +39,7 @@ Result Eval(const std::string& rules_text, const std::string& message,
   m.sender = sender;
   m.recipient = recipient;
   m.local_part = "bob";
+  m.local_part_suffix = "+lists";
   m.domain = "example.com";
   m.home = "/home/bob";
   m.body_text = [&]() -> const std::string& {
@@ -86,6 +87,7 @@ TEST(EvaluatorTest, Table) {
        "List-Id: Dev people <dev-team.lists.example.org>\n\n", "deliver Lists/dev-team"},
       {"if List-Id: ~ /<(?<name>[a-z]+)\\./i then folder Lists/${name}", "List-Id: <DEV.x.org>\n\n", "deliver Lists/DEV"},
       {"if exists A: then folder \"$LOCAL_PART at $DOMAIN $$\"", "A: 1\n\n", "deliver bob at example.com $"},
+      {"if exists A: then folder \"Tagged/${LOCAL_PART_SUFFIX}$LOCAL_PART_PREFIX\"", "A: 1\n\n", "deliver Tagged/+lists"},
       // address: the addr-spec, never the display name.
       {"if address From: ~ /@example\\.com$/i then folder Work", "From: \"boss@example.com\" <phish@evil.net>\n\n", "deliver INBOX"},
       {"if address From: ~ /@evil\\.net$/ then folder Phish", "From: \"boss@example.com\" <phish@evil.net>\n\n", "deliver Phish"},

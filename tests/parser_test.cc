@@ -117,7 +117,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
       {"if exists Subject: then move A",
        "rules:1:25: expected an action (folder, copy, discard, defer, reject, add-header), got 'move'\nif exists Subject: then move A\n                        ^"},
       {"if exists Subject: then folder Lists/$FOO",
-       "rules:1:32: unknown variable '$FOO' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $DOMAIN, $SENDER, $HOME; $$ is a dollar sign)\nif exists Subject: then folder Lists/$FOO\n                               ^"},
+       "rules:1:32: unknown variable '$FOO' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $LOCAL_PART_PREFIX, $LOCAL_PART_SUFFIX, $DOMAIN, $SENDER, $HOME; $$ is a dollar sign)\nif exists Subject: then folder Lists/$FOO\n                               ^"},
       {"if exists Subject: then defer later",
        "rules:1:31: expected a \"quoted text\" after 'defer', got 'later'\nif exists Subject: then defer later\n                              ^"},
       {"if exists Subject: then add-header \"no colon\"",
