@@ -87,11 +87,13 @@ class Parser {
     out_->files.push_back(path);
     out_->sources.emplace_back(content);
     Lexer lexer(path, content);
+    std::string_view saved_content = content_;
+    content_ = content;
     Status s;
     for (;;) {
       Token t = lexer.ReadToken();
       if (t == Token::kEof) break;
-      if (t == Token::kError) return Status::BadInput(lexer.error());
+      if (t == Token::kError) return StartError(lexer, content, lexer.error());
       if (t == Token::kWord && lexer.text() == "if") {
         s = ParseIf(lexer, file);
       } else if (t == Token::kWord && lexer.text() == "set") {
@@ -99,11 +101,13 @@ class Parser {
       } else if (t == Token::kWord && lexer.text() == "include") {
         s = ParseInclude(lexer, path);
       } else {
-        s = Status::BadInput(lexer.Error(Describe(t, lexer) + " where a rule should start (with 'if', 'set' or 'include')" + ProcmailHint(t, lexer)));
+        s = StartError(lexer, content,
+                       lexer.Error(Describe(t, lexer) + " where a rule should start (with 'if', 'set' or 'include')"));
       }
       if (!s.ok()) return s;
     }
     stack_.pop_back();
+    content_ = saved_content;
     return Status::Ok();
   }
 
@@ -142,12 +146,84 @@ class Parser {
     }
   }
 
-  // A line pasted from a procmailrc deserves a pointer, not just "unexpected".
-  static std::string ProcmailHint(Token t, const Lexer& lexer) {
-    if (t == Token::kWord && (lexer.text().rfind(":0", 0) == 0 || lexer.text().rfind("*", 0) == 0)) {
-      return "; this looks like procmail syntax: write 'if HEADER: ~ /regex/ then folder NAME'";
+  // The text of line `line` (1-based) of `content`.
+  static std::string_view LineText(std::string_view content, int line) {
+    size_t start = 0;
+    for (int l = 1; l < line && start != std::string_view::npos; ++l) {
+      start = content.find('\n', start);
+      if (start != std::string_view::npos) ++start;
+    }
+    if (start == std::string_view::npos) return {};
+    size_t end = content.find('\n', start);
+    std::string_view text = content.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    return text;
+  }
+
+  // A line pasted from a procmailrc: say what it is and, where possible, what to write.
+  static std::string ProcmailHint(std::string_view line) {
+    size_t i = line.find_first_not_of(" \t");
+    if (i == std::string_view::npos) return "";
+    line.remove_prefix(i);
+    auto starts = [&](std::string_view p) { return line.substr(0, p.size()) == p; };
+    if (starts(":0")) {
+      return "this is a procmail recipe start (:0); mda rules read 'if CONDITION then ACTION' with no "
+             "recipe line: procmail's 'c' flag is mda's 'copy', and no lock file is needed";
+    }
+    if (starts("*")) {
+      std::string_view cond = line.substr(1);
+      cond.remove_prefix(std::min(cond.find_first_not_of(" \t"), cond.size()));
+      if (cond.substr(0, 1) == "^" && cond.find(':') != std::string_view::npos && cond.substr(0, 3) != "^TO") {
+        std::string_view header = cond.substr(1, cond.find(':') - 1);
+        std::string_view rest = cond.substr(cond.find(':') + 1);
+        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
+        if (rest.substr(0, 2) == ".*") rest.remove_prefix(2);
+        bool plain_name = !header.empty() && header.find_first_of(" .*[(|\\") == std::string_view::npos;
+        if (plain_name) {
+          return "this is a procmail condition; in mda: if " + std::string(header) + ": ~ /" + std::string(rest) +
+                 "/i then ...  (procmail matches case-insensitively)";
+        }
+      }
+      if (cond.substr(0, 3) == "^TO") {
+        return "this is a procmail condition (^TO); in mda: if address To: ~ /.../i or address Cc: ~ /.../i then ...";
+      }
+      return "this is a procmail condition (*); in mda a condition follows 'if', e.g. if Subject: ~ /.../ then ...";
+    }
+    if (starts("!")) {
+      return "this is a procmail forward (!); mda does not forward mail: use Exim for that (a .forward file or a "
+             "redirect router)";
+    }
+    if (starts("|")) return "this is a procmail pipe (|); mda runs no commands";
+    if (starts("{") || starts("}")) return "procmail nesting ({ }) does not exist in mda: combine conditions with 'and'";
+    size_t eq = line.find('=');
+    if (eq != std::string_view::npos && eq > 0 && line.substr(0, eq).find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string_view::npos) {
+      std::string_view var = line.substr(0, eq), value = line.substr(eq + 1);
+      std::string v(value);
+      if (v.rfind("$HOME/", 0) == 0) v = "~/" + v.substr(6);
+      if (var == "MAILDIR" || var == "DEFAULT") return "this is a procmail variable; in mda: set maildir = " + v;
+      if (var == "LOGFILE") return "this is a procmail variable; in mda: set log = " + v;
+      return "this is a procmail variable assignment (" + std::string(var) + "=); mda settings read 'set NAME = VALUE'";
+    }
+    if (starts("$MAILDIR/") || starts(".") || line.back() == '/') {
+      std::string_view folder = line;
+      if (starts("$MAILDIR/")) folder.remove_prefix(9);
+      while (!folder.empty() && (folder[0] == '.' || folder[0] == '/')) folder.remove_prefix(1);
+      while (!folder.empty() && folder.back() == '/') folder.remove_suffix(1);
+      if (!folder.empty()) {
+        return "this looks like a procmail action (a Maildir folder); in mda: then folder " + std::string(folder);
+      }
     }
     return "";
+  }
+
+  // The error for a statement that cannot start: the procmail hint when the line is
+  // procmail, at its first column, else `fallback`.
+  static Status StartError(const Lexer& lexer, std::string_view content, const std::string& fallback) {
+    std::string_view line = LineText(content, lexer.line());
+    std::string hint = ProcmailHint(line);
+    if (hint.empty()) return Status::BadInput(fallback);
+    int col = static_cast<int>(line.find_first_not_of(" \t")) + 1;
+    return Status::BadInput(lexer.Error(hint, lexer.line(), col));
   }
 
   Status Expect(Lexer& lexer, Token want, const char* what) {
@@ -339,7 +415,9 @@ class Parser {
         break;
       }
       Token t = lexer.ReadToken();
-      if (t == Token::kError) return Status::BadInput(lexer.error());
+      bool line_start = static_cast<size_t>(lexer.col()) ==
+                        LineText(content_, lexer.line()).find_first_not_of(" \t") + 1;
+      if (t == Token::kError) return line_start ? StartError(lexer, content_, lexer.error()) : Status::BadInput(lexer.error());
       Action a;
       a.location = {file, lexer.line(), lexer.col()};
       const std::string word = t == Token::kWord ? lexer.text() : "";
@@ -368,7 +446,8 @@ class Parser {
           if (!valid) return Status::BadInput(lexer.Error("add-header takes \"Name: value\" (a header name without blanks, a colon, the value)", line, col));
         }
       } else {
-        return Status::BadInput(lexer.Error("expected an action (folder, copy, discard, defer, reject, add-header), got " + Describe(t, lexer)));
+        std::string message = lexer.Error("expected an action (folder, copy, discard, defer, reject, add-header), got " + Describe(t, lexer));
+        return line_start ? StartError(lexer, content_, message) : Status::BadInput(message);
       }
       if (auto problem = CheckVariables(a.argument)) return Status::BadInput(lexer.Error(*problem, line, col));
       actions->push_back(std::move(a));
@@ -449,6 +528,7 @@ class Parser {
   const ParseOptions& options_;
   RuleSet* out_;
   std::vector<std::string> stack_;  // identities of the files being read
+  std::string_view content_;        // the text of the file being read
 };
 
 }  // namespace

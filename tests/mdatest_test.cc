@@ -185,7 +185,7 @@ TEST_F(MdatestTest, CheckFindsSeededDefects) {
       {"if exists A: then folder \"a//b\"\n", "1:19: error: folder name 'a//b' has an empty component", 1},
       {"if size >= 0 then folder All\n\nif exists A: then folder Never\n", "3:1: warning: this rule can never run", 0},
       {"if exists A: then discard folder Never\n", "1:27: warning: 'folder' never runs", 0},
-      {"if exists A: then folder X\n:0:\n* ^Subject: x\n", "2:1: error: ':' without a header name", 1},
+      {"if exists A: then folder X\n:0:\n* ^Subject: x\n", "2:1: error: this is a procmail recipe start (:0)", 1},
       {"include \"missing.rules\"\n", "1:9: error: cannot include", 1},
       {"if exists A: then folder A\n\tif ! exists B: then folder B\n", "2:5: error: '!' must be followed", 1},
   };

@@ -134,7 +134,8 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "rules:1:13: dedup is off or a period like 7d, 12h, 30m, not '7'\nset dedup = 7 days\n            ^"},
       {"set dedup 7d", "rules:1:11: expected '=' after 'set dedup', got '7d'\nset dedup 7d\n          ^"},
       {":0:\n* ^Subject: x\nJunk",
-       "rules:1:1: ':' without a header name before it\n:0:\n^"},
+       "rules:1:1: this is a procmail recipe start (:0); mda rules read 'if CONDITION then ACTION' with no recipe "
+       "line: procmail's 'c' flag is mda's 'copy', and no lock file is needed\n:0:\n^"},
       {"folder Junk",
        "rules:1:1: 'folder' where a rule should start (with 'if', 'set' or 'include')\nfolder Junk\n^"},
       {"if exists A: then folder B\n\tif ! exists A: then folder B",
@@ -172,6 +173,35 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
     Status s = Parse(c.text, &rs);
     EXPECT_EQ(s.kind(), Status::Kind::kBadInput) << c.text;
     EXPECT_EQ(s.message(), c.error) << c.text;
+  }
+}
+
+// A procmail line pasted by mistake is explained, with the mda rule where there is one.
+TEST(ParserTest, ProcmailLinesAreExplained) {
+  struct Case {
+    std::string line, message;
+  } cases[] = {
+      {":0 c:", "this is a procmail recipe start (:0)"},
+      {"* ^Subject:.*\\[SPAM\\]", "this is a procmail condition; in mda: if Subject: ~ /\\[SPAM\\]/i then ..."},
+      {"* ^X-Spam-Flag: YES", "this is a procmail condition; in mda: if X-Spam-Flag: ~ /YES/i then ..."},
+      {"* ^TO_dev@lists", "this is a procmail condition (^TO); in mda: if address To: ~ /.../i"},
+      {"* B ?? unsubscribe", "this is a procmail condition (*); in mda a condition follows 'if'"},
+      {"! bob@example.org", "this is a procmail forward (!); mda does not forward mail"},
+      {"| /usr/bin/vacation", "this is a procmail pipe (|); mda runs no commands"},
+      {"{", "procmail nesting ({ }) does not exist in mda"},
+      {"MAILDIR=$HOME/Maildir", "this is a procmail variable; in mda: set maildir = ~/Maildir"},
+      {"LOGFILE=$HOME/.procmail.log", "this is a procmail variable; in mda: set log = ~/.procmail.log"},
+      {"VERBOSE=off", "this is a procmail variable assignment (VERBOSE=)"},
+      {"$MAILDIR/.Junk/", "this looks like a procmail action (a Maildir folder); in mda: then folder Junk"},
+      {".Lists.dev/", "this looks like a procmail action (a Maildir folder); in mda: then folder Lists.dev"},
+  };
+  for (const Case& c : cases) {
+    for (const std::string& before : {std::string(), std::string("if exists A: then folder X\n")}) {
+      RuleSet rs;
+      Status s = Parse(before + c.line + "\n", &rs);
+      std::string where = before.empty() ? "rules:1:1: " : "rules:2:1: ";
+      EXPECT_EQ(s.message().substr(0, where.size() + c.message.size()), where + c.message) << c.line << "\n" << s.message();
+    }
   }
 }
 
