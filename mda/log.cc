@@ -17,6 +17,27 @@
 namespace mda {
 namespace {
 
+// One byte of a quoted value: quote, backslash and the usual control characters as
+// backslash escapes, other control characters in `control_format` (\u%04x for JSON,
+// \x%02x for logfmt), anything else as it is.
+void AppendEscaped(unsigned char c, const char* control_format, std::string* out) {
+  switch (c) {
+    case '"': *out += "\\\""; return;
+    case '\\': *out += "\\\\"; return;
+    case '\n': *out += "\\n"; return;
+    case '\r': *out += "\\r"; return;
+    case '\t': *out += "\\t"; return;
+    default:
+      if (c < 0x20 || c == 0x7f) {
+        char buf[8];
+        snprintf(buf, sizeof buf, control_format, c);
+        *out += buf;
+      } else {
+        *out += static_cast<char>(c);
+      }
+  }
+}
+
 std::string_view Capped(std::string_view v, bool* cut) {
   *cut = v.size() > kMaxLogValue;
   return *cut ? v.substr(0, kMaxLogValue) : v;
@@ -57,21 +78,7 @@ std::string JsonString(std::string_view raw) {
       AppendUtf8OrReplacement(v, &i, &out);
       continue;
     }
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
+    AppendEscaped(c, "\\u%04x", &out);
     ++i;
   }
   if (cut) out += "...[cut]";
@@ -140,23 +147,7 @@ std::string LogfmtValue(std::string_view raw) {
   }
   if (plain) return std::string(v);
   std::string out = "\"";
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20 || c == 0x7f) {
-          char buf[5];
-          snprintf(buf, sizeof buf, "\\x%02x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
+  for (unsigned char c : v) AppendEscaped(c, "\\x%02x", &out);
   if (cut) out += "...[cut]";
   return out + "\"";
 }

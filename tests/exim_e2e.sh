@@ -10,17 +10,8 @@ set -euo pipefail
 
 mda_built=${1:?usage: exim_e2e.sh PATH-TO-MDA}
 here=$(cd "$(dirname "$0")" && pwd)
-EXIM=/usr/sbin/exim4
 USER_NAME=nobody   # exists on every Debian system; any unprivileged user will do
-
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root (Exim with a private -C config)"; exit 77; fi
-if [ ! -x "$EXIM" ]; then echo "SKIP: $EXIM not installed (scripts/setup installs it)"; exit 77; fi
-exim_user=$("$EXIM" -bP exim_user 2>/dev/null | sed 's/.*= *//') || exim_user=Debian-exim
-[ -n "$exim_user" ] || exim_user=Debian-exim
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
+. "$here/exim/common.sh"
 
 # Both Exim's user and the mda user must traverse the directory: 0711, under /tmp.
 D=$(mktemp -d /tmp/mda-e2e.XXXXXX)
@@ -34,10 +25,6 @@ install -m 755 "$mda_built" "$D"/bin/mda
 sed -e "s|@DIR@|$D|g" -e "s|@USER@|$USER_NAME|g" "$here"/exim/e2e.conf.in > "$D"/exim.conf
 chmod 644 "$D"/exim.conf
 
-exim() { "$EXIM" -C "$D"/exim.conf "$@"; }
-# Exim passes inherited descriptors to the MDA (notes/exim.md): start it with none.
-exim_clean() { ( for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null; exim "$@" ); }
-queue_ids() { exim -bp | awk '$1 ~ /^[0-9]+[smhdw]$/ {print $3}'; }
 new_count() { find "$D"/home/Maildir/new -type f 2>/dev/null | wc -l || true; }
 tmp_count() { find "$D"/home/Maildir/tmp -type f 2>/dev/null | wc -l || true; }
 
@@ -105,10 +92,4 @@ grep -q "$id4 => e2euser <e2euser@example.com> R=mda T=mda_pipe" "$D"/log/mainlo
 grep -q "outcome=duplicate queue_id=$id4 .*message_id=<e2e-dup@example.org>" "$D"/home/.mda/log 2>/dev/null \
   && pass "mda logged the duplicate with Exim's queue id" || fail "no duplicate line in ~/.mda/log"
 
-if [ "$failures" -gt 0 ]; then
-  echo "--- mainlog"; cat "$D"/log/mainlog 2>/dev/null || true
-  echo "--- paniclog"; cat "$D"/log/paniclog 2>/dev/null || true
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "exim_e2e: all checks passed"
+finish exim_e2e

@@ -9,15 +9,7 @@ set -euo pipefail
 mda_built=${1:?usage: exim_install_e2e.sh PATH-TO-MDA}
 here=$(cd "$(dirname "$0")" && pwd)
 examples=$here/../examples/exim
-EXIM=/usr/sbin/exim4
-if [ "$(id -u)" != 0 ]; then echo "SKIP: needs root"; exit 77; fi
-if [ ! -x "$EXIM" ]; then echo "SKIP: $EXIM not installed (scripts/setup --for-tests)"; exit 77; fi
-exim_user=$("$EXIM" -bP exim_user 2>/dev/null | sed 's/.*= *//') || true
-[ -n "$exim_user" ] || exim_user=Debian-exim
-
-failures=0
-fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
-pass() { echo "ok: $*"; }
+. "$here/exim/common.sh"
 
 D=$(mktemp -d /tmp/mda-install.XXXXXX)
 chmod 711 "$D"
@@ -56,9 +48,6 @@ awk -v r="$D/router" -v t="$D/transport" -v d="$D" '
     /^@TRANSPORT@$/ { while ((getline l < t) > 0) print l; next }
     { gsub(/@DIR@/, d); print }' "$here/exim/install.conf.in" > "$D/exim.conf"
 chmod 644 "$D/exim.conf"
-exim() { "$EXIM" -C "$D/exim.conf" "$@"; }
-exim_clean() { ( for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done 2>/dev/null; exim "$@" ); }
-queue_ids() { exim -bp | awk '$1 ~ /^[0-9]+[smhdw]$/ {print $3}'; }
 exim -bV > /dev/null || { echo "FAIL: Exim rejects the configuration built from examples/exim"; cat "$D/exim.conf"; exit 1; }
 
 # The single-file snippet carries the same stanzas as the split files.
@@ -133,10 +122,4 @@ id=$(send '<>' $U1@example.com "a bounce")
 [ "$(folder_count .Bounces)" = 1 ] && grep -q "$id => $U1" "$D/log/mainlog" \
   && pass "null sender: delivered (into Bounces by the rules)" || fail "null sender: $(grep "$id" "$D/log/mainlog")"
 
-if [ "$failures" -gt 0 ]; then
-  echo "--- mainlog"; cat "$D/log/mainlog" 2>/dev/null || true
-  echo "--- paniclog"; cat "$D/log/paniclog" 2>/dev/null || true
-  echo "$failures check(s) failed"
-  exit 1
-fi
-echo "exim_install_e2e: all checks passed"
+finish exim_install_e2e
