@@ -94,20 +94,24 @@ Status DedupStore::Open(const std::string& path, bool read_only, std::unique_ptr
       sqlite3_extended_result_codes(store->db_, 1);
       // Every mda process is the last to close the store, so by default each delivery
       // would checkpoint the WAL on exit (two fsyncs). Instead the WAL stays and
-      // Maintain() truncates it once it passes kWalLimit: it must stay small, because every
+      // Maintain() truncates it once it passes kWalLimit (256 KiB): it must stay small, because every
       // process is also the first to open the store, and the first connection reads the
       // whole WAL (recovery). Durability is unchanged: a commit is in the WAL either way.
       sqlite3_db_config(store->db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-      const char* setup = read_only ? "PRAGMA query_only = 1;"
-                                    : "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                                      "PRAGMA wal_autocheckpoint = 0;";
-      rc = sqlite3_exec(store->db_, setup, nullptr, nullptr, nullptr);
-      if (rc == SQLITE_OK && !read_only) rc = sqlite3_exec(store->db_, kSchema, nullptr, nullptr, nullptr);
+      // journal_mode is stored in the file and the schema exists after the first delivery:
+      // both are set up only when the table is missing (a fresh or an emptied store).
+      rc = sqlite3_exec(store->db_, read_only ? "PRAGMA query_only = 1" : "PRAGMA synchronous = NORMAL", nullptr,
+                        nullptr, nullptr);
       if (rc == SQLITE_OK) {
-        // A quick read proves the file is a database we can use.
+        // A read proves the file is a database we can use.
         Statement check;
         rc = sqlite3_prepare_v2(store->db_, "SELECT 1 FROM delivered LIMIT 1", -1, &check.stmt, nullptr);
-        if (rc == SQLITE_OK) rc = sqlite3_step(check.stmt) == SQLITE_ERROR ? sqlite3_errcode(store->db_) : SQLITE_OK;
+        if (rc == SQLITE_ERROR && !read_only) {  // no such table: a new store
+          rc = sqlite3_exec(store->db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
+          if (rc == SQLITE_OK) rc = sqlite3_exec(store->db_, kSchema, nullptr, nullptr, nullptr);
+        } else if (rc == SQLITE_OK) {
+          rc = sqlite3_step(check.stmt) == SQLITE_ERROR ? sqlite3_errcode(store->db_) : SQLITE_OK;
+        }
       }
     }
     if (rc == SQLITE_OK) {
