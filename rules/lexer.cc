@@ -38,6 +38,16 @@ std::string Lexer::Error(const std::string& message, int line, int col) const {
   return out;
 }
 
+bool Lexer::TokenStartsLine() const {
+  // Tokens never span lines, so after ReadToken the current line is the token's line and
+  // line_start_ its first byte; col_ is counted from there.
+  if (line_ != current_line_) return false;
+  for (size_t i = line_start_; i < line_start_ + static_cast<size_t>(col_ - 1) && i < input_.size(); ++i) {
+    if (input_[i] != ' ' && input_[i] != '\t') return false;
+  }
+  return true;
+}
+
 void Lexer::SkipBlanksAndComments() {
   while (pos_ < input_.size()) {
     char c = input_[pos_];

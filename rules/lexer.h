@@ -40,6 +40,8 @@ class Lexer {
   // Line and column (1-based) where the last token began.
   int line() const { return line_; }
   int col() const { return col_; }
+  // Whether only blanks stand before the last token on its line.
+  bool TokenStartsLine() const;
 
   // "file:line:col: message", then the line, then a caret under the column.
   std::string Error(const std::string& message, int line, int col) const;

@@ -415,9 +415,9 @@ class Parser {
         break;
       }
       Token t = lexer.ReadToken();
-      bool line_start = static_cast<size_t>(lexer.col()) ==
-                        LineText(content_, lexer.line()).find_first_not_of(" \t") + 1;
-      if (t == Token::kError) return line_start ? StartError(lexer, content_, lexer.error()) : Status::BadInput(lexer.error());
+      if (t == Token::kError) {
+        return lexer.TokenStartsLine() ? StartError(lexer, content_, lexer.error()) : Status::BadInput(lexer.error());
+      }
       Action a;
       a.location = {file, lexer.line(), lexer.col()};
       const std::string word = t == Token::kWord ? lexer.text() : "";
@@ -447,7 +447,7 @@ class Parser {
         }
       } else {
         std::string message = lexer.Error("expected an action (folder, copy, discard, defer, reject, add-header), got " + Describe(t, lexer));
-        return line_start ? StartError(lexer, content_, message) : Status::BadInput(message);
+        return lexer.TokenStartsLine() ? StartError(lexer, content_, message) : Status::BadInput(message);
       }
       if (auto problem = CheckVariables(a.argument)) return Status::BadInput(lexer.Error(*problem, line, col));
       actions->push_back(std::move(a));
