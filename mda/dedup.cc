@@ -1,39 +1,102 @@
 // Dedup: duplicate suppression that never drops a message.
+//
+// The store file, in the host's byte order (it never leaves the host):
+//   page 0, the header: "mda dedup store\n", version 1, 0x01020304 (byte order), the
+//     bucket count (a power of two), the 128-bit SipHash key, and a SipHash of those
+//     48 bytes. The file is exactly (1 + buckets) pages long.
+//   page 1 + b, bucket b: 128 slots of 32 bytes {kh, tag, at, check}. kh is the key's
+//     hash (its low bits pick the bucket), tag the hash of key and target ("*" for the
+//     whole delivery, else a folder), at the unix time of the first mark, check a mix of
+//     the three (never 0), so an empty, torn or garbled slot reads as free.
+// A slot older than the dedup period is expired: not found, and reused by the next mark.
+// The store is replaced only by rename(2) of a complete, fsynced file (creation, growth),
+// so a reader holding the old file still sees a consistent table; writers re-open when
+// the file they hold has been unlinked.
 #include "mda/dedup.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <cstring>
 #include <memory>
+
+#include "mda/siphash.h"
 
 namespace mda {
 namespace {
 
-constexpr char kSchema[] =
-    "CREATE TABLE IF NOT EXISTS delivered ("
-    "  key TEXT NOT NULL, target TEXT NOT NULL, at INTEGER NOT NULL, UNIQUE (key, target));"
-    "CREATE INDEX IF NOT EXISTS delivered_at ON delivered (at);";
-
-Status SqliteError(sqlite3* db, const std::string& what) {
-  return Status::Temporary(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
-}
-
-bool Corrupt(int rc) {
-  int primary = rc & 0xff;
-  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
-}
-
-// A statement, finalized at scope exit.
-struct Statement {
-  sqlite3_stmt* stmt = nullptr;
-  ~Statement() { sqlite3_finalize(stmt); }
+constexpr size_t kPage = 4096;
+struct Slot {
+  uint64_t kh;
+  uint64_t tag;
+  int64_t at;
+  uint64_t check;
 };
+static_assert(sizeof(Slot) == 32);
+constexpr size_t kSlots = kPage / sizeof(Slot);  // per bucket
+constexpr size_t kGrowAt = kSlots * 3 / 4;       // live slots in one bucket that double the table
+using Bucket = std::array<Slot, kSlots>;
+
+constexpr char kMagic[16] = {'m', 'd', 'a', ' ', 'd', 'e', 'd', 'u', 'p', ' ', 's', 't', 'o', 'r', 'e', '\n'};
+constexpr uint32_t kVersion = 1;
+constexpr uint32_t kByteOrder = 0x01020304;
+constexpr size_t kHeaderChecked = 48;  // bytes covered by the header's check
+constexpr uint64_t kHeaderK0 = 0x6d64612d64656475ull, kHeaderK1 = 0x702d686561646572ull;
+// Key locks sit at 46-bit hashes of the key; the table lock just above them.
+constexpr uint64_t kKeyLockMask = (uint64_t{1} << 46) - 1;
+constexpr off_t kTableLockOffset = off_t{1} << 46;
+constexpr int kTableLockTimeout = 60;
+
+uint64_t Mix(uint64_t x) {  // MurmurHash3's finaliser
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+uint64_t SlotCheck(const Slot& s) {
+  return Mix(s.kh ^ Mix(s.tag ^ Mix(static_cast<uint64_t>(s.at) ^ 0x9e3779b97f4a7c15ull))) | 1;
+}
+bool Valid(const Slot& s) { return s.check != 0 && s.check == SlotCheck(s); }
+
+off_t BucketOffset(uint64_t b) { return static_cast<off_t>((b + 1) * kPage); }
+
+// pread/pwrite of exactly `n` bytes, retried on EINTR and short transfers. pread returns
+// the bytes read (fewer at end of file), or -1 with errno.
+ssize_t PreadAll(int fd, void* buf, size_t n, off_t off) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = pread(fd, static_cast<char*>(buf) + done, n - done, off + static_cast<off_t>(done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return -1;
+    if (r == 0) break;
+    done += static_cast<size_t>(r);
+  }
+  return static_cast<ssize_t>(done);
+}
+bool PwriteAll(int fd, const void* buf, size_t n, off_t off) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t r = pwrite(fd, static_cast<const char*>(buf) + done, n - done, off + static_cast<off_t>(done));
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) {
+      if (r == 0) errno = EIO;
+      return false;
+    }
+    done += static_cast<size_t>(r);
+  }
+  return true;
+}
 
 uint64_t Fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -45,6 +108,89 @@ uint64_t Fnv1a(std::string_view s) {
 }
 
 void OnAlarm(int) {}  // only interrupts the blocking fcntl()
+
+// An OFD lock of `type` on one byte of `fd`: at once if free, else waiting up to
+// `timeout_seconds` (an alarm interrupts the wait; no SA_RESTART). F_UNLCK never waits.
+Status LockByte(int fd, short type, off_t offset, int timeout_seconds, const std::string& path,
+                const std::string& held_message) {
+  struct flock fl = {};
+  fl.l_type = type;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = offset;
+  fl.l_len = 1;
+  if (fcntl(fd, F_OFD_SETLK, &fl) == 0) return Status::Ok();  // uncontended: no timer needed
+  if (type == F_UNLCK || (errno != EAGAIN && errno != EACCES)) return Status::Posix("cannot lock " + path, errno);
+  struct sigaction sa = {}, old = {};
+  sa.sa_handler = OnAlarm;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGALRM, &sa, &old);
+  unsigned previous = alarm(static_cast<unsigned>(timeout_seconds));
+  int rc = fcntl(fd, F_OFD_SETLKW, &fl);
+  int err = errno;
+  alarm(previous);
+  sigaction(SIGALRM, &old, nullptr);
+  if (rc == 0) return Status::Ok();
+  if (err == EINTR) {
+    return Status::Temporary(held_message + " held its lock for " + std::to_string(timeout_seconds) + " s (" +
+                             path + ")");
+  }
+  return Status::Posix("cannot lock " + path, err);
+}
+
+Status FsyncDirectoryOf(const std::string& path) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return Status::Posix("cannot open " + dir, errno);
+  int rc = fsync(fd);
+  int err = errno;
+  close(fd);
+  if (rc != 0) return Status::Posix("cannot fsync " + dir, err);
+  return Status::Ok();
+}
+
+void WriteHeader(unsigned char* page, uint64_t buckets, uint64_t k0, uint64_t k1) {
+  memset(page, 0, kPage);
+  memcpy(page, kMagic, sizeof kMagic);
+  memcpy(page + 16, &kVersion, 4);
+  memcpy(page + 20, &kByteOrder, 4);
+  memcpy(page + 24, &buckets, 8);
+  memcpy(page + 32, &k0, 8);
+  memcpy(page + 40, &k1, 8);
+  uint64_t check = SipHash24(kHeaderK0, kHeaderK1, std::string_view(reinterpret_cast<char*>(page), kHeaderChecked));
+  memcpy(page + kHeaderChecked, &check, 8);
+}
+
+// Writes a store of `buckets` empty buckets to `tmp`, fsynced; the caller renames it.
+Status WriteEmptyStore(const std::string& tmp, uint64_t buckets, uint64_t k0, uint64_t k1, int* out_fd) {
+  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return Status::Posix("cannot create " + tmp, errno);
+  unsigned char page[kPage];
+  WriteHeader(page, buckets, k0, k1);
+  if (!PwriteAll(fd, page, kPage, 0) || ftruncate(fd, BucketOffset(buckets)) != 0) {
+    Status s = Status::Posix("cannot write " + tmp, errno);
+    close(fd);
+    unlink(tmp.c_str());
+    return s;
+  }
+  *out_fd = fd;
+  return Status::Ok();
+}
+
+// Publishes the fsynced store in `fd` (written at `tmp`) as `path`.
+Status Publish(int fd, const std::string& tmp, const std::string& path) {
+  Status s;
+  if (fsync(fd) != 0) {
+    s = Status::Posix("cannot fsync " + tmp, errno);
+  } else if (rename(tmp.c_str(), path.c_str()) != 0) {
+    s = Status::Posix("cannot rename " + tmp + " to " + path, errno);
+  }
+  if (!s.ok()) {
+    unlink(tmp.c_str());
+    return s;
+  }
+  return FsyncDirectoryOf(path);
+}
 
 }  // namespace
 
@@ -65,149 +211,264 @@ std::optional<std::string> DedupKey(std::string_view message_id, std::string_vie
   return id + " " + rcpt;
 }
 
-Status DedupStore::Open(const std::string& path, bool read_only, std::unique_ptr<DedupStore>* out,
-                        std::string* warning) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    std::unique_ptr<DedupStore> store(new DedupStore());
-    int flags = SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX |
-                (read_only ? SQLITE_OPEN_READONLY | SQLITE_OPEN_URI : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-    // Read-only must mean it: without readonly_shm, a reader still writes its read marks
-    // into the WAL index (dedup.db-shm). With it, SQLite reads the index, or builds a
-    // private copy in memory.
-    std::string name = path;
-    if (read_only) {
-      name = "file:";
-      for (char c : path) {
-        if (c == '?' || c == '#' || c == '%') {
-          char buf[4];
-          snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned char>(c));
-          name += buf;
-        } else {
-          name += c;
-        }
-      }
-      name += "?mode=ro&readonly_shm=1";
-    }
-    int rc = sqlite3_open_v2(name.c_str(), &store->db_, flags, nullptr);
-    if (rc == SQLITE_OK) {
-      sqlite3_busy_timeout(store->db_, 10000);
-      sqlite3_extended_result_codes(store->db_, 1);
-      // Every mda process is the last to close the store, so by default each delivery
-      // would checkpoint the WAL on exit (two fsyncs). Instead the WAL stays and
-      // Maintain() truncates it once it passes kWalLimit (256 KiB): it must stay small, because every
-      // process is also the first to open the store, and the first connection reads the
-      // whole WAL (recovery). Durability is unchanged: a commit is in the WAL either way.
-      sqlite3_db_config(store->db_, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
-      // journal_mode is stored in the file and the schema exists after the first delivery:
-      // both are set up only when the table is missing (a fresh or an emptied store).
-      rc = sqlite3_exec(store->db_, read_only ? "PRAGMA query_only = 1" : "PRAGMA synchronous = NORMAL", nullptr,
-                        nullptr, nullptr);
-      if (rc == SQLITE_OK) {
-        // A read proves the file is a database we can use.
-        Statement check;
-        rc = sqlite3_prepare_v2(store->db_, "SELECT 1 FROM delivered LIMIT 1", -1, &check.stmt, nullptr);
-        if (rc == SQLITE_ERROR && !read_only) {  // no such table: a new store
-          rc = sqlite3_exec(store->db_, "PRAGMA journal_mode = WAL", nullptr, nullptr, nullptr);
-          if (rc == SQLITE_OK) rc = sqlite3_exec(store->db_, kSchema, nullptr, nullptr, nullptr);
-        } else if (rc == SQLITE_OK) {
-          rc = sqlite3_step(check.stmt) == SQLITE_ERROR ? sqlite3_errcode(store->db_) : SQLITE_OK;
-        }
-      }
-    }
-    if (rc == SQLITE_OK) {
-      *out = std::move(store);
+Status DedupStore::Open(const std::string& path, const std::string& lock_path, bool read_only,
+                        std::unique_ptr<DedupStore>* out, std::string* warning) {
+  std::unique_ptr<DedupStore> store(new DedupStore());
+  store->path_ = path;
+  store->lock_path_ = lock_path;
+  store->read_only_ = read_only;
+  Check check;
+  Status s = store->OpenFile(&check);
+  if (!s.ok()) return s;
+  if (read_only) {
+    if (check != Check::kValid) return Status::Temporary("no usable duplicate store at " + path);
+    *out = std::move(store);
+    return Status::Ok();
+  }
+  store->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (store->lock_fd_ < 0) return Status::Posix("cannot open lock file " + lock_path, errno);
+  if (check != Check::kValid) {
+    // Missing or not a store: create or replace it under the table lock, unless another
+    // process did so while we waited.
+    s = store->LockTable(F_WRLCK);
+    if (s.ok()) s = store->OpenFile(&check);
+    if (s.ok() && check != Check::kValid) s = store->Replace(check == Check::kInvalid, warning);
+    store->UnlockTable();
+    if (!s.ok()) return s;
+  }
+  *out = std::move(store);
+  return Status::Ok();
+}
+
+DedupStore::~DedupStore() {
+  if (fd_ >= 0) close(fd_);
+  if (lock_fd_ >= 0) close(lock_fd_);  // releases any OFD lock
+}
+
+Status DedupStore::OpenFile(Check* check) {
+  if (fd_ >= 0) close(fd_);
+  fd_ = open(path_.c_str(), (read_only_ ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+  if (fd_ < 0) {
+    if (errno == ENOENT) {
+      *check = Check::kMissing;
       return Status::Ok();
     }
-    if (!Corrupt(rc) || read_only || attempt > 0) {
-      return SqliteError(store->db_, "cannot open duplicate store " + path);
-    }
-    // Corrupt: set it aside (kept for inspection) and start a new one. Losing the marks
-    // costs at most duplicates, never a message.
-    sqlite3_close(store->db_);
-    store->db_ = nullptr;
-    std::string aside = path + ".corrupt-" + std::to_string(time(nullptr));
-    if (rename(path.c_str(), aside.c_str()) != 0) {
-      return Status::Posix("cannot move corrupt duplicate store " + path + " aside", errno);
-    }
-    unlink((path + "-wal").c_str());
-    unlink((path + "-shm").c_str());
-    *warning = "duplicate store " + path + " was corrupt; moved to " + aside + " and started afresh";
+    return Status::Posix("cannot open duplicate store " + path_, errno);
   }
-  return Status::Temporary("cannot open duplicate store " + path);
+  struct stat st;
+  unsigned char header[kHeaderChecked + 8];
+  ssize_t n;
+  if (fstat(fd_, &st) != 0 || (n = PreadAll(fd_, header, sizeof header, 0)) < 0) {
+    return Status::Posix("cannot read duplicate store " + path_, errno);
+  }
+  uint32_t version, order;
+  uint64_t buckets, check_value;
+  *check = Check::kInvalid;
+  if (static_cast<size_t>(n) < sizeof header || memcmp(header, kMagic, sizeof kMagic) != 0) return Status::Ok();
+  memcpy(&version, header + 16, 4);
+  memcpy(&order, header + 20, 4);
+  memcpy(&buckets, header + 24, 8);
+  memcpy(&check_value, header + kHeaderChecked, 8);
+  if (version != kVersion || order != kByteOrder || buckets == 0 || buckets > kMaxBuckets ||
+      (buckets & (buckets - 1)) != 0 || st.st_size != BucketOffset(buckets) ||
+      check_value != SipHash24(kHeaderK0, kHeaderK1, std::string_view(reinterpret_cast<char*>(header), kHeaderChecked))) {
+    return Status::Ok();
+  }
+  buckets_ = buckets;
+  memcpy(&k0_, header + 32, 8);
+  memcpy(&k1_, header + 40, 8);
+  *check = Check::kValid;
+  return Status::Ok();
 }
 
-DedupStore::~DedupStore() { sqlite3_close(db_); }
-
-Status DedupStore::Find(const std::string& key, Lookup* out) {
-  Statement st;
-  if (sqlite3_prepare_v2(db_, "SELECT target, at FROM delivered WHERE key = ?1 ORDER BY at", -1, &st.stmt,
-                         nullptr) != SQLITE_OK) {
-    return SqliteError(db_, "cannot read the duplicate store");
+Status DedupStore::Replace(bool exists, std::string* warning) {
+  if (exists) {
+    // Not a store (or a damaged one): set it aside for inspection and start afresh.
+    // Losing the marks costs at most duplicates, never a message.
+    std::string aside = path_ + ".corrupt-" + std::to_string(time(nullptr));
+    if (rename(path_.c_str(), aside.c_str()) != 0) {
+      return Status::Posix("cannot move corrupt duplicate store " + path_ + " aside", errno);
+    }
+    *warning = "duplicate store " + path_ + " was corrupt; moved to " + aside + " and started afresh";
   }
-  sqlite3_bind_text(st.stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+  uint64_t key[2];
+  if (getrandom(key, sizeof key, 0) != static_cast<ssize_t>(sizeof key)) {
+    return Status::Posix("cannot get random bytes for duplicate store " + path_, errno);
+  }
+  std::string tmp = path_ + ".new";
+  int fd;
+  Status s = WriteEmptyStore(tmp, kInitialBuckets, key[0], key[1], &fd);
+  if (!s.ok()) return s;
+  s = Publish(fd, tmp, path_);
+  close(fd);
+  if (!s.ok()) return s;
+  Check check;
+  s = OpenFile(&check);
+  if (s.ok() && check != Check::kValid) s = Status::Temporary("duplicate store " + path_ + " changed while created");
+  return s;
+}
+
+Status DedupStore::LockTable(short type) {
+  return LockByte(lock_fd_, type, kTableLockOffset, kTableLockTimeout, lock_path_,
+                  "another delivery (marking, or doubling the duplicate store)");
+}
+
+void DedupStore::UnlockTable() { LockByte(lock_fd_, F_UNLCK, kTableLockOffset, 0, lock_path_, ""); }
+
+uint64_t DedupStore::Tag(const std::string& key, std::string_view target) const {
+  // "t", the key's length, the key, the target: unambiguous, and never a key hash's input.
+  std::string input = "t";
+  uint64_t length = key.size();
+  input.append(reinterpret_cast<const char*>(&length), sizeof length);
+  input += key;
+  input += target;
+  return SipHash24(k0_, k1_, input);
+}
+
+Status DedupStore::Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
+                        Lookup* out) {
   *out = Lookup();
-  int rc;
-  while ((rc = sqlite3_step(st.stmt)) == SQLITE_ROW) {
-    std::string target(reinterpret_cast<const char*>(sqlite3_column_text(st.stmt, 0)));
-    int64_t at = sqlite3_column_int64(st.stmt, 1);
-    if (out->first_delivered == 0) out->first_delivered = at;
-    if (target == kComplete) {
+  uint64_t kh = SipHash24(k0_, k1_, "k" + key);
+  Bucket bucket;
+  ssize_t n = PreadAll(fd_, bucket.data(), kPage, BucketOffset(kh & (buckets_ - 1)));
+  if (n != static_cast<ssize_t>(kPage)) {
+    return Status::Posix("cannot read duplicate store " + path_, n < 0 ? errno : EIO);
+  }
+  uint64_t complete = Tag(key, kComplete);
+  std::vector<uint64_t> tags;
+  for (const std::string& t : targets) tags.push_back(Tag(key, t));
+  for (const Slot& slot : bucket) {
+    if (slot.kh != kh || slot.at < cutoff || !Valid(slot)) continue;
+    if (slot.tag == complete) {
       out->complete = true;
-      out->first_delivered = at;
-    } else {
-      out->targets.insert(target);
+      out->first_delivered = slot.at;
+      continue;
     }
-  }
-  if (rc != SQLITE_DONE) return SqliteError(db_, "cannot read the duplicate store");
-  return Status::Ok();
-}
-
-Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now) {
-  // One transaction for all: one WAL commit per delivery, not one per mark.
-  if (targets.size() > 1 && sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return SqliteError(db_, "cannot write the duplicate store");
-  }
-  Statement st;
-  if (sqlite3_prepare_v2(db_, "INSERT OR IGNORE INTO delivered (key, target, at) VALUES (?1, ?2, ?3)", -1,
-                         &st.stmt, nullptr) != SQLITE_OK) {
-    Status s = SqliteError(db_, "cannot write the duplicate store");
-    if (targets.size() > 1) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return s;
-  }
-  for (const std::string& target : targets) {
-    sqlite3_bind_text(st.stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
-    sqlite3_bind_text(st.stmt, 2, target.data(), static_cast<int>(target.size()), SQLITE_STATIC);
-    sqlite3_bind_int64(st.stmt, 3, now);
-    if (sqlite3_step(st.stmt) != SQLITE_DONE) {
-      Status s = SqliteError(db_, "cannot write the duplicate store");
-      if (targets.size() > 1) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      return s;
+    for (size_t i = 0; i < tags.size(); ++i) {
+      if (slot.tag != tags[i]) continue;
+      out->targets.insert(targets[i]);
+      if (!out->complete && (out->first_delivered == 0 || slot.at < out->first_delivered)) {
+        out->first_delivered = slot.at;
+      }
     }
-    sqlite3_reset(st.stmt);
-  }
-  if (targets.size() > 1 && sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    Status s = SqliteError(db_, "cannot write the duplicate store");
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    return s;
   }
   return Status::Ok();
 }
 
-void DedupStore::Maintain(const std::string& path, int64_t cutoff, int batch) {
-  sqlite3_busy_timeout(db_, 0);  // maintenance never waits: busy means someone else does it
-  Statement st;
-  if (sqlite3_prepare_v2(db_,
-                         "DELETE FROM delivered WHERE rowid IN "
-                         "(SELECT rowid FROM delivered WHERE at < ?1 ORDER BY at LIMIT ?2)",
-                         -1, &st.stmt, nullptr) == SQLITE_OK) {
-    sqlite3_bind_int64(st.stmt, 1, cutoff);
-    sqlite3_bind_int(st.stmt, 2, batch);
-    sqlite3_step(st.stmt);
+Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now,
+                        int64_t cutoff) {
+  if (read_only_) return Status::Temporary("duplicate store " + path_ + " is open read-only");
+  Status s = LockTable(F_WRLCK);
+  if (!s.ok()) return s;
+  // A grower or a repair may have replaced the file since we opened it: follow it.
+  struct stat st;
+  if (fstat(fd_, &st) != 0) s = Status::Posix("cannot stat duplicate store " + path_, errno);
+  if (s.ok() && st.st_nlink == 0) {
+    Check check;
+    s = OpenFile(&check);
+    std::string warning;
+    if (s.ok() && check != Check::kValid) s = Replace(check == Check::kInvalid, &warning);
+    if (!warning.empty()) warnings_.push_back(warning);
   }
-  struct stat wal;
-  if (::stat((path + "-wal").c_str(), &wal) == 0 && wal.st_size > kWalLimit) {
-    sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
+  uint64_t kh = SipHash24(k0_, k1_, "k" + key);
+  off_t offset = BucketOffset(kh & (buckets_ - 1));
+  Bucket bucket;
+  if (s.ok()) {
+    ssize_t n = PreadAll(fd_, bucket.data(), kPage, offset);
+    if (n != static_cast<ssize_t>(kPage)) s = Status::Posix("cannot read duplicate store " + path_, n < 0 ? errno : EIO);
   }
+  if (s.ok()) {
+    for (const std::string& target : targets) {
+      uint64_t tag = Tag(key, target);
+      Slot* found = nullptr;
+      for (Slot& slot : bucket) {
+        if (slot.kh == kh && slot.tag == tag && Valid(slot)) found = &slot;
+      }
+      if (found != nullptr) {
+        if (found->at >= cutoff) continue;  // marked before: the first time stays
+      } else {
+        // A free slot (empty, torn), else an expired one, else the oldest: at the size
+        // limit, forgetting the oldest delivery is the least harm.
+        for (Slot& slot : bucket) {
+          if (!Valid(slot)) {
+            found = &slot;
+            break;
+          }
+        }
+        for (Slot& slot : bucket) {
+          if (found == nullptr && slot.at < cutoff) found = &slot;
+        }
+        if (found == nullptr) {
+          found = &*std::min_element(bucket.begin(), bucket.end(),
+                                     [](const Slot& a, const Slot& b) { return a.at < b.at; });
+        }
+      }
+      *found = Slot{kh, tag, now, 0};
+      found->check = SlotCheck(*found);
+    }
+    if (!PwriteAll(fd_, bucket.data(), kPage, offset)) s = Status::Posix("cannot write duplicate store " + path_, errno);
+  }
+  if (s.ok()) {
+    size_t live = 0;
+    for (const Slot& slot : bucket) live += Valid(slot) && slot.at >= cutoff;
+    if (live > kGrowAt && buckets_ < kMaxBuckets) {
+      // The marks are written; a failed growth only means a fuller table.
+      if (Status g = Grow(cutoff); !g.ok()) warnings_.push_back(g.message());
+    }
+  }
+  UnlockTable();
+  if (!s.ok()) return Status::Temporary("cannot mark the delivery in the duplicate store: " + s.message());
+  return Status::Ok();
+}
+
+Status DedupStore::Grow(int64_t cutoff) {
+  // Doubling splits bucket b into b and b + buckets_ by the next bit of kh; expired and
+  // invalid slots are left behind. Read and written in chunks of 64 buckets.
+  const uint64_t old_count = buckets_, new_count = buckets_ * 2;
+  std::string tmp = path_ + ".new";
+  int fd;
+  Status s = WriteEmptyStore(tmp, new_count, k0_, k1_, &fd);
+  if (!s.ok()) return s;
+  constexpr uint64_t kChunk = 64;
+  std::vector<Bucket> in(kChunk), low(kChunk), high(kChunk);
+  for (uint64_t first = 0; first < old_count && s.ok(); first += kChunk) {
+    uint64_t count = std::min(kChunk, old_count - first);
+    size_t bytes = count * kPage;
+    if (PreadAll(fd_, in.data(), bytes, BucketOffset(first)) != static_cast<ssize_t>(bytes)) {
+      s = Status::Posix("cannot read duplicate store " + path_, errno ? errno : EIO);
+      break;
+    }
+    for (uint64_t i = 0; i < count; ++i) {
+      low[i] = Bucket{};
+      high[i] = Bucket{};
+      size_t nl = 0, nh = 0;
+      for (const Slot& slot : in[i]) {
+        if (!Valid(slot) || slot.at < cutoff) continue;
+        if (slot.kh & old_count) {
+          high[i][nh++] = slot;
+        } else {
+          low[i][nl++] = slot;
+        }
+      }
+    }
+    if (!PwriteAll(fd, low.data(), bytes, BucketOffset(first)) ||
+        !PwriteAll(fd, high.data(), bytes, BucketOffset(first + old_count))) {
+      s = Status::Posix("cannot write " + tmp, errno);
+    }
+  }
+  if (s.ok()) {
+    s = Publish(fd, tmp, path_);
+  } else {
+    unlink(tmp.c_str());
+  }
+  if (!s.ok()) {
+    close(fd);
+    return Status::Temporary("cannot enlarge the duplicate store: " + s.message());
+  }
+  close(fd_);
+  fd_ = fd;
+  buckets_ = new_count;
+  return Status::Ok();
 }
 
 Status KeyLock::Acquire(const std::string& lock_path, const std::string& key, int timeout_seconds,
@@ -216,33 +477,9 @@ Status KeyLock::Acquire(const std::string& lock_path, const std::string& key, in
   if (fd < 0) return Status::Posix("cannot open lock file " + lock_path, errno);
   std::unique_ptr<KeyLock> lock(new KeyLock());
   lock->fd_ = fd;
-  struct flock fl = {};
-  fl.l_type = F_WRLCK;
-  fl.l_whence = SEEK_SET;
-  fl.l_start = static_cast<off_t>(Fnv1a(key) & 0x3fffffffffffull);  // a byte per key, sparse
-  fl.l_len = 1;
-  if (fcntl(fd, F_OFD_SETLK, &fl) == 0) {  // uncontended: no timer needed
-    *out = std::move(lock);
-    return Status::Ok();
-  }
-  if (errno != EAGAIN && errno != EACCES) return Status::Posix("cannot lock " + lock_path, errno);
-  // Contended: wait, interrupted by an alarm at the timeout (no SA_RESTART).
-  struct sigaction sa = {}, old = {};
-  sa.sa_handler = OnAlarm;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGALRM, &sa, &old);
-  unsigned previous = alarm(static_cast<unsigned>(timeout_seconds));
-  int rc = fcntl(fd, F_OFD_SETLKW, &fl);
-  int err = errno;
-  alarm(previous);
-  sigaction(SIGALRM, &old, nullptr);
-  if (rc != 0) {
-    if (err == EINTR) {
-      return Status::Temporary("another delivery of the same message held its lock for " +
-                               std::to_string(timeout_seconds) + " s (" + lock_path + ")");
-    }
-    return Status::Posix("cannot lock " + lock_path, err);
-  }
+  Status s = LockByte(fd, F_WRLCK, static_cast<off_t>(Fnv1a(key) & kKeyLockMask), timeout_seconds, lock_path,
+                      "another delivery of the same message");
+  if (!s.ok()) return s;
   *out = std::move(lock);
   return Status::Ok();
 }

@@ -21,7 +21,6 @@ namespace {
 constexpr size_t kBodyTextLimit = 1024 * 1024;  // what a `body` test searches at most
 constexpr int64_t kDefaultDedupPeriod = 7 * 86400;
 constexpr int kDedupLockTimeout = 60;  // seconds; Exim's transport timeout is minutes
-constexpr int kExpiryBatch = 200;      // old entries removed per delivery at most
 
 RunResult Fail(RunResult result, const Status& status) {
   result.exit_code = kExitTempFail;
@@ -155,7 +154,7 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     out->dedup_period = *dedup == "off" ? 0 : static_cast<int64_t>(rules::ParsePeriod(*dedup).value_or(kDefaultDedupPeriod));
   }
   if (const std::string* c = setting("dedup-case")) out->dedup_case_sensitive = *c == "sensitive";
-  if (out->dedup_period > 0 && !e.home.empty()) out->dedup_store = e.home + "/.mda/dedup.db";
+  if (out->dedup_period > 0 && !e.home.empty()) out->dedup_store = e.home + "/.mda/" + kDedupStoreName;
 
   rules::HeaderBlock headers(message.content());
   if (auto ids = headers.Find("Message-ID"); !ids.empty()) out->message_id = ids[0]->value;
@@ -199,11 +198,13 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     std::unique_ptr<DedupStore> own_store;
     DedupStore* store = how.store;
     std::string warning;
-    if (key && store == nullptr && DedupStore::Open(out->dedup_store, /*read_only=*/true, &own_store, &warning).ok()) {
+    if (key && store == nullptr &&
+        DedupStore::Open(out->dedup_store, "", /*read_only=*/true, &own_store, &warning).ok()) {
       store = own_store.get();
     }
     DedupStore::Lookup found;
-    if (key && store != nullptr && store->Find(*key, &found).ok() && found.complete) {
+    int64_t cutoff = time(nullptr) - out->dedup_period;
+    if (key && store != nullptr && store->Find(*key, {}, cutoff, &found).ok() && found.complete) {
       out->duplicate_of = found.first_delivered;
     }
   }
@@ -250,6 +251,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   // Duplicates: lock the key across look-up, delivery and marks; mark only what succeeded.
   std::optional<std::string> key;
   if (!e.dedup_store.empty()) key = DedupKey(e.message_id, e.envelope.recipient, e.dedup_case_sensitive);
+  int64_t now = time(nullptr);
   std::unique_ptr<KeyLock> lock;
   std::unique_ptr<DedupStore> store;
   DedupStore::Lookup done;
@@ -270,9 +272,9 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     s = KeyLock::Acquire(dir + "/dedup.lock", *key, kDedupLockTimeout, &lock);
     if (!s.ok()) return Fail(std::move(result), s);
     std::string warning;
-    s = DedupStore::Open(e.dedup_store, /*read_only=*/false, &store, &warning);
+    s = DedupStore::Open(e.dedup_store, dir + "/dedup.lock", /*read_only=*/false, &store, &warning);
     if (!warning.empty()) e.warnings.push_back(warning);
-    if (s.ok()) s = store->Find(*key, &done);
+    if (s.ok()) s = store->Find(*key, d.folders, now - e.dedup_period, &done);
     if (!s.ok()) return Fail(std::move(result), s);
     if (done.complete) {
       result.duplicate = true;
@@ -284,7 +286,6 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   }
 
   Maildir maildir(fs, e.envelope.maildir);
-  int64_t now = time(nullptr);
   for (size_t i = 0; i < d.folders.size(); ++i) {
     const std::string& folder = d.folders[i];
     bool last = i + 1 == d.folders.size();
@@ -301,15 +302,16 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
       // Exim deliver it again). The last folder and the whole delivery: one transaction.
       std::vector<std::string> marks = {folder};
       if (last) marks.push_back(DedupStore::kComplete);
-      if (Status m = store->Mark(*key, marks, now); !m.ok()) e.warnings.push_back(m.message());
+      if (Status m = store->Mark(*key, marks, now, now - e.dedup_period); !m.ok()) e.warnings.push_back(m.message());
     }
   }
   if (store) {
     if (d.folders.empty()) {  // discarded or rejected without copies
-      if (Status m = store->Mark(*key, {DedupStore::kComplete}, now); !m.ok()) e.warnings.push_back(m.message());
+      if (Status m = store->Mark(*key, {DedupStore::kComplete}, now, now - e.dedup_period); !m.ok()) {
+        e.warnings.push_back(m.message());
+      }
     }
-    lock.reset();  // other deliveries of this key may go on; expiry needs no lock
-    store->Maintain(e.dedup_store, now - e.dedup_period, kExpiryBatch);
+    for (std::string& w : store->TakeWarnings()) e.warnings.push_back(std::move(w));
   }
   if (d.outcome == rules::Outcome::kReject) {
     result.exit_code = kExitRejected;

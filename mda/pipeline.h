@@ -46,7 +46,7 @@ struct Evaluation {
   std::string subject;                // the first Subject, decoded (for the log)
   int64_t dedup_period = 0;           // seconds a delivery is remembered; 0: dedup off
   bool dedup_case_sensitive = false;  // keep the local part's case in the key
-  std::string dedup_store;            // the store's path (~/.mda/dedup.db); empty: off
+  std::string dedup_store;            // the store's path (~/.mda/dedup.store); empty: off
   std::optional<int64_t> duplicate_of;  // mdatest: time of the first complete delivery
 };
 

@@ -154,20 +154,20 @@ TEST_F(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
   EXPECT_TRUE(ListDir(home_ / ".mda").empty());  // nothing created by the dry run
   ASSERT_EQ(Deliver(kMessage).exit_code, 0);
   struct stat st_before, st_after;
-  ASSERT_EQ(stat((home_ / ".mda/dedup.db").c_str(), &st_before), 0);
+  ASSERT_EQ(stat((home_ / ".mda/dedup.store").c_str(), &st_before), 0);
   test::Result after = test::Exec({test::MdatestBinary(), home_ / "m.eml"}, env, "");
   EXPECT_NE(after.output.find("\n  duplicate: first delivered 20"), std::string::npos) << after.output;
   EXPECT_NE(after.output.find("; mda would not deliver it again\n"), std::string::npos) << after.output;
-  ASSERT_EQ(stat((home_ / ".mda/dedup.db").c_str(), &st_after), 0);
+  ASSERT_EQ(stat((home_ / ".mda/dedup.store").c_str(), &st_after), 0);
   EXPECT_EQ(st_before.st_mtim.tv_nsec, st_after.st_mtim.tv_nsec);
   EXPECT_EQ(st_before.st_size, st_after.st_size);
 }
 
 TEST_F(DedupProcessTest, UnusableStoreDefersAndDeliversNothing) {
-  test::MakeDirs(home_ / ".mda/dedup.db");  // a directory where the database should be
+  test::MakeDirs(home_ / ".mda/dedup.store");  // a directory where the database should be
   test::Result r = Deliver(kMessage);
   EXPECT_EQ(r.exit_code, 75);
-  EXPECT_EQ(r.output.rfind("mda: cannot open duplicate store " + (home_ / ".mda/dedup.db") + ": ", 0), 0u) << r.output;
+  EXPECT_EQ(r.output.rfind("mda: cannot open duplicate store " + (home_ / ".mda/dedup.store") + ": ", 0), 0u) << r.output;
   EXPECT_EQ(Count(), 0u);
 }
 

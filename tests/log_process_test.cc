@@ -166,8 +166,7 @@ TEST(LogrotateTest, ExampleStanzaRotatesAndMdaStartsAFreshLog) {
   test::Result r = test::ExecAs({"/usr/sbin/logrotate", "-f", "-s", conf / "state", conf / "mda.conf"},
                                 {"PATH=/usr/bin:/bin"}, "", geteuid(), getegid());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(test::ListDir(home / ".mda"), (std::vector<std::string>{"dedup.db", "dedup.db-shm", "dedup.db-wal",
-                                                                    "dedup.lock", "log.1"}));
+  EXPECT_EQ(test::ListDir(home / ".mda"), (std::vector<std::string>{"dedup.lock", "dedup.store", "log.1"}));
   ASSERT_EQ(test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=c@x"}, kMessage).exit_code, 0);
   EXPECT_EQ(test::ReadLog(home / ".mda/log").size(), 1u);
   EXPECT_EQ(test::ReadLog(home / ".mda/log.1").size(), 1u);
