@@ -1,7 +1,10 @@
 // Envelope: who the message is for and from, and where its mailbox is.
 #include "mda/envelope.h"
 
-#include <pwd.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <vector>
@@ -9,18 +12,57 @@
 namespace mda {
 
 std::optional<Account> LookUpAccount(uid_t uid) {
-  struct passwd pw;
-  struct passwd* result = nullptr;
-  std::vector<char> buffer(4096);
-  for (;;) {
-    int rc = getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &result);
-    if (rc == ERANGE && buffer.size() < (1u << 20)) {
-      buffer.resize(buffer.size() * 2);
-      continue;
-    }
-    if (rc != 0 || result == nullptr) return std::nullopt;
-    return Account{pw.pw_name ? pw.pw_name : "", pw.pw_dir ? pw.pw_dir : ""};
+  // getent(1) rather than getpwuid(3): mda is linked statically, and glibc would load the
+  // NSS modules (systemd, sss, ldap) into it with dlopen, which crashes in a static
+  // program (seen: libnss_systemd, SIGSEGV, and Exim bounces a message whose MDA died by
+  // a signal). A process of its own costs ~1 ms, only when Exim gives no HOME or
+  // LOCAL_PART.
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return std::nullopt;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  std::string id = std::to_string(uid);
+  char getent[] = "getent", passwd[] = "passwd";
+  char* argv[] = {getent, passwd, id.data(), nullptr};
+  char* envp[] = {nullptr};
+  pid_t pid = -1;
+  int rc = -1;
+  for (const char* path : {"/usr/bin/getent", "/bin/getent"}) {
+    rc = posix_spawn(&pid, path, &actions, nullptr, argv, envp);
+    if (rc == 0) break;
   }
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  std::string line;
+  if (rc == 0) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = read(out[0], buf, sizeof buf)) != 0) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 || line.size() > (1u << 16)) break;
+      line.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(out[0]);
+  int status = 0;
+  if (rc == 0) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (rc != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+  // name:password:uid:gid:gecos:home:shell
+  std::vector<std::string> fields;
+  size_t start = 0;
+  line = line.substr(0, line.find('\n'));
+  for (size_t colon; (colon = line.find(':', start)) != std::string::npos; start = colon + 1) {
+    fields.push_back(line.substr(start, colon - start));
+  }
+  fields.push_back(line.substr(start));
+  if (fields.size() != 7 || fields[2] != id) return std::nullopt;
+  return Account{fields[0], fields[5]};
 }
 
 namespace {
@@ -67,6 +109,13 @@ Status ExpandPath(std::string_view path, const std::string& home, const char* wh
     *out = home + "/" + std::string(path);
   }
   return Status::Ok();
+}
+
+bool NeedsAccount(const Options& options, const Environment& env) {
+  const char* home = env("HOME");
+  bool home_known = options.home || (home != nullptr && *home != '\0');
+  bool local_part_known = options.local_part || env("LOCAL_PART") != nullptr;
+  return !home_known || !local_part_known;
 }
 
 Status ResolveEnvelope(const Options& options, const Environment& env,

@@ -17,10 +17,15 @@ struct Account {
   std::string name;
   std::string home;
 };
+// The passwd entry of `uid` (through getent(1), so every NSS source counts), or nullopt.
 std::optional<Account> LookUpAccount(uid_t uid);
 
 // Reads one environment variable: nullptr when unset. Tests pass a map instead of getenv.
 using Environment = std::function<const char*(const char* name)>;
+
+// Whether ResolveEnvelope would use the passwd entry: no home or no local part from the
+// options or from Exim's environment. Exim sets both, so a delivery skips the look-up.
+bool NeedsAccount(const Options& options, const Environment& env);
 
 struct Envelope {
   std::string recipient;   // RECIPIENT: prefix + local part + suffix @ domain, as Exim gives it

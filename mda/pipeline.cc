@@ -228,7 +228,9 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   result.size = message.content().size();
 
   Evaluation& e = result.evaluation;
-  s = Decide(options, env, LookUpAccount(identity.uid), identity.uid, fs, message, DecideOptions(), &e);
+  std::optional<Account> account;
+  if (NeedsAccount(options, env)) account = LookUpAccount(identity.uid);
+  s = Decide(options, env, account, identity.uid, fs, message, DecideOptions(), &e);
   if (!s.ok()) return Fail(std::move(result), s);
   const rules::Decision& d = e.decision;
 

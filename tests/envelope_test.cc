@@ -2,6 +2,8 @@
 #include "mda/envelope.h"
 
 #include <gtest/gtest.h>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <map>
 
@@ -112,6 +114,30 @@ TEST(EnvelopeTest, RelativeHomeRefused) {
   Envelope e;
   Status s = ResolveEnvelope(Options(), MapEnv(env), kBob, "", &e);
   EXPECT_EQ(s.message(), "home directory 'home/bob' is not an absolute path");
+}
+
+TEST(EnvelopeTest, PasswdIsNeededOnlyWithoutHomeOrLocalPart) {
+  Options none;
+  Options home_and_local_part;
+  home_and_local_part.home = "/h";
+  home_and_local_part.local_part = "bob";
+  EXPECT_FALSE(NeedsAccount(none, MapEnv({{"HOME", "/h"}, {"LOCAL_PART", "bob"}})));  // Exim
+  EXPECT_FALSE(NeedsAccount(home_and_local_part, MapEnv({})));
+  EXPECT_TRUE(NeedsAccount(none, MapEnv({{"HOME", ""}, {"LOCAL_PART", "bob"}})));  // no check_local_user
+  EXPECT_TRUE(NeedsAccount(none, MapEnv({{"HOME", "/h"}})));                       // run by hand
+  EXPECT_TRUE(NeedsAccount(none, MapEnv({})));
+}
+
+TEST(EnvelopeTest, LookUpAccountAgreesWithGetpwuid) {
+  struct passwd* pw = getpwuid(getuid());
+  ASSERT_NE(pw, nullptr);
+  std::optional<Account> account = LookUpAccount(getuid());
+  ASSERT_TRUE(account);
+  EXPECT_EQ(account->name, pw->pw_name);
+  EXPECT_EQ(account->home, pw->pw_dir);
+  uid_t unused = 54321;
+  while (getpwuid(unused) != nullptr) ++unused;
+  EXPECT_FALSE(LookUpAccount(unused));
 }
 
 TEST(ExpandPathTest, Table) {
