@@ -111,11 +111,18 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     return Status::BadInput("--folder: " + FolderDirectory(e.folder, &dir).message());
   }
 
-  LoadedRules own;
+  LoadedRules local;
+  LoadedRules* own = &local;
+  if (how.keep_rules) {
+    static LoadedRules* kept = nullptr;  // reachable: not a leak
+    delete kept;
+    kept = new LoadedRules();
+    own = kept;
+  }
   const LoadedRules* loaded = how.preloaded;
   if (loaded == nullptr || loaded->path != e.rules) {
-    if (!e.rules.empty()) own = LoadRules(fs, e.rules, uid, e.home, how.jit);
-    loaded = &own;
+    if (!e.rules.empty()) *own = LoadRules(fs, e.rules, uid, e.home, how.jit);
+    loaded = own;
   }
   if (loaded->status.kind() == Status::Kind::kTemporary) return loaded->status;
   out->rules_found = loaded->found;
@@ -230,7 +237,9 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   Evaluation& e = result.evaluation;
   std::optional<Account> account;
   if (NeedsAccount(options, env)) account = LookUpAccount(identity.uid);
-  s = Decide(options, env, account, identity.uid, fs, message, DecideOptions(), &e);
+  DecideOptions how;
+  how.keep_rules = true;
+  s = Decide(options, env, account, identity.uid, fs, message, how, &e);
   if (!s.ok()) return Fail(std::move(result), s);
   const rules::Decision& d = e.decision;
 

@@ -67,6 +67,9 @@ struct DecideOptions {
   bool lookup_duplicate = false;  // mdatest: read the duplicate store (never written)
   const LoadedRules* preloaded = nullptr;  // mdatest: rules loaded once, for this path
   DedupStore* store = nullptr;             // mdatest: the store, opened read-only once
+  // mda: the process ends right after this message, so the rules it loads are kept, not
+  // freed (freeing a 1000-rule file took 4M of its 25M instructions).
+  bool keep_rules = false;
 };
 
 // Resolves the envelope, loads the rule file (unusable: INBOX, with a warning; an I/O error

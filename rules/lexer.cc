@@ -38,6 +38,25 @@ std::string Lexer::Error(const std::string& message, int line, int col) const {
   return out;
 }
 
+bool Lexer::NextIsWord(std::string_view word) const {
+  // ReadToken's view of what comes next, without copying the lexer: blanks and comments
+  // skipped, then a word that is not a header name (no colon after it).
+  size_t p = pos_;
+  while (p < input_.size()) {
+    char c = input_[p];
+    if (c == '\n' || IsBlank(c)) {
+      ++p;
+    } else if (c == '#') {
+      while (p < input_.size() && input_[p] != '\n') ++p;
+    } else {
+      break;
+    }
+  }
+  if (input_.substr(p, word.size()) != word) return false;
+  size_t end = p + word.size();
+  return end >= input_.size() || (!IsWordChar(input_[end]) && input_[end] != ':');
+}
+
 bool Lexer::TokenStartsLine() const {
   // Tokens never span lines, so after ReadToken the current line is the token's line and
   // line_start_ its first byte; col_ is counted from there.
@@ -141,7 +160,9 @@ Lexer::Token Lexer::ReadToken() {
     default:
       break;
   }
-  while (pos_ < input_.size() && IsWordChar(input_[pos_])) text_ += input_[pos_++];
+  size_t start = pos_;
+  while (pos_ < input_.size() && IsWordChar(input_[pos_])) ++pos_;
+  text_.assign(input_.data() + start, pos_ - start);
   if (pos_ < input_.size() && input_[pos_] == ':') {
     ++pos_;
     return Token::kHeader;

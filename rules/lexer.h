@@ -42,6 +42,8 @@ class Lexer {
   int col() const { return col_; }
   // Whether only blanks stand before the last token on its line.
   bool TokenStartsLine() const;
+  // Whether the next token would be the word `word` (ReadToken's kWord), consuming nothing.
+  bool NextIsWord(std::string_view word) const;
 
   // "file:line:col: message", then the line, then a caret under the column.
   std::string Error(const std::string& message, int line, int col) const;

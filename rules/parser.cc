@@ -263,10 +263,7 @@ class Parser {
   }
 
   // Whether the next token is the word `word`, without consuming it.
-  static bool NextWordIs(const Lexer& lexer, std::string_view word) {
-    Lexer probe = lexer;
-    return probe.ReadToken() == Token::kWord && probe.text() == word;
-  }
+  static bool NextWordIs(const Lexer& lexer, std::string_view word) { return lexer.NextIsWord(word); }
 
   Status ParseAnd(Lexer& lexer, int file, int depth, std::unique_ptr<Condition>* out) {
     Status s = ParseUnary(lexer, file, depth, out);

@@ -5,6 +5,30 @@
 #include <pcre2.h>
 
 namespace mda::rules {
+namespace {
+
+// One match context for every pattern (the limits are the same; the programs are single
+// threaded): a thousand-rule file needs no thousand contexts. Made once, kept for the
+// process's life. JIT's default 32 KiB stack fails on long subjects (libraries.md: a
+// 200 KB body), so it gets up to 1 MiB.
+pcre2_match_context* SharedMatchContext(bool jit) {
+  static pcre2_match_context* context = [] {
+    pcre2_match_context* c = pcre2_match_context_create(nullptr);
+    if (c == nullptr) return c;
+    pcre2_set_match_limit(c, Regex::kMatchLimit);
+    pcre2_set_depth_limit(c, Regex::kDepthLimit);
+    pcre2_set_heap_limit(c, Regex::kHeapLimitKiB);
+    return c;
+  }();
+  static pcre2_jit_stack* stack = nullptr;
+  if (jit && stack == nullptr && context != nullptr) {
+    stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, nullptr);
+    if (stack != nullptr) pcre2_jit_stack_assign(context, nullptr, stack);
+  }
+  return context;
+}
+
+}  // namespace
 
 Status Regex::Compile(std::string_view pattern, std::string_view flags, bool jit,
                       std::unique_ptr<Regex>* out, size_t* error_offset) {
@@ -33,17 +57,10 @@ Status Regex::Compile(std::string_view pattern, std::string_view flags, bool jit
   std::unique_ptr<Regex> r(new Regex());
   r->pattern_ = std::string(pattern);
   r->code_ = code;
-  r->context_ = pcre2_match_context_create(nullptr);
+  r->context_ = SharedMatchContext(jit);
   if (r->context_ == nullptr) return Status::Temporary("out of memory compiling a regex");
-  // JIT failure is not an error: the interpreter serves. JIT's default 32 KiB stack fails
-  // on long subjects (libraries.md: a 200 KB body), so it gets up to 1 MiB.
-  if (jit && pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0) {
-    r->jit_stack_ = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, nullptr);
-    if (r->jit_stack_ != nullptr) pcre2_jit_stack_assign(r->context_, nullptr, r->jit_stack_);
-  }
-  pcre2_set_match_limit(r->context_, kMatchLimit);
-  pcre2_set_depth_limit(r->context_, kDepthLimit);
-  pcre2_set_heap_limit(r->context_, kHeapLimitKiB);
+  // JIT failure is not an error: the interpreter serves.
+  if (jit) pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
 
   uint32_t count = 0, entry_size = 0;
   PCRE2_SPTR table = nullptr;
@@ -61,8 +78,6 @@ Status Regex::Compile(std::string_view pattern, std::string_view flags, bool jit
 
 Regex::~Regex() {
   pcre2_match_data_free(data_);
-  pcre2_match_context_free(context_);
-  pcre2_jit_stack_free(jit_stack_);
   pcre2_code_free(code_);
 }
 

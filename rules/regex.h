@@ -52,9 +52,8 @@ class Regex {
 
   std::string pattern_;
   pcre2_real_code_8* code_ = nullptr;
-  pcre2_real_match_context_8* context_ = nullptr;
+  pcre2_real_match_context_8* context_ = nullptr;  // shared by all patterns, never freed
   mutable pcre2_real_match_data_8* data_ = nullptr;
-  pcre2_real_jit_stack_8* jit_stack_ = nullptr;
   std::vector<std::pair<int, std::string>> names_;  // group number, name
 };
 
