@@ -25,6 +25,9 @@ class FileSystem {
   virtual int Close(int fd) = 0;
   virtual int MkdirAt(int dirfd, const char* path, mode_t mode) = 0;
   virtual int LinkAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) = 0;
+  // Gives the open file `fd` (an unnamed O_TMPFILE file) the name `newpath`: linkat(2) of
+  // /proc/self/fd/FD, which needs no privilege (AT_EMPTY_PATH would). ENOENT: no /proc.
+  virtual int LinkFd(int fd, int newdirfd, const char* newpath) = 0;
   // renameat2(RENAME_NOREPLACE): the fallback where hard links are not supported.
   virtual int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) = 0;
   virtual int UnlinkAt(int dirfd, const char* path, int flags) = 0;

@@ -214,7 +214,71 @@ Status Maildir::Deliver(std::string_view folder, std::string_view content, Deliv
   if (!s.ok()) return s;
   out->folder_path = dirs.path;
   out->warnings.clear();
+  if (!no_tmpfile_) {
+    bool unsupported = false;
+    s = DeliverUnnamed(dirs, content, out, &unsupported);
+    if (!unsupported) return s;
+    no_tmpfile_ = true;
+  }
+  return DeliverNamed(dirs, content, out);
+}
 
+Status Maildir::SyncNew(FolderDirs& dirs, const std::string& name) {
+  // The new entry must survive a crash before we tell Exim it is delivered. If that cannot
+  // be promised, take the entry back: Exim retries (at worst a duplicate, if a reader saw it
+  // in between; never a loss). If even the unlink fails, the complete file stays in new/
+  // and the retry duplicates it: a duplicate is the price the design accepts, a loss is not.
+  Status s = SyncDirectory(dirs.new_.get(), dirs.path + "/new");
+  if (!s.ok()) fs_.UnlinkAt(dirs.new_.get(), name.c_str(), 0);
+  return s;
+}
+
+Status Maildir::DeliverUnnamed(FolderDirs& dirs, std::string_view content, Delivery* out, bool* unsupported) {
+  // 1. An unnamed file in tmp/ (O_TMPFILE): invisible, and freed by the kernel on any
+  // failure or crash until step 3 names it. Messages name it by the name it will get.
+  std::string name = FormatUniqueName(NewUniqueNameParts(), content.size());
+  const std::string tmp_path = dirs.path + "/tmp/" + name;
+  int fd = fs_.OpenAt(dirs.tmp.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+      *unsupported = true;  // no O_TMPFILE on this file system (NFS) or kernel
+      return Status::Ok();
+    }
+    return Status::Posix("cannot create " + tmp_path, errno);
+  }
+  UniqueFd file(&fs_, fd);
+
+  // 2. Every byte, on disk, before the file gets a name.
+  Status s = WriteAll(fs_, file.get(), content.data(), content.size(), tmp_path);
+  if (!s.ok()) return s;
+  if (fs_.Fsync(file.get()) != 0) return Status::Posix("cannot fsync " + tmp_path, errno);
+
+  // 3. Publish: link it into new/ under a name nobody has (a taken name gets a fresh one).
+  for (int attempt = 0;; ++attempt) {
+    if (fs_.LinkFd(file.get(), dirs.new_.get(), name.c_str()) == 0) break;
+    if (errno == ENOENT || LinkUnsupported(errno)) {
+      *unsupported = true;  // no /proc to link from, or no hard links: nothing was published
+      return Status::Ok();
+    }
+    if (errno != EEXIST || attempt + 1 == kNameAttempts) {
+      return Status::Posix("cannot move " + tmp_path + " into " + dirs.path + "/new", errno);
+    }
+    name = FormatUniqueName(NewUniqueNameParts(), content.size());
+  }
+  if (file.Close() != 0) {
+    int err = errno;
+    fs_.UnlinkAt(dirs.new_.get(), name.c_str(), 0);
+    return Status::Posix("cannot close " + tmp_path, err);
+  }
+
+  // 4. Durable, or taken back.
+  s = SyncNew(dirs, name);
+  if (!s.ok()) return s;
+  out->name = name;
+  return Status::Ok();
+}
+
+Status Maildir::DeliverNamed(FolderDirs& dirs, std::string_view content, Delivery* out) {
   // 1. tmp/NAME, exclusively, never through a symbolic link.
   UniqueNameParts parts = NewUniqueNameParts();
   std::string name;
@@ -236,7 +300,7 @@ Status Maildir::Deliver(std::string_view folder, std::string_view content, Deliv
   const std::string tmp_path = dirs.path + "/tmp/" + name;
 
   // 2. Every byte, on disk, before the name is published.
-  s = WriteAll(fs_, file.get(), content.data(), content.size(), tmp_path);
+  Status s = WriteAll(fs_, file.get(), content.data(), content.size(), tmp_path);
   if (!s.ok()) return s;
   if (fs_.Fsync(file.get()) != 0) return Status::Posix("cannot fsync " + tmp_path, errno);
   if (file.Close() != 0) return Status::Posix("cannot close " + tmp_path, errno);
@@ -258,16 +322,9 @@ Status Maildir::Deliver(std::string_view folder, std::string_view content, Deliv
   }
   if (moved) temp.Forget();
 
-  // 4. The new entry must survive a crash before we tell Exim it is delivered. If that
-  // cannot be promised, take the entry back: Exim retries (at worst a duplicate, if a reader
-  // saw it in between; never a loss).
-  s = SyncDirectory(dirs.new_.get(), dirs.path + "/new");
-  if (!s.ok()) {
-    // If even the unlink fails, the complete file stays in new/ and the retry duplicates it:
-    // a duplicate is the price the design accepts, a loss is not.
-    fs_.UnlinkAt(dirs.new_.get(), new_name.c_str(), 0);
-    return s;
-  }
+  // 4. Durable, or taken back.
+  s = SyncNew(dirs, new_name);
+  if (!s.ok()) return s;
   out->name = new_name;
 
   // 5. The tmp/ name is no longer needed. Failing to remove it loses nothing.

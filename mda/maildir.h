@@ -4,6 +4,9 @@
 // write every byte, fsync, close, link() into new/ (renameat2 RENAME_NOREPLACE where the file
 // system has no hard links), fsync new/, remove tmp/NAME. A file in new/ is always complete;
 // a failure leaves nothing in new/ and removes what it put in tmp/.
+// Where the file system has O_TMPFILE (ext4, xfs, btrfs, tmpfs; not NFS), the file in tmp/
+// has no name at all until it is linked into new/: no tmp/ entry to create and remove (one
+// directory update fewer to journal per delivery) and nothing left behind by a crash.
 #pragma once
 
 #include <cstdint>
@@ -62,9 +65,16 @@ class Maildir {
   Status OpenDirectory(int parent, const std::string& name, const std::string& path, bool create,
                        UniqueFd* out, bool* created);
   Status SyncDirectory(int fd, const std::string& path);
+  // The two ways to put `content` in new/; *unsupported: O_TMPFILE (or linking it) is not
+  // available here and nothing was done, so the named way must serve.
+  Status DeliverUnnamed(FolderDirs& dirs, std::string_view content, Delivery* out, bool* unsupported);
+  Status DeliverNamed(FolderDirs& dirs, std::string_view content, Delivery* out);
+  // After new/NAME is linked: makes the entry durable, or takes it back.
+  Status SyncNew(FolderDirs& dirs, const std::string& name);
 
   FileSystem& fs_;
   std::string root_;
+  bool no_tmpfile_ = false;  // O_TMPFILE failed once: the named way for the other folders
 };
 
 }  // namespace mda

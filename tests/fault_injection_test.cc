@@ -36,11 +36,19 @@ class FaultyFs final : public FileSystem {
   FaultyFs(Op op, int nth, int err) : op_(op), nth_(nth), err_(err) {}
   size_t max_write = SIZE_MAX;
   bool link_unsupported = false;
+  bool tmpfile_unsupported = false;  // as on NFS: the named tmp/ file serves
   int injected = 0;  // how many faults were injected (the test checks the fault was reached)
+  int unnamed_opens = 0, named_opens = 0;
 
   int OpenAt(int dirfd, const char* path, int flags, mode_t mode) override {
-    Op op = (flags & O_CREAT) && (flags & O_EXCL) ? Op::kOpenFile : Op::kOpenDir;
+    bool unnamed = (flags & O_TMPFILE) == O_TMPFILE;
+    if (unnamed && tmpfile_unsupported) {
+      errno = EOPNOTSUPP;
+      return -1;
+    }
+    Op op = unnamed || ((flags & O_CREAT) && (flags & O_EXCL)) ? Op::kOpenFile : Op::kOpenDir;
     if (Hit(op)) return Fail();
+    if (op == Op::kOpenFile) ++(unnamed ? unnamed_opens : named_opens);
     int fd = real_.OpenAt(dirfd, path, flags, mode);
     if (op == Op::kOpenFile && fd >= 0) file_fd_ = fd;
     return fd;
@@ -74,6 +82,14 @@ class FaultyFs final : public FileSystem {
     }
     if (Hit(Op::kLink)) return Fail();
     return real_.LinkAt(a, b, c, d);
+  }
+  int LinkFd(int fd, int dirfd, const char* path) override {
+    if (link_unsupported) {
+      errno = EPERM;
+      return -1;
+    }
+    if (Hit(Op::kLink)) return Fail();
+    return real_.LinkFd(fd, dirfd, path);
   }
   int RenameNoReplace(int a, const char* b, int c, const char* d) override {
     if (Hit(Op::kRename)) return Fail();
@@ -110,13 +126,14 @@ struct Fault {
   int nth;
   int err;
   bool fresh_maildir;  // the fault hits while the Maildir is being created
+  bool named = false;  // the tmp/NAME way (no O_TMPFILE), else the unnamed file
 };
 
 class FaultInjectionTest : public testing::TestWithParam<Fault> {};
 
 std::string Describe(const Fault& f) {
   return std::string(OpName(f.op)) + " #" + std::to_string(f.nth) + " fails with " +
-         strerrorname_np(f.err) + (f.fresh_maildir ? " (new Maildir)" : "");
+         strerrorname_np(f.err) + (f.fresh_maildir ? " (new Maildir)" : "") + (f.named ? " (named tmp file)" : "");
 }
 
 // 64 KiB written at most 4 KiB at a time: 16 writes, each of which is made to fail.
@@ -138,6 +155,7 @@ TEST_P(FaultInjectionTest, NothingVisibleAndTemporaryFailure) {
   FaultyFs fs(f.op, f.nth, f.err);
   fs.max_write = 4096;
   if (f.op == Op::kRename) fs.link_unsupported = true;
+  fs.tmpfile_unsupported = f.named;
   Maildir maildir(fs, dir / "Maildir");
   Delivery d;
   Status s = maildir.Deliver("Junk", kMessage, &d);
@@ -170,6 +188,18 @@ std::vector<Fault> AllFaults() {
   for (int nth = 1; nth <= 8; ++nth) v.push_back({Op::kMkdir, nth, ENOSPC, true});
   for (int nth = 1; nth <= 4; ++nth) v.push_back({Op::kFsyncNewDir, nth, EIO, true});
   for (int nth = 1; nth <= 3; ++nth) v.push_back({Op::kOpenDir, nth, EACCES, false});
+  // Each of them again on a file system without O_TMPFILE; renameat2 (where links are not
+  // supported) is only ever reached that way.
+  size_t n = v.size();
+  for (size_t i = 0; i < n; ++i) {
+    Fault named = v[i];
+    named.named = true;
+    if (v[i].op == Op::kRename) {
+      v[i].named = true;
+    } else {
+      v.push_back(named);
+    }
+  }
   return v;
 }
 
@@ -181,6 +211,30 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, FaultInjectionTest, testing::ValuesIn(AllFau
                            }
                            return name;
                          });
+
+TEST(FaultInjectionTest, DeliversThroughAnUnnamedFileWhereTheFileSystemCan) {
+  test::TempDir dir;
+  FaultyFs fs(Op::kOpenDir, 0, 0);  // no fault
+  Maildir maildir(fs, dir / "Maildir");
+  Delivery d;
+  ASSERT_TRUE(maildir.Deliver("INBOX", kMessage, &d).ok());
+  ASSERT_TRUE(maildir.Deliver("Junk", kMessage, &d).ok());
+  EXPECT_EQ(test::ReadFile(d.path()), kMessage);
+  EXPECT_EQ(fs.unnamed_opens, 2);
+  EXPECT_EQ(fs.named_opens, 0);
+  // Without O_TMPFILE (NFS), the named way, remembered for the next folder.
+  FaultyFs nfs(Op::kOpenDir, 0, 0);
+  nfs.tmpfile_unsupported = true;
+  Maildir on_nfs(nfs, dir / "Maildir");
+  ASSERT_TRUE(on_nfs.Deliver("INBOX", kMessage, &d).ok());
+  ASSERT_TRUE(on_nfs.Deliver("Junk", kMessage, &d).ok());
+  EXPECT_EQ(test::ReadFile(d.path()), kMessage);
+  EXPECT_EQ(nfs.named_opens, 2);
+  EXPECT_EQ(test::ListDir(dir / "Maildir/new").size(), 2u);
+  EXPECT_EQ(test::ListDir(dir / "Maildir/.Junk/new").size(), 2u);
+  EXPECT_TRUE(test::ListDir(dir / "Maildir/tmp").empty());
+  EXPECT_TRUE(test::ListDir(dir / "Maildir/.Junk/tmp").empty());
+}
 
 TEST(FaultInjectionTest, FallsBackToRenameWhereLinksAreUnsupported) {
   test::TempDir dir;
@@ -197,13 +251,20 @@ TEST(FaultInjectionTest, FailingToRemoveTmpAfterPublishingStillDelivers) {
   // Reporting failure here would make Exim deliver the message a second time.
   class NoUnlinkFs final : public FileSystem {
    public:
-    int OpenAt(int d, const char* p, int f, mode_t m) override { return r.OpenAt(d, p, f, m); }
+    int OpenAt(int d, const char* p, int f, mode_t m) override {
+      if ((f & O_TMPFILE) == O_TMPFILE) {  // the named way: there is a tmp/ file to remove
+        errno = EOPNOTSUPP;
+        return -1;
+      }
+      return r.OpenAt(d, p, f, m);
+    }
     ssize_t Read(int fd, void* b, size_t c) override { return r.Read(fd, b, c); }
     ssize_t Write(int fd, const void* b, size_t c) override { return r.Write(fd, b, c); }
     int Fsync(int fd) override { return r.Fsync(fd); }
     int Close(int fd) override { return r.Close(fd); }
     int MkdirAt(int d, const char* p, mode_t m) override { return r.MkdirAt(d, p, m); }
     int LinkAt(int a, const char* b, int c, const char* d) override { return r.LinkAt(a, b, c, d); }
+    int LinkFd(int fd, int d, const char* p) override { return r.LinkFd(fd, d, p); }
     int RenameNoReplace(int a, const char* b, int c, const char* d) override {
       return r.RenameNoReplace(a, b, c, d);
     }
