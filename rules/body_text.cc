@@ -1,7 +1,8 @@
 // BodyText: the decoded text a `body` test searches.
 #include "rules/body_text.h"
 
-#include <mimetic/mimetic.h>
+#include <algorithm>
+#include <vector>
 
 #include "rules/header_block.h"
 #include "rules/rfc2047.h"
@@ -9,7 +10,7 @@
 namespace mda::rules {
 namespace {
 
-constexpr size_t kMaxParse = 16 * 1024 * 1024;  // bytes handed to mimetic at most
+constexpr size_t kMaxParse = 16 * 1024 * 1024;  // bytes of a message walked at most
 constexpr int kMaxDepth = 16;                   // MIME nesting followed at most
 
 std::string Lowered(std::string_view s) {
@@ -26,6 +27,8 @@ void AppendPart(const std::string& raw, const std::string& encoding, const std::
   if (out->size() >= limit) return;
   std::string bytes;
   std::string enc = Lowered(encoding);
+  while (!enc.empty() && (enc.back() == ' ' || enc.back() == '\t' || enc.back() == '\r')) enc.pop_back();
+  while (!enc.empty() && (enc.front() == ' ' || enc.front() == '\t')) enc.erase(0, 1);
   if (enc == "base64") {
     bytes = DecodeBase64(raw);
   } else if (enc == "quoted-printable") {
@@ -37,36 +40,6 @@ void AppendPart(const std::string& raw, const std::string& encoding, const std::
   if (charset.empty() || !CharsetToUtf8(charset, bytes, &text)) text = std::move(bytes);
   if (!out->empty()) *out += '\n';
   out->append(text, 0, std::min(text.size(), limit - std::min(limit, out->size())));
-}
-
-void Walk(const mimetic::MimeEntity& e, int depth, size_t limit, std::string* out) {
-  if (depth > kMaxDepth || out->size() >= limit) return;
-  const mimetic::Header& h = e.header();
-  std::string type = Lowered(h.contentType().type());
-  std::string subtype = Lowered(h.contentType().subtype());
-  if (type == "multipart") {
-    for (const mimetic::MimeEntity* part : e.body().parts()) {
-      if (part != nullptr) Walk(*part, depth + 1, limit, out);
-    }
-    return;
-  }
-  if (type == "message" && subtype == "rfc822") {
-    // A forwarded message: its text is part of what the user reads; its header is not.
-    // mimetic parses it as the part's one child; if it did not, parse it here.
-    if (!e.body().parts().empty()) {
-      for (const mimetic::MimeEntity* part : e.body().parts()) {
-        if (part != nullptr) Walk(*part, depth + 1, limit, out);
-      }
-      return;
-    }
-    std::string inner(e.body());
-    mimetic::MimeEntity child(inner.begin(), inner.end());
-    Walk(child, depth + 1, limit, out);
-    return;
-  }
-  if (!type.empty() && type != "text") return;
-  if (h.hasField("Content-Disposition") && Lowered(h.contentDisposition().type()) == "attachment") return;
-  AppendPart(e.body(), h.contentTransferEncoding().mechanism(), h.contentType().param("charset"), limit, out);
 }
 
 // A header parameter such as boundary="x" or charset=utf-8, from our own header parse.
@@ -91,6 +64,85 @@ std::string Param(std::string_view value, std::string_view name) {
     return std::string(value.substr(eq, (end == std::string_view::npos ? value.size() : end) - eq));
   }
   return "";
+}
+
+
+// Where a line begins in `text` at or after `from`: 0, or after LF, or after a lone CR.
+bool LineStart(std::string_view text, size_t pos) {
+  if (pos == 0) return true;
+  char before = text[pos - 1];
+  return before == '\n' || (before == '\r' && text[pos] != '\n');
+}
+
+// The body parts of a multipart body (RFC 2046 5.1.1): what lies between delimiter lines
+// "--boundary" (a closing one ends in "--"; blanks may follow), minus the line break
+// before each delimiter, which belongs to it. No preamble, no epilogue; without a closing
+// delimiter the last part runs to the end. LF, CRLF and lone CR all end lines.
+std::vector<std::string_view> SplitParts(std::string_view body, std::string_view boundary) {
+  std::vector<std::string_view> parts;
+  std::string delimiter = "--" + std::string(boundary);
+  size_t part_start = std::string_view::npos;  // none open yet (the preamble)
+  size_t pos = 0;
+  while ((pos = body.find(delimiter, pos)) != std::string_view::npos) {
+    size_t after = pos + delimiter.size();
+    if (!LineStart(body, pos)) {
+      pos = after;
+      continue;
+    }
+    bool closing = body.substr(after, 2) == "--";
+    size_t end = after + (closing ? 2 : 0);
+    while (end < body.size() && (body[end] == ' ' || body[end] == '\t')) ++end;
+    if (end < body.size() && body[end] != '\n' && body[end] != '\r') {  // "--boundaryX": not ours
+      pos = after;
+      continue;
+    }
+    if (part_start != std::string_view::npos) {
+      size_t part_end = pos;
+      if (part_end > part_start && body[part_end - 1] == '\n') --part_end;
+      if (part_end > part_start && body[part_end - 1] == '\r') --part_end;
+      parts.push_back(body.substr(part_start, part_end - part_start));
+    }
+    if (closing) return parts;
+    if (end < body.size() && body[end] == '\r') ++end;
+    if (end < body.size() && body[end] == '\n') ++end;
+    part_start = end;
+    pos = end;
+  }
+  if (part_start != std::string_view::npos && part_start <= body.size()) parts.push_back(body.substr(part_start));
+  return parts;
+}
+
+// Appends the text of one MIME entity (its header and body): text/* parts that are not
+// attachments, at any depth, forwarded messages' text included (not their headers).
+void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
+  if (depth > kMaxDepth || out->size() >= limit) return;
+  HeaderBlock headers(entity);
+  auto first = [&headers](std::string_view name) -> std::string {
+    auto fields = headers.Find(name);
+    return fields.empty() ? "" : std::string(fields[0]->value);
+  };
+  std::string content_type = first("Content-Type");
+  std::string type = Lowered(content_type.substr(0, content_type.find(';')));
+  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
+  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(0, 1);
+  std::string_view body = entity.substr(std::min(headers.body_offset(), entity.size()));
+  if (type.rfind("multipart/", 0) == 0) {
+    std::string boundary = Param(content_type, "boundary");
+    if (boundary.empty()) return;  // no way to find the parts
+    for (std::string_view part : SplitParts(body, boundary)) Walk(part, depth + 1, limit, out);
+    return;
+  }
+  if (type == "message/rfc822") {
+    Walk(body, depth + 1, limit, out);
+    return;
+  }
+  if (!type.empty() && type.rfind("text/", 0) != 0) return;
+  std::string disposition = Lowered(first("Content-Disposition"));
+  disposition = disposition.substr(0, disposition.find(';'));
+  while (!disposition.empty() && (disposition.back() == ' ' || disposition.back() == '\t')) disposition.pop_back();
+  while (!disposition.empty() && (disposition.front() == ' ' || disposition.front() == '\t')) disposition.erase(0, 1);
+  if (disposition == "attachment") return;
+  AppendPart(std::string(body), first("Content-Transfer-Encoding"), Param(content_type, "charset"), limit, out);
 }
 
 }  // namespace
@@ -129,42 +181,8 @@ std::string DecodeQuotedPrintable(std::string_view text) {
 }
 
 std::string BodyText(std::string_view message, size_t limit) {
-  HeaderBlock headers(message);
-  std::string content_type, encoding;
-  if (auto f = headers.Find("Content-Type"); !f.empty()) content_type = f[0]->value;
-  if (auto f = headers.Find("Content-Transfer-Encoding"); !f.empty()) encoding = f[0]->value;
-  std::string type = Lowered(content_type.substr(0, content_type.find(';')));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
   std::string out;
-  std::string_view body = message.substr(std::min(headers.body_offset(), message.size()));
-
-  if (type.rfind("multipart/", 0) != 0 && type != "message/rfc822") {
-    // A single part, described by the header we parsed ourselves.
-    if (type.empty() || type.rfind("text/", 0) == 0) {
-      AppendPart(std::string(body.substr(0, std::min(body.size(), kMaxParse))), encoding,
-                 Param(content_type, "charset"), limit, &out);
-    }
-    return out;
-  }
-  // MIME structure from mimetic, on a bounded copy with LF line ends.
-  std::string normalized;
-  std::string_view input = message.substr(0, std::min(message.size(), kMaxParse));
-  normalized.reserve(input.size());
-  for (size_t i = 0; i < input.size(); ++i) {
-    if (input[i] == '\r') {
-      normalized += '\n';
-      if (i + 1 < input.size() && input[i + 1] == '\n') ++i;
-    } else {
-      normalized += input[i];
-    }
-  }
-  try {
-    mimetic::MimeEntity entity(normalized.begin(), normalized.end());
-    Walk(entity, 0, limit, &out);
-  } catch (...) {
-    out.clear();
-    AppendPart(std::string(body.substr(0, std::min(body.size(), limit))), "", "", limit, &out);
-  }
+  Walk(message.substr(0, std::min(message.size(), kMaxParse)), 0, limit, &out);
   return out;
 }
 

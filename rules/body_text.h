@@ -9,9 +9,11 @@ namespace mda::rules {
 
 // Text parts (text/*, or no Content-Type) that are not attachments, at any MIME depth
 // (bounded), base64 and quoted-printable decoded, converted to UTF-8, joined by newlines,
-// at most `limit` bytes. mimetic gives the MIME structure of multipart messages, fed a
-// copy with LF line ends (its parser crashes on a lone CR, notes/libraries.md); anything it
-// throws falls back to the raw body.
+// at most `limit` bytes. The MIME structure is our own walk (RFC 2046 delimiters on LF,
+// CRLF or lone-CR lines, no copies): mimetic's parser crashed on a lone CR, missed a closing
+// boundary at the end, took a boundary in mid-line (notes/libraries.md), and its objects
+// made every mda start initialise iostreams (44K instructions) for a walk most deliveries
+// never do.
 std::string BodyText(std::string_view message, size_t limit);
 
 // Quoted-printable (RFC 2045): "=XX", soft line breaks; malformed escapes kept as written.
