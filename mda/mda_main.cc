@@ -62,6 +62,10 @@ int Main(int argc, char** argv) {
   // Exim leaves SIGPIPE at its default: a write to a closed output pipe would kill us,
   // and death by signal is a bounce. A failed write is handled where it happens.
   signal(SIGPIPE, SIG_IGN);
+  // Likewise SIGXFSZ: a message beyond the file-size limit (RLIMIT_FSIZE, inherited from
+  // Exim or a shell) would kill us mid-write; ignored, the write fails with EFBIG and the
+  // delivery is a temporary failure like a full disk.
+  signal(SIGXFSZ, SIG_IGN);
   // Files are 0600 and directories 0700 by their explicit modes; the umask only narrows.
   umask(077);
 

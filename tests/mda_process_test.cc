@@ -71,6 +71,19 @@ TEST(MdaProcessTest, ReadOnlyMaildirDefers) {
   EXPECT_TRUE(ListDir(home / "Maildir/tmp").empty());
 }
 
+TEST(MdaProcessTest, FileSizeLimitDefersInsteadOfKilling) {
+  // Over RLIMIT_FSIZE a write raises SIGXFSZ, whose default kills: Exim would bounce.
+  test::TempDir home;
+  std::string message = "Subject: big\n\n" + std::string(256 * 1024, 'x') + "\n";
+  test::Result r = Exec({"/bin/sh", "-c", "ulimit -f 64 && exec \"$0\" \"$@\"", test::MdaBinary()},
+                        EximEnv(home.path()), message);
+  EXPECT_EQ(r.signal, 0) << r.output;
+  EXPECT_EQ(r.exit_code, 75) << r.output;
+  EXPECT_NE(r.output.find("File too large (exit 75"), std::string::npos) << r.output;
+  EXPECT_TRUE(ListDir(home / "Maildir/new").empty());
+  EXPECT_TRUE(ListDir(home / "Maildir/tmp").empty());
+}
+
 TEST(MdaProcessTest, MissingHomeDirectoryDefers) {
   test::TempDir dir;
   test::Result r = Exec({test::MdaBinary()}, EximEnv(dir / "gone"), "Subject: x\n\ny\n");
