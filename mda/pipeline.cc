@@ -177,11 +177,23 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   context.local_part_prefix = e.local_part_prefix;
   context.local_part_suffix = e.local_part_suffix;
   context.home = e.home;
-  context.body_text = [&body, &message]() -> const std::string& {
-    if (!body) body = rules::BodyText(message.content(), kBodyTextLimit);
+  // set max-size: a bigger message is sorted without reading its body (its text is empty
+  // to `body` tests); `size > ...` tests still see its size.
+  std::optional<uint64_t> max_size;
+  if (const std::string* m = setting("max-size")) max_size = rules::ParseSize(*m);
+  bool body_skipped = false;
+  context.body_text = [&body, &message, &max_size, &body_skipped]() -> const std::string& {
+    if (!body) {
+      body_skipped = max_size && message.content().size() > *max_size;
+      body = body_skipped ? std::string() : rules::BodyText(message.content(), kBodyTextLimit);
+    }
     return *body;
   };
   out->decision = rules::Evaluate(rules, context, e.folder, how.trace);
+  if (body_skipped) {
+    out->warnings.push_back("message of " + std::to_string(message.content().size()) + " bytes is over max-size " +
+                            *setting("max-size") + ": body tests saw no text (raise max-size to let them read it)");
+  }
   for (std::string& w : out->decision.warnings) out->warnings.push_back(std::move(w));
   out->decision.warnings.clear();
 

@@ -181,5 +181,21 @@ TEST_F(RulesProcessTest, ARegexThatGivesUpIsLoggedAndCountsAsNoMatch) {
   EXPECT_NE(Log().find("gave up (match limit)"), std::string::npos) << Log();
 }
 
+TEST_F(RulesProcessTest, MaxSizeSortsBigMessagesWithoutReadingTheirBody) {
+  Rules("set max-size = 2K\nif body contains \"needle\" then folder Found\n"
+        "if size > 100K then folder Huge\n");
+  std::string small = "Subject: small\n\nthe needle is here\n";
+  std::string big = "Subject: big\n\nthe needle is here\n" + std::string(4096, 'x') + "\n";
+  std::string huge = "Subject: huge\n\nthe needle is here\n" + std::string(200 * 1024, 'x') + "\n";
+  ASSERT_EQ(Deliver(small).exit_code, 0);
+  ASSERT_EQ(Deliver(big).exit_code, 0);
+  ASSERT_EQ(Deliver(huge).exit_code, 0);
+  EXPECT_EQ(Files(".Found").size(), 1u);  // the small one: its body was read
+  EXPECT_EQ(Files("").size(), 1u);        // the big one: sorted without its body
+  EXPECT_EQ(Files(".Huge").size(), 1u);   // size tests still apply
+  std::string log = Log();
+  EXPECT_NE(log.find("is over max-size 2K: body tests saw no text"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace mda
