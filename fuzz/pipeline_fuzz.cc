@@ -1,0 +1,62 @@
+// Fuzz target: the whole of mda's decision and delivery for one message, the file system
+// in memory (MemFs). The input is a rule file, a line "%%", and the message. Every folder
+// the rules choose must be delivered, byte for byte.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz/mem_fs.h"
+#include "mda/maildir.h"
+#include "mda/message.h"
+#include "mda/pipeline.h"
+#include "rules/parser.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  size_t split = input.find("\n%%\n");
+  std::string_view rules_text = split == std::string_view::npos ? std::string_view() : input.substr(0, split);
+  std::string_view message_bytes = split == std::string_view::npos ? input : input.substr(split + 4);
+
+  mda::LoadedRules loaded;
+  loaded.path = "/home/fuzz/.mda/rules";
+  loaded.found = true;
+  mda::rules::ParseOptions parse;
+  parse.home = "/home/fuzz";
+  parse.read_include = [](const std::string& path, std::string*, std::string*) {
+    return mda::Status::BadInput("no such file " + path);
+  };
+  loaded.status = mda::rules::ParseRules(loaded.path, rules_text, loaded.path, parse, &loaded.rules);
+
+  mda::Options options;
+  options.home = "/home/fuzz";
+  options.maildir = "/home/fuzz/Maildir";
+  options.rules = loaded.path;
+  mda::Environment env = [](const char* name) -> const char* {
+    std::string_view n = name;
+    if (n == "RECIPIENT") return "Bob+lists@Example.ORG";
+    if (n == "LOCAL_PART") return "bob";
+    if (n == "LOCAL_PART_SUFFIX") return "+lists";
+    if (n == "DOMAIN") return "example.org";
+    if (n == "SENDER") return "alice@example.net";
+    return nullptr;
+  };
+  mda::fuzz::MemFs fs;
+  fs.dirs.insert("/home");
+  fs.dirs.insert("/home/fuzz");
+  mda::Message message = mda::Message::FromBytes(message_bytes);
+  mda::DecideOptions how;
+  how.preloaded = &loaded;
+  how.trace = true;
+  mda::Evaluation e;
+  if (!mda::Decide(options, env, std::nullopt, getuid(), fs, message, how, &e).ok()) return 0;
+  mda::Maildir maildir(fs, e.envelope.maildir);
+  for (const std::string& folder : e.decision.folders) {
+    mda::Delivery delivery;
+    mda::Status s = maildir.Deliver(folder, message.content(), &delivery);
+    if (!s.ok()) __builtin_trap();  // a folder Decide let through must be deliverable
+    auto stored = fs.files.find(delivery.path());
+    if (stored == fs.files.end() || *stored->second != message.content()) __builtin_trap();
+  }
+  return 0;
+}
