@@ -107,6 +107,30 @@ TEST_F(RulesProcessTest, RuleFileOwnedBySomeoneElseIsNotUsed) {
   EXPECT_NE(Log().find("belongs to uid 4242, not to the mailbox owner"), std::string::npos) << Log();
 }
 
+TEST_F(RulesProcessTest, IncludedFileOthersCouldChangeIsNotUsed) {
+  // An include is held to the rule file's own standard: the whole file is then unusable.
+  Rules("include \"junk.rules\"\n");
+  test::WriteFile(home_ / ".mda/junk.rules", "if X-Spam-Score: >= 5 then folder Junk\n");
+  ASSERT_EQ(chmod((home_ / ".mda/junk.rules").c_str(), 0660), 0);
+  ASSERT_EQ(Deliver(kSpam).exit_code, 0);
+  EXPECT_EQ(Files("").size(), 1u);
+  EXPECT_TRUE(Files(".Junk").empty());
+  EXPECT_NE(Log().find((home_ / ".mda/junk.rules") + " is writable by its group"), std::string::npos) << Log();
+  if (geteuid() == 0) {  // someone else's file, readable by all
+    ASSERT_EQ(chmod((home_ / ".mda/junk.rules").c_str(), 0644), 0);
+    ASSERT_EQ(chown((home_ / ".mda/junk.rules").c_str(), 4242, 4242), 0);
+    ASSERT_EQ(Deliver(kSpam).exit_code, 0);
+    EXPECT_EQ(Files("").size(), 2u);
+    EXPECT_TRUE(Files(".Junk").empty());
+    EXPECT_NE(Log().find((home_ / ".mda/junk.rules") + " belongs to uid 4242"), std::string::npos) << Log();
+  }
+  // Made safe, it is used.
+  ASSERT_EQ(chmod((home_ / ".mda/junk.rules").c_str(), 0600), 0);
+  test::ChownToTestUser(home_ / ".mda/junk.rules");
+  ASSERT_EQ(Deliver(kSpam).exit_code, 0);
+  EXPECT_EQ(Files(".Junk").size(), 1u);
+}
+
 TEST_F(RulesProcessTest, DeferExits75AndDeliversNothing) {
   Rules("if exists Subject: then copy Keep defer \"mailbox migration, back at 6\"\n");
   test::Result r = Deliver(kSpam);
