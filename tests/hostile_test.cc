@@ -45,5 +45,33 @@ TEST(HostileTest, MessagesThatAttackTheParserAreDeliveredIntact) {
   EXPECT_NE(log.find("gave up (match limit)"), std::string::npos) << log;
 }
 
+TEST(HostileTest, HugeHeadersAreBoundedWork) {
+  // 1 000 000 header lines and a 100 MB header line: delivered byte for byte, where the
+  // rules say, each in bounded time (the test's own timeout) and memory.
+  test::TempDir home;
+  test::MakeDirs(home / ".mda");
+  test::WriteFile(home / ".mda/rules",
+                  "if Subject: ~ /(a+)+$/ then folder Slow\n"
+                  "if X-Spam-Score: >= 5 then folder Junk\n"
+                  "if address From: ~ /@example\\.com$/ then folder Work\n");
+  std::string many = "From: a@example.com\n";
+  many.reserve(24 << 20);
+  for (int i = 0; i < 1000000; ++i) many += "X-F" + std::to_string(i) + ": v\n";
+  many += "\nbody\n";
+  std::string line = "X-Spam-Score: 9\nSubject: " + std::string(100 << 20, 'a') + "!\n\nx\n";
+  struct Case {
+    const char* name;
+    const std::string& message;
+    const char* folder;
+  } cases[] = {{"1 000 000 header lines", many, ".Work"}, {"a 100 MB header line", line, ".Junk"}};
+  for (const Case& c : cases) {
+    test::Result r = test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=b@example.com"}, c.message);
+    ASSERT_EQ(r.exit_code, 0) << c.name << ": " << r.output;
+    std::vector<std::string> files = test::ListDir(home / "Maildir/" + c.folder + "/new");
+    ASSERT_EQ(files.size(), 1u) << c.name;
+    EXPECT_TRUE(test::ReadFile(home / "Maildir/" + c.folder + "/new/" + files[0]) == c.message) << c.name;
+  }
+}
+
 }  // namespace
 }  // namespace mda
