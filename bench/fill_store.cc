@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   long n = atol(argv[3]);
   std::unique_ptr<mda::DedupStore> store;
   std::string warning;
-  mda::Status s = mda::DedupStore::Open(argv[1], argv[2], false, &store, &warning);
+  mda::Status s = mda::DedupStore::Open(mda::PosixFs(), argv[1], argv[2], false, &store, &warning);
   int64_t now = time(nullptr);
   for (long i = 0; s.ok() && i < n; ++i) {
     char key[128];

@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
     double t1 = Now();
     for (int i = 0; i < count; ++i) {
       r.time = mda::Rfc3339Now();
-      mda::Status s = mda::WriteLog(mda::LogConfig{path, json, ""}, {r});
+      mda::Status s = mda::WriteLog(mda::PosixFs(), mda::LogConfig{path, json, ""}, {r});
       if (!s.ok()) {
         fprintf(stderr, "%s\n", s.message().c_str());
         return 1;

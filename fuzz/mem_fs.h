@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <map>
 #include <memory>
@@ -95,6 +96,39 @@ class MemFs final : public FileSystem {
     }
     return 0;
   }
+
+  ssize_t Pread(int fd, void* buf, size_t count, off_t offset) override {
+    auto it = fds_.find(fd);
+    if (it == fds_.end() || it->second.dir) return Fail(EBADF);
+    const std::string& d = *it->second.data;
+    size_t off = static_cast<size_t>(offset);
+    size_t n = off >= d.size() ? 0 : std::min(count, d.size() - off);
+    d.copy(static_cast<char*>(buf), n, off);
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t Pwrite(int fd, const void* buf, size_t count, off_t offset) override {
+    auto it = fds_.find(fd);
+    if (it == fds_.end() || it->second.dir) return Fail(EBADF);
+    std::string& d = *it->second.data;
+    size_t off = static_cast<size_t>(offset);
+    if (d.size() < off + count) d.resize(off + count);
+    d.replace(off, count, static_cast<const char*>(buf), count);
+    return static_cast<ssize_t>(count);
+  }
+  int Ftruncate(int fd, off_t length) override {
+    auto it = fds_.find(fd);
+    if (it == fds_.end() || it->second.dir) return Fail(EBADF);
+    it->second.data->resize(static_cast<size_t>(length));
+    return 0;
+  }
+  int Rename(const char* oldpath, const char* newpath) override {
+    std::string from = Resolve(AT_FDCWD, oldpath), to = Resolve(AT_FDCWD, newpath);
+    if (!files.count(from)) return Fail(ENOENT);
+    files[to] = files[from];
+    files.erase(from);
+    return 0;
+  }
+  int OfdLock(int fd, int, struct flock*) override { return fds_.count(fd) ? 0 : Fail(EBADF); }
 
  private:
   struct Open {

@@ -73,22 +73,20 @@ off_t BucketOffset(uint64_t b) { return static_cast<off_t>((b + 1) * kPage); }
 
 // pread/pwrite of exactly `n` bytes, retried on EINTR and short transfers. pread returns
 // the bytes read (fewer at end of file), or -1 with errno.
-ssize_t PreadAll(int fd, void* buf, size_t n, off_t off) {
+ssize_t PreadAll(FileSystem& fs, int fd, void* buf, size_t n, off_t off) {
   size_t done = 0;
   while (done < n) {
-    ssize_t r = pread(fd, static_cast<char*>(buf) + done, n - done, off + static_cast<off_t>(done));
-    if (r < 0 && errno == EINTR) continue;
+    ssize_t r = fs.Pread(fd, static_cast<char*>(buf) + done, n - done, off + static_cast<off_t>(done));
     if (r < 0) return -1;
     if (r == 0) break;
     done += static_cast<size_t>(r);
   }
   return static_cast<ssize_t>(done);
 }
-bool PwriteAll(int fd, const void* buf, size_t n, off_t off) {
+bool PwriteAll(FileSystem& fs, int fd, const void* buf, size_t n, off_t off) {
   size_t done = 0;
   while (done < n) {
-    ssize_t r = pwrite(fd, static_cast<const char*>(buf) + done, n - done, off + static_cast<off_t>(done));
-    if (r < 0 && errno == EINTR) continue;
+    ssize_t r = fs.Pwrite(fd, static_cast<const char*>(buf) + done, n - done, off + static_cast<off_t>(done));
     if (r <= 0) {
       if (r == 0) errno = EIO;
       return false;
@@ -111,21 +109,21 @@ void OnAlarm(int) {}  // only interrupts the blocking fcntl()
 
 // An OFD lock of `type` on one byte of `fd`: at once if free, else waiting up to
 // `timeout_seconds` (an alarm interrupts the wait; no SA_RESTART). F_UNLCK never waits.
-Status LockByte(int fd, short type, off_t offset, int timeout_seconds, const std::string& path,
+Status LockByte(FileSystem& fs, int fd, short type, off_t offset, int timeout_seconds, const std::string& path,
                 const std::string& held_message) {
   struct flock fl = {};
   fl.l_type = type;
   fl.l_whence = SEEK_SET;
   fl.l_start = offset;
   fl.l_len = 1;
-  if (fcntl(fd, F_OFD_SETLK, &fl) == 0) return Status::Ok();  // uncontended: no timer needed
+  if (fs.OfdLock(fd, F_OFD_SETLK, &fl) == 0) return Status::Ok();  // uncontended: no timer needed
   if (type == F_UNLCK || (errno != EAGAIN && errno != EACCES)) return Status::Posix("cannot lock " + path, errno);
   struct sigaction sa = {}, old = {};
   sa.sa_handler = OnAlarm;
   sigemptyset(&sa.sa_mask);
   sigaction(SIGALRM, &sa, &old);
   unsigned previous = alarm(static_cast<unsigned>(timeout_seconds));
-  int rc = fcntl(fd, F_OFD_SETLKW, &fl);
+  int rc = fs.OfdLock(fd, F_OFD_SETLKW, &fl);
   int err = errno;
   alarm(previous);
   sigaction(SIGALRM, &old, nullptr);
@@ -137,14 +135,14 @@ Status LockByte(int fd, short type, off_t offset, int timeout_seconds, const std
   return Status::Posix("cannot lock " + path, err);
 }
 
-Status FsyncDirectoryOf(const std::string& path) {
+Status FsyncDirectoryOf(FileSystem& fs, const std::string& path) {
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = fs.OpenAt(AT_FDCWD, dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
   if (fd < 0) return Status::Posix("cannot open " + dir, errno);
-  int rc = fsync(fd);
+  int rc = fs.Fsync(fd);
   int err = errno;
-  close(fd);
+  fs.Close(fd);
   if (rc != 0) return Status::Posix("cannot fsync " + dir, err);
   return Status::Ok();
 }
@@ -162,15 +160,15 @@ void WriteHeader(unsigned char* page, uint64_t buckets, uint64_t k0, uint64_t k1
 }
 
 // Writes a store of `buckets` empty buckets to `tmp`, fsynced; the caller renames it.
-Status WriteEmptyStore(const std::string& tmp, uint64_t buckets, uint64_t k0, uint64_t k1, int* out_fd) {
-  int fd = open(tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+Status WriteEmptyStore(FileSystem& fs, const std::string& tmp, uint64_t buckets, uint64_t k0, uint64_t k1, int* out_fd) {
+  int fd = fs.OpenAt(AT_FDCWD, tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Status::Posix("cannot create " + tmp, errno);
   unsigned char page[kPage];
   WriteHeader(page, buckets, k0, k1);
-  if (!PwriteAll(fd, page, kPage, 0) || ftruncate(fd, BucketOffset(buckets)) != 0) {
+  if (!PwriteAll(fs, fd, page, kPage, 0) || fs.Ftruncate(fd, BucketOffset(buckets)) != 0) {
     Status s = Status::Posix("cannot write " + tmp, errno);
-    close(fd);
-    unlink(tmp.c_str());
+    fs.Close(fd);
+    fs.UnlinkAt(AT_FDCWD, tmp.c_str(), 0);
     return s;
   }
   *out_fd = fd;
@@ -178,18 +176,18 @@ Status WriteEmptyStore(const std::string& tmp, uint64_t buckets, uint64_t k0, ui
 }
 
 // Publishes the fsynced store in `fd` (written at `tmp`) as `path`.
-Status Publish(int fd, const std::string& tmp, const std::string& path) {
+Status Publish(FileSystem& fs, int fd, const std::string& tmp, const std::string& path) {
   Status s;
-  if (fsync(fd) != 0) {
+  if (fs.Fsync(fd) != 0) {
     s = Status::Posix("cannot fsync " + tmp, errno);
-  } else if (rename(tmp.c_str(), path.c_str()) != 0) {
+  } else if (fs.Rename(tmp.c_str(), path.c_str()) != 0) {
     s = Status::Posix("cannot rename " + tmp + " to " + path, errno);
   }
   if (!s.ok()) {
-    unlink(tmp.c_str());
+    fs.UnlinkAt(AT_FDCWD, tmp.c_str(), 0);
     return s;
   }
-  return FsyncDirectoryOf(path);
+  return FsyncDirectoryOf(fs, path);
 }
 
 }  // namespace
@@ -211,9 +209,9 @@ std::optional<std::string> DedupKey(std::string_view message_id, std::string_vie
   return id + " " + rcpt;
 }
 
-Status DedupStore::Open(const std::string& path, const std::string& lock_path, bool read_only,
+Status DedupStore::Open(FileSystem& fs, const std::string& path, const std::string& lock_path, bool read_only,
                         std::unique_ptr<DedupStore>* out, std::string* warning) {
-  std::unique_ptr<DedupStore> store(new DedupStore());
+  std::unique_ptr<DedupStore> store(new DedupStore(fs));
   store->path_ = path;
   store->lock_path_ = lock_path;
   store->read_only_ = read_only;
@@ -225,7 +223,7 @@ Status DedupStore::Open(const std::string& path, const std::string& lock_path, b
     *out = std::move(store);
     return Status::Ok();
   }
-  store->lock_fd_ = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  store->lock_fd_ = fs.OpenAt(AT_FDCWD, lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (store->lock_fd_ < 0) return Status::Posix("cannot open lock file " + lock_path, errno);
   if (check != Check::kValid) {
     // Missing or not a store: create or replace it under the table lock, unless another
@@ -241,13 +239,13 @@ Status DedupStore::Open(const std::string& path, const std::string& lock_path, b
 }
 
 DedupStore::~DedupStore() {
-  if (fd_ >= 0) close(fd_);
-  if (lock_fd_ >= 0) close(lock_fd_);  // releases any OFD lock
+  if (fd_ >= 0) fs_.Close(fd_);
+  if (lock_fd_ >= 0) fs_.Close(lock_fd_);  // releases any OFD lock
 }
 
 Status DedupStore::OpenFile(Check* check) {
-  if (fd_ >= 0) close(fd_);
-  fd_ = open(path_.c_str(), (read_only_ ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW);
+  if (fd_ >= 0) fs_.Close(fd_);
+  fd_ = fs_.OpenAt(AT_FDCWD, path_.c_str(), (read_only_ ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, 0);
   if (fd_ < 0) {
     if (errno == ENOENT) {
       *check = Check::kMissing;
@@ -258,7 +256,7 @@ Status DedupStore::OpenFile(Check* check) {
   struct stat st;
   unsigned char header[kHeaderChecked + 8];
   ssize_t n;
-  if (fstat(fd_, &st) != 0 || (n = PreadAll(fd_, header, sizeof header, 0)) < 0) {
+  if (fs_.FstatAt(fd_, "", &st, AT_EMPTY_PATH) != 0 || (n = PreadAll(fs_, fd_, header, sizeof header, 0)) < 0) {
     return Status::Posix("cannot read duplicate store " + path_, errno);
   }
   uint32_t version, order;
@@ -286,7 +284,7 @@ Status DedupStore::Replace(bool exists, std::string* warning) {
     // Not a store (or a damaged one): set it aside for inspection and start afresh.
     // Losing the marks costs at most duplicates, never a message.
     std::string aside = path_ + ".corrupt-" + std::to_string(time(nullptr));
-    if (rename(path_.c_str(), aside.c_str()) != 0) {
+    if (fs_.Rename(path_.c_str(), aside.c_str()) != 0) {
       return Status::Posix("cannot move corrupt duplicate store " + path_ + " aside", errno);
     }
     *warning = "duplicate store " + path_ + " was corrupt; moved to " + aside + " and started afresh";
@@ -297,10 +295,10 @@ Status DedupStore::Replace(bool exists, std::string* warning) {
   }
   std::string tmp = path_ + ".new";
   int fd;
-  Status s = WriteEmptyStore(tmp, kInitialBuckets, key[0], key[1], &fd);
+  Status s = WriteEmptyStore(fs_, tmp, kInitialBuckets, key[0], key[1], &fd);
   if (!s.ok()) return s;
-  s = Publish(fd, tmp, path_);
-  close(fd);
+  s = Publish(fs_, fd, tmp, path_);
+  fs_.Close(fd);
   if (!s.ok()) return s;
   Check check;
   s = OpenFile(&check);
@@ -309,11 +307,11 @@ Status DedupStore::Replace(bool exists, std::string* warning) {
 }
 
 Status DedupStore::LockTable(short type) {
-  return LockByte(lock_fd_, type, kTableLockOffset, kTableLockTimeout, lock_path_,
+  return LockByte(fs_, lock_fd_, type, kTableLockOffset, kTableLockTimeout, lock_path_,
                   "another delivery (marking, or doubling the duplicate store)");
 }
 
-void DedupStore::UnlockTable() { LockByte(lock_fd_, F_UNLCK, kTableLockOffset, 0, lock_path_, ""); }
+void DedupStore::UnlockTable() { LockByte(fs_, lock_fd_, F_UNLCK, kTableLockOffset, 0, lock_path_, ""); }
 
 uint64_t DedupStore::Tag(const std::string& key, std::string_view target) const {
   // "t", the key's length, the key, the target: unambiguous, and never a key hash's input.
@@ -330,7 +328,7 @@ Status DedupStore::Find(const std::string& key, const std::vector<std::string>& 
   *out = Lookup();
   uint64_t kh = SipHash24(k0_, k1_, "k" + key);
   Bucket bucket;
-  ssize_t n = PreadAll(fd_, bucket.data(), kPage, BucketOffset(kh & (buckets_ - 1)));
+  ssize_t n = PreadAll(fs_, fd_, bucket.data(), kPage, BucketOffset(kh & (buckets_ - 1)));
   if (n != static_cast<ssize_t>(kPage)) {
     return Status::Posix("cannot read duplicate store " + path_, n < 0 ? errno : EIO);
   }
@@ -362,7 +360,7 @@ Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& 
   if (!s.ok()) return s;
   // A grower or a repair may have replaced the file since we opened it: follow it.
   struct stat st;
-  if (fstat(fd_, &st) != 0) s = Status::Posix("cannot stat duplicate store " + path_, errno);
+  if (fs_.FstatAt(fd_, "", &st, AT_EMPTY_PATH) != 0) s = Status::Posix("cannot stat duplicate store " + path_, errno);
   if (s.ok() && st.st_nlink == 0) {
     Check check;
     s = OpenFile(&check);
@@ -374,7 +372,7 @@ Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& 
   off_t offset = BucketOffset(kh & (buckets_ - 1));
   Bucket bucket;
   if (s.ok()) {
-    ssize_t n = PreadAll(fd_, bucket.data(), kPage, offset);
+    ssize_t n = PreadAll(fs_, fd_, bucket.data(), kPage, offset);
     if (n != static_cast<ssize_t>(kPage)) s = Status::Posix("cannot read duplicate store " + path_, n < 0 ? errno : EIO);
   }
   if (s.ok()) {
@@ -406,7 +404,7 @@ Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& 
       *found = Slot{kh, tag, now, 0};
       found->check = SlotCheck(*found);
     }
-    if (!PwriteAll(fd_, bucket.data(), kPage, offset)) s = Status::Posix("cannot write duplicate store " + path_, errno);
+    if (!PwriteAll(fs_, fd_, bucket.data(), kPage, offset)) s = Status::Posix("cannot write duplicate store " + path_, errno);
   }
   if (s.ok()) {
     size_t live = 0;
@@ -427,14 +425,14 @@ Status DedupStore::Grow(int64_t cutoff) {
   const uint64_t old_count = buckets_, new_count = buckets_ * 2;
   std::string tmp = path_ + ".new";
   int fd;
-  Status s = WriteEmptyStore(tmp, new_count, k0_, k1_, &fd);
+  Status s = WriteEmptyStore(fs_, tmp, new_count, k0_, k1_, &fd);
   if (!s.ok()) return s;
   constexpr uint64_t kChunk = 64;
   std::vector<Bucket> in(kChunk), low(kChunk), high(kChunk);
   for (uint64_t first = 0; first < old_count && s.ok(); first += kChunk) {
     uint64_t count = std::min(kChunk, old_count - first);
     size_t bytes = count * kPage;
-    if (PreadAll(fd_, in.data(), bytes, BucketOffset(first)) != static_cast<ssize_t>(bytes)) {
+    if (PreadAll(fs_, fd_, in.data(), bytes, BucketOffset(first)) != static_cast<ssize_t>(bytes)) {
       s = Status::Posix("cannot read duplicate store " + path_, errno ? errno : EIO);
       break;
     }
@@ -451,33 +449,33 @@ Status DedupStore::Grow(int64_t cutoff) {
         }
       }
     }
-    if (!PwriteAll(fd, low.data(), bytes, BucketOffset(first)) ||
-        !PwriteAll(fd, high.data(), bytes, BucketOffset(first + old_count))) {
+    if (!PwriteAll(fs_, fd, low.data(), bytes, BucketOffset(first)) ||
+        !PwriteAll(fs_, fd, high.data(), bytes, BucketOffset(first + old_count))) {
       s = Status::Posix("cannot write " + tmp, errno);
     }
   }
   if (s.ok()) {
-    s = Publish(fd, tmp, path_);
+    s = Publish(fs_, fd, tmp, path_);
   } else {
-    unlink(tmp.c_str());
+    fs_.UnlinkAt(AT_FDCWD, tmp.c_str(), 0);
   }
   if (!s.ok()) {
-    close(fd);
+    fs_.Close(fd);
     return Status::Temporary("cannot enlarge the duplicate store: " + s.message());
   }
-  close(fd_);
+  fs_.Close(fd_);
   fd_ = fd;
   buckets_ = new_count;
   return Status::Ok();
 }
 
-Status KeyLock::Acquire(const std::string& lock_path, const std::string& key, int timeout_seconds,
+Status KeyLock::Acquire(FileSystem& fs, const std::string& lock_path, const std::string& key, int timeout_seconds,
                         std::unique_ptr<KeyLock>* out) {
-  int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  int fd = fs.OpenAt(AT_FDCWD, lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Status::Posix("cannot open lock file " + lock_path, errno);
-  std::unique_ptr<KeyLock> lock(new KeyLock());
+  std::unique_ptr<KeyLock> lock(new KeyLock(fs));
   lock->fd_ = fd;
-  Status s = LockByte(fd, F_WRLCK, static_cast<off_t>(Fnv1a(key) & kKeyLockMask), timeout_seconds, lock_path,
+  Status s = LockByte(fs, fd, F_WRLCK, static_cast<off_t>(Fnv1a(key) & kKeyLockMask), timeout_seconds, lock_path,
                       "another delivery of the same message");
   if (!s.ok()) return s;
   *out = std::move(lock);
@@ -485,7 +483,7 @@ Status KeyLock::Acquire(const std::string& lock_path, const std::string& key, in
 }
 
 KeyLock::~KeyLock() {
-  if (fd_ >= 0) close(fd_);  // releases the OFD lock
+  if (fd_ >= 0) fs_.Close(fd_);  // releases the OFD lock
 }
 
 }  // namespace mda

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mda/fs.h"
 #include "mda/status.h"
 
 namespace mda {
@@ -52,7 +53,7 @@ class DedupStore {
   // fails with kTemporary if there is no usable store. A store that is not one (bad
   // header, wrong size) is moved aside to PATH.corrupt-TIME and a new one created;
   // *warning says so.
-  static Status Open(const std::string& path, const std::string& lock_path, bool read_only,
+  static Status Open(FileSystem& fs, const std::string& path, const std::string& lock_path, bool read_only,
                      std::unique_ptr<DedupStore>* out, std::string* warning);
   ~DedupStore();
 
@@ -71,7 +72,7 @@ class DedupStore {
   static constexpr uint64_t kMaxBuckets = 1u << 18;    // 1 GiB: beyond it, the oldest go
 
  private:
-  DedupStore() = default;
+  explicit DedupStore(FileSystem& fs) : fs_(fs) {}
   enum class Check { kValid, kMissing, kInvalid };
   Status OpenFile(Check* check);                           // (re)opens path_, reads the header
   Status Replace(bool exists, std::string* warning);       // under the table lock
@@ -80,6 +81,7 @@ class DedupStore {
   void UnlockTable();
   uint64_t Tag(const std::string& key, std::string_view target) const;
 
+  FileSystem& fs_;
   std::string path_, lock_path_;
   bool read_only_ = false;
   int fd_ = -1;
@@ -93,12 +95,13 @@ class DedupStore {
 class KeyLock {
  public:
   // Blocks up to `timeout_seconds` for the lock on `key` in `lock_path` (created 0600).
-  static Status Acquire(const std::string& lock_path, const std::string& key, int timeout_seconds,
+  static Status Acquire(FileSystem& fs, const std::string& lock_path, const std::string& key, int timeout_seconds,
                         std::unique_ptr<KeyLock>* out);
   ~KeyLock();
 
  private:
-  KeyLock() = default;
+  explicit KeyLock(FileSystem& fs) : fs_(fs) {}
+  FileSystem& fs_;
   int fd_ = -1;
 };
 

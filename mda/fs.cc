@@ -59,6 +59,19 @@ class PosixFileSystem final : public FileSystem {
   int FstatAt(int dirfd, const char* path, struct stat* st, int flags) override {
     return RetryOnEintr([&] { return ::fstatat(dirfd, path, st, flags); });
   }
+  ssize_t Pread(int fd, void* buf, size_t count, off_t offset) override {
+    return RetryOnEintr([&] { return ::pread(fd, buf, count, offset); });
+  }
+  ssize_t Pwrite(int fd, const void* buf, size_t count, off_t offset) override {
+    return RetryOnEintr([&] { return ::pwrite(fd, buf, count, offset); });
+  }
+  int Ftruncate(int fd, off_t length) override {
+    return RetryOnEintr([&] { return ::ftruncate(fd, length); });
+  }
+  int Rename(const char* oldpath, const char* newpath) override {
+    return RetryOnEintr([&] { return ::rename(oldpath, newpath); });
+  }
+  int OfdLock(int fd, int cmd, struct flock* fl) override { return ::fcntl(fd, cmd, fl); }
 };
 
 }  // namespace

@@ -32,6 +32,14 @@ class FileSystem {
   virtual int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) = 0;
   virtual int UnlinkAt(int dirfd, const char* path, int flags) = 0;
   virtual int FstatAt(int dirfd, const char* path, struct stat* st, int flags) = 0;
+  // For the duplicate store: positioned I/O, size, replacing rename, and OFD locks.
+  virtual ssize_t Pread(int fd, void* buf, size_t count, off_t offset) = 0;
+  virtual ssize_t Pwrite(int fd, const void* buf, size_t count, off_t offset) = 0;
+  virtual int Ftruncate(int fd, off_t length) = 0;
+  virtual int Rename(const char* oldpath, const char* newpath) = 0;
+  // fcntl(fd, F_OFD_SETLK or F_OFD_SETLKW, fl). Not retried on EINTR: an interrupted wait
+  // is how a lock timeout ends.
+  virtual int OfdLock(int fd, int cmd, struct flock* fl) = 0;
 };
 
 // The real thing. One instance serves the whole process.

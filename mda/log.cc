@@ -104,23 +104,21 @@ std::string Millis(double ms) {
 // The file sink: the whole record, newline included, in one write(2).
 class OneWriteSink final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
  public:
-  explicit OneWriteSink(int fd) : fd_(fd) {}
+  OneWriteSink(FileSystem& fs, int fd) : fs_(fs), fd_(fd) {}
   int error = 0;
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string record(msg.payload.data(), msg.payload.size());
     record += '\n';
-    ssize_t n;
-    do {
-      n = ::write(fd_, record.data(), record.size());
-    } while (n < 0 && errno == EINTR);
+    ssize_t n = fs_.Write(fd_, record.data(), record.size());  // retried on EINTR below the seam
     if (n < 0) error = errno;
     else if (static_cast<size_t>(n) != record.size()) error = EIO;  // short: disk full
   }
   void flush_() override {}
 
  private:
+  FileSystem& fs_;
   int fd_;
 };
 
@@ -202,13 +200,11 @@ std::string FormatJson(const LogRecord& r) {
   return line + "}";
 }
 
-Status WriteLog(const LogConfig& config, const std::vector<LogRecord>& records) {
+Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRecord>& records) {
   if (records.empty() || (config.path.empty() && config.syslog.empty())) return Status::Ok();
   int fd = -1;
   if (!config.path.empty()) {
-    do {
-      fd = ::open(config.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-    } while (fd < 0 && errno == EINTR);
+    fd = fs.OpenAt(AT_FDCWD, config.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
     if (fd < 0) return Status::Posix("cannot open log " + config.path, errno);
   }
   Status status;
@@ -216,7 +212,7 @@ Status WriteLog(const LogConfig& config, const std::vector<LogRecord>& records) 
     std::vector<spdlog::sink_ptr> sinks;
     std::shared_ptr<OneWriteSink> file;
     if (fd >= 0) {
-      file = std::make_shared<OneWriteSink>(fd);
+      file = std::make_shared<OneWriteSink>(fs, fd);
       sinks.push_back(file);
     }
     if (int facility = Facility(config.syslog); facility >= 0) {
@@ -231,7 +227,7 @@ Status WriteLog(const LogConfig& config, const std::vector<LogRecord>& records) 
   } catch (const std::exception& e) {
     status = Status::Temporary(std::string("cannot write log: ") + e.what());
   }
-  if (fd >= 0 && ::close(fd) != 0 && status.ok() && errno != EINTR) {
+  if (fd >= 0 && fs.Close(fd) != 0 && status.ok()) {
     status = Status::Posix("cannot close log " + config.path, errno);
   }
   return status;

@@ -48,7 +48,7 @@ struct LogConfig {
 
 // Writes the records, each as one line. A failure is returned (the caller reports it on
 // stderr; it never fails a delivery).
-Status WriteLog(const LogConfig& config, const std::vector<LogRecord>& records);
+Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRecord>& records);
 
 // Appends `line` (a newline is added) to `path` with one write(2), creating it 0600.
 // Never follows a symbolic link.

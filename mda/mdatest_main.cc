@@ -113,7 +113,7 @@ mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
   if (!path.empty()) ctx->rules = mda::LoadRules(mda::PosixFs(), path, getuid(), e.home, /*jit=*/true);
   if (!e.home.empty()) {
     std::string warning;
-    mda::DedupStore::Open(e.home + "/.mda/" + mda::kDedupStoreName, "", /*read_only=*/true, &ctx->store, &warning);  // none: fine
+    mda::DedupStore::Open(mda::PosixFs(), e.home + "/.mda/" + mda::kDedupStoreName, "", /*read_only=*/true, &ctx->store, &warning);  // none: fine
   }
   return mda::Status::Ok();
 }

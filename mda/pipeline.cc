@@ -41,7 +41,7 @@ std::string WithAddedHeaders(std::string_view content, const std::vector<std::st
 }
 
 // The processing log: the warnings, then one line for the message.
-void WriteProcessingLog(RunResult* result_ptr, double duration_ms) {
+void WriteProcessingLog(FileSystem& fs, RunResult* result_ptr, double duration_ms) {
   RunResult& result = *result_ptr;
   const Evaluation& e = result.evaluation;
   LogConfig config{e.log, e.log_json, e.syslog};
@@ -84,7 +84,7 @@ void WriteProcessingLog(RunResult* result_ptr, double duration_ms) {
   r.reason = result.reason;
   r.duration_ms = duration_ms;
   records.push_back(std::move(r));
-  Status s = WriteLog(config, records);
+  Status s = WriteLog(fs, config, records);
   if (!s.ok()) {
     // Never fails the delivery; Exim can log this line (log_output, log_defer_output).
     if (!result.diagnostic.empty()) result.diagnostic += "\nmda: ";
@@ -218,7 +218,7 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     DedupStore* store = how.store;
     std::string warning;
     if (key && store == nullptr &&
-        DedupStore::Open(out->dedup_store, "", /*read_only=*/true, &own_store, &warning).ok()) {
+        DedupStore::Open(fs, out->dedup_store, "", /*read_only=*/true, &own_store, &warning).ok()) {
       store = own_store.get();
     }
     DedupStore::Lookup found;
@@ -292,10 +292,10 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   }
   if (key) {
     std::string dir = e.envelope.home + "/.mda";
-    s = KeyLock::Acquire(dir + "/dedup.lock", *key, kDedupLockTimeout, &lock);
+    s = KeyLock::Acquire(fs, dir + "/dedup.lock", *key, kDedupLockTimeout, &lock);
     if (!s.ok()) return Fail(std::move(result), s);
     std::string warning;
-    s = DedupStore::Open(e.dedup_store, dir + "/dedup.lock", /*read_only=*/false, &store, &warning);
+    s = DedupStore::Open(fs, e.dedup_store, dir + "/dedup.lock", /*read_only=*/false, &store, &warning);
     if (!warning.empty()) e.warnings.push_back(warning);
     if (s.ok()) s = store->Find(*key, d.folders, now - e.dedup_period, &done);
     if (!s.ok()) return Fail(std::move(result), s);
@@ -362,7 +362,7 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
   clock_gettime(CLOCK_MONOTONIC, &end);
   double ms = static_cast<double>(end.tv_sec - start.tv_sec) * 1e3 +
               static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e6;
-  WriteProcessingLog(&result, ms);
+  WriteProcessingLog(fs, &result, ms);
   return result;
 }
 

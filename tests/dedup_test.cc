@@ -47,7 +47,7 @@ TEST(SipHashTest, ReferenceVectors) {
 std::unique_ptr<DedupStore> OpenStore(const test::TempDir& dir, std::string* warning = nullptr) {
   std::unique_ptr<DedupStore> store;
   std::string w;
-  Status s = DedupStore::Open(dir / "d.store", dir / "d.lock", false, &store, warning ? warning : &w);
+  Status s = DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, warning ? warning : &w);
   EXPECT_TRUE(s.ok()) << s.message();
   return store;
 }
@@ -83,7 +83,7 @@ TEST(DedupStoreTest, MarksAreFoundAndTargetsKept) {
   EXPECT_EQ(warning, "");
   // Another process (a fresh open, read-only as mdatest opens it) sees the same.
   std::unique_ptr<DedupStore> reader;
-  ASSERT_TRUE(DedupStore::Open(dir / "d.store", "", true, &reader, &warning).ok());
+  ASSERT_TRUE(DedupStore::Open(PosixFs(), dir / "d.store", "", true, &reader, &warning).ok());
   EXPECT_TRUE(Complete(*reader, "k"));
   EXPECT_FALSE(reader->Mark("x", {DedupStore::kComplete}, 1, 0).ok());
 }
@@ -141,7 +141,7 @@ TEST(DedupStoreTest, ConcurrentMarksAcrossGrowthLoseNothing) {
     if (pid == 0) {
       std::unique_ptr<DedupStore> store;
       std::string warning;
-      if (!DedupStore::Open(dir / "d.store", dir / "d.lock", false, &store, &warning).ok()) _exit(2);
+      if (!DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning).ok()) _exit(2);
       for (int i = 0; i < kKeys; ++i) {
         if (!store->Mark("p" + std::to_string(p) + "." + std::to_string(i), {"*"}, 100, 0).ok()) _exit(3);
       }
@@ -220,9 +220,9 @@ TEST(DedupStoreTest, ReadOnlyOpenCreatesNothing) {
   test::TempDir dir;
   std::unique_ptr<DedupStore> store;
   std::string warning;
-  EXPECT_FALSE(DedupStore::Open(dir / "none", "", true, &store, &warning).ok());
+  EXPECT_FALSE(DedupStore::Open(PosixFs(), dir / "none", "", true, &store, &warning).ok());
   test::WriteFile(dir / "bad", "not a store");
-  EXPECT_FALSE(DedupStore::Open(dir / "bad", "", true, &store, &warning).ok());
+  EXPECT_FALSE(DedupStore::Open(PosixFs(), dir / "bad", "", true, &store, &warning).ok());
   EXPECT_EQ(test::ListDir(dir.path()), (std::vector<std::string>{"bad"}));
   EXPECT_EQ(test::ReadFile(dir / "bad"), "not a store");
 }
@@ -233,7 +233,7 @@ TEST(DedupStoreTest, SymlinkedStoreIsRefusedNotFollowed) {
   ASSERT_EQ(symlink((dir / "elsewhere").c_str(), (dir / "d.store").c_str()), 0);
   std::unique_ptr<DedupStore> store;
   std::string warning;
-  Status s = DedupStore::Open(dir / "d.store", dir / "d.lock", false, &store, &warning);
+  Status s = DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("cannot open duplicate store " + (dir / "d.store")), std::string::npos) << s.message();
   EXPECT_EQ(test::ReadFile(dir / "elsewhere"), "precious");
@@ -242,16 +242,16 @@ TEST(DedupStoreTest, SymlinkedStoreIsRefusedNotFollowed) {
 TEST(KeyLockTest, SecondHolderWaitsThenTimesOut) {
   test::TempDir dir;
   std::unique_ptr<KeyLock> held;
-  ASSERT_TRUE(KeyLock::Acquire(dir / "l", "key", 1, &held).ok());
+  ASSERT_TRUE(KeyLock::Acquire(PosixFs(), dir / "l", "key", 1, &held).ok());
   // OFD locks conflict between open file descriptions, even in one process; a child
   // shows the cross-process case.
   pid_t pid = fork();
   if (pid == 0) {
     std::unique_ptr<KeyLock> mine;
-    Status s = KeyLock::Acquire(dir / "l", "key", 1, &mine);
+    Status s = KeyLock::Acquire(PosixFs(), dir / "l", "key", 1, &mine);
     bool timed_out = !s.ok() && s.message().find("held its lock for 1 s") != std::string::npos;
     std::unique_ptr<KeyLock> other;
-    bool other_key_free = KeyLock::Acquire(dir / "l", "another key", 1, &other).ok();
+    bool other_key_free = KeyLock::Acquire(PosixFs(), dir / "l", "another key", 1, &other).ok();
     _exit(timed_out && other_key_free ? 0 : 1);
   }
   int status;
@@ -259,7 +259,7 @@ TEST(KeyLockTest, SecondHolderWaitsThenTimesOut) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   held.reset();
   std::unique_ptr<KeyLock> again;
-  EXPECT_TRUE(KeyLock::Acquire(dir / "l", "key", 1, &again).ok());
+  EXPECT_TRUE(KeyLock::Acquire(PosixFs(), dir / "l", "key", 1, &again).ok());
 }
 
 }  // namespace

@@ -101,6 +101,11 @@ class FaultyFs final : public FileSystem {
   int FstatAt(int dirfd, const char* path, struct stat* st, int flags) override {
     return real_.FstatAt(dirfd, path, st, flags);
   }
+  ssize_t Pread(int fd, void* b, size_t n, off_t o) override { return real_.Pread(fd, b, n, o); }
+  ssize_t Pwrite(int fd, const void* b, size_t n, off_t o) override { return real_.Pwrite(fd, b, n, o); }
+  int Ftruncate(int fd, off_t n) override { return real_.Ftruncate(fd, n); }
+  int Rename(const char* a, const char* b) override { return real_.Rename(a, b); }
+  int OfdLock(int fd, int cmd, struct flock* fl) override { return real_.OfdLock(fd, cmd, fl); }
 
  private:
   bool Hit(Op op) {
@@ -273,6 +278,11 @@ TEST(FaultInjectionTest, FailingToRemoveTmpAfterPublishingStillDelivers) {
       return -1;
     }
     int FstatAt(int d, const char* p, struct stat* st, int f) override { return r.FstatAt(d, p, st, f); }
+    ssize_t Pread(int fd, void* b, size_t n, off_t o) override { return r.Pread(fd, b, n, o); }
+    ssize_t Pwrite(int fd, const void* b, size_t n, off_t o) override { return r.Pwrite(fd, b, n, o); }
+    int Ftruncate(int fd, off_t n) override { return r.Ftruncate(fd, n); }
+    int Rename(const char* a, const char* b) override { return r.Rename(a, b); }
+    int OfdLock(int fd, int cmd, struct flock* fl) override { return r.OfdLock(fd, cmd, fl); }
     FileSystem& r = PosixFs();
   } fs;
   test::TempDir dir;

@@ -130,7 +130,7 @@ TEST(LogConcurrencyTest, TwentyWritersNeverInterleave) {
         r.message_id.assign(len - len / 2, static_cast<char>('A' + (w + i) % 26));
         r.queue_id = std::to_string(w) + "-" + std::to_string(i);
         r.size = static_cast<int64_t>(len);
-        if (!WriteLog(LogConfig{path, i % 2 == 1, ""}, {r}).ok()) _exit(1);
+        if (!WriteLog(PosixFs(), LogConfig{path, i % 2 == 1, ""}, {r}).ok()) _exit(1);
       }
       _exit(0);
     }
@@ -167,10 +167,10 @@ TEST(LogConcurrencyTest, TwentyWritersNeverInterleave) {
 
 TEST(LogFileTest, ErrorsAreReportedNotThrown) {
   test::TempDir dir;
-  Status s = WriteLog(LogConfig{dir / "no/such/dir/log", false, ""}, {Sample()});
+  Status s = WriteLog(PosixFs(), LogConfig{dir / "no/such/dir/log", false, ""}, {Sample()});
   EXPECT_EQ(s.message(), "cannot open log " + (dir / "no/such/dir/log") + ": No such file or directory");
   ASSERT_EQ(symlink("/etc/passwd", (dir / "link").c_str()), 0);
-  s = WriteLog(LogConfig{dir / "link", false, ""}, {Sample()});
+  s = WriteLog(PosixFs(), LogConfig{dir / "link", false, ""}, {Sample()});
   EXPECT_FALSE(s.ok());  // never through a symbolic link
 }
 

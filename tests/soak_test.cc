@@ -182,7 +182,7 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
   // The store: every message marked as delivered.
   std::unique_ptr<DedupStore> store;
   std::string warning;
-  ASSERT_TRUE(DedupStore::Open(home / ".mda/dedup.store", "", true, &store, &warning).ok());
+  ASSERT_TRUE(DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok());
   int unmarked = 0;
   for (int id = 0; id < kMessages; ++id) {
     DedupStore::Lookup found;
