@@ -111,9 +111,18 @@ class OneWriteSink final : public spdlog::sinks::base_sink<spdlog::details::null
   void sink_it_(const spdlog::details::log_msg& msg) override {
     std::string record(msg.payload.data(), msg.payload.size());
     record += '\n';
-    ssize_t n = fs_.Write(fd_, record.data(), record.size());  // retried on EINTR below the seam
-    if (n < 0) error = errno;
-    else if (static_cast<size_t>(n) != record.size()) error = EIO;  // short: disk full
+    // One write(2) keeps concurrent lines apart. If it comes back short (the disk filled up
+    // in the middle), the rest follows at once: a whole line, rarely interleaved, beats a
+    // torn one that would also spoil the next writer's line.
+    size_t done = 0;
+    while (done < record.size()) {
+      ssize_t n = fs_.Write(fd_, record.data() + done, record.size() - done);  // EINTR: retried below
+      if (n <= 0) {
+        error = n < 0 ? errno : EIO;
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
   }
   void flush_() override {}
 

@@ -111,6 +111,11 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     return Status::BadInput("--folder: " + FolderDirectory(e.folder, &dir).message());
   }
 
+  // Known before the rules load, so that a log line about a failure still names the message.
+  rules::HeaderBlock headers(message.content());
+  if (auto ids = headers.Find("Message-ID"); !ids.empty()) out->message_id = ids[0]->value;
+  if (auto subjects = headers.Find("Subject"); !subjects.empty()) out->subject = rules::DecodeRfc2047(subjects[0]->value);
+
   LoadedRules local;
   LoadedRules* own = &local;
   if (how.keep_rules) {
@@ -154,6 +159,7 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     out->log = e.home + "/.mda/log";
     out->log_is_default = true;
   }
+  out->log_known = true;
 
   // Duplicate suppression: on for 7 days unless the rule file says otherwise.
   out->dedup_period = kDefaultDedupPeriod;
@@ -163,9 +169,6 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   if (const std::string* c = setting("dedup-case")) out->dedup_case_sensitive = *c == "sensitive";
   if (out->dedup_period > 0 && !e.home.empty()) out->dedup_store = e.home + "/.mda/" + kDedupStoreName;
 
-  rules::HeaderBlock headers(message.content());
-  if (auto ids = headers.Find("Message-ID"); !ids.empty()) out->message_id = ids[0]->value;
-  if (auto subjects = headers.Find("Subject"); !subjects.empty()) out->subject = rules::DecodeRfc2047(subjects[0]->value);
   std::optional<std::string> body;
   rules::MessageContext context;
   context.content = message.content();
@@ -360,6 +363,22 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
   clock_gettime(CLOCK_MONOTONIC, &start);
   RunResult result = RunUnlogged(options, fs, env, input, identity);
   clock_gettime(CLOCK_MONOTONIC, &end);
+  Evaluation& e = result.evaluation;
+  if (!e.log_known && identity.uid != 0 && identity.euid != 0) {
+    // A failure before the rule file's log settings were read (standard input, the rule
+    // file itself): the line goes to the default log, so that every attempt leaves one.
+    // Never as root: mda refused to run, and root must not write into a user's home.
+    const char* env_home = env("HOME");
+    std::string home = options.home ? *options.home : env_home ? env_home : "";
+    if (!home.empty() && home[0] == '/') {
+      e.log = home + "/.mda/log";
+      e.log_is_default = true;
+    }
+    if (e.envelope.recipient.empty()) {
+      const char* recipient = env("RECIPIENT");
+      e.envelope.recipient = options.recipient ? *options.recipient : recipient ? recipient : "";
+    }
+  }
   double ms = static_cast<double>(end.tv_sec - start.tv_sec) * 1e3 +
               static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e6;
   WriteProcessingLog(fs, &result, ms);

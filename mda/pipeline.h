@@ -38,6 +38,7 @@ struct Evaluation {
   bool rules_used = false;            // ... and was safe and parsed
   std::string log;                    // processing log path; empty when off or no home
   bool log_is_default = false;        // ~/.mda/log: its directory is made when missing
+  bool log_known = false;             // Decide got as far as the log settings
   bool log_json = false;              // set log-format = json
   bool log_local_time = false;        // set log-time = local
   std::string syslog;                 // set syslog = FACILITY
