@@ -1,0 +1,348 @@
+// The fault matrix: every file-system call of a whole delivery (rule file, per-key lock,
+// duplicate store, Maildir, processing log), each made to fail in turn with each error
+// that call can meet, and short writes. Every cell must end one of two ways: exit 0 with
+// the message delivered exactly once (marked, or a warning when only the mark failed), or
+// exit 75 with nothing in new/ or tmp/ and no mark. The table in SECURITY.md is generated
+// from this test; the test fails when the table there is not the one it produces
+// (MDA_UPDATE_SECURITY_MD=1 rewrites it).
+#include <errno.h>
+#include <gtest/gtest.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "mda/dedup.h"
+#include "mda/fs.h"
+#include "mda/pipeline.h"
+#include "tests/test_util.h"
+
+namespace mda {
+namespace {
+
+constexpr int kShort = -1;  // "errno" for a write cut short (the caller must write the rest)
+
+// A call site: which file (by role) and which operation, and its occurrence in the run.
+struct Step {
+  std::string file, op;
+  int nth = 0;
+  bool operator<(const Step& o) const {
+    return std::tie(file, op, nth) < std::tie(o.file, o.op, o.nth);
+  }
+};
+
+std::string Role(const std::string& path) {
+  auto ends = [&path](const std::string& s) {
+    return path.size() >= s.size() && path.compare(path.size() - s.size(), s.size(), s) == 0;
+  };
+  if (ends("/dedup.store") || ends("/dedup.store.new")) return "duplicate store";
+  if (ends("/dedup.lock")) return "lock file";
+  if (ends("/.mda/log")) return "log";
+  if (ends("/.mda/rules")) return "rule file";
+  if (ends("/.mda")) return "~/.mda";
+  size_t last = path.rfind('/');
+  size_t parent = last == std::string::npos || last == 0 ? std::string::npos : path.rfind('/', last - 1);
+  if (path.empty() || (parent != std::string::npos && path.compare(parent, last - parent, "/tmp") == 0 &&
+                       path.find("/Maildir") != std::string::npos)) {
+    return "message file";
+  }
+  return "Maildir directory";
+}
+
+// The real file system, recording each call by role, failing one chosen call.
+class MatrixFs final : public FileSystem {
+ public:
+  std::vector<Step> trace;
+  Step target;
+  int err = 0;  // 0: no fault
+  bool hit = false;
+
+  bool unnamed = false;  // the message went through an O_TMPFILE file
+
+  int OpenAt(int dirfd, const char* path, int flags, mode_t mode) override {
+    std::string p = Path(dirfd, path);
+    if ((flags & O_TMPFILE) == O_TMPFILE) p = "";
+    std::string role = Role(p);
+    if (Fault(role, "open")) return -1;
+    int fd = real_.OpenAt(dirfd, path, flags, mode);
+    if (fd >= 0) paths_[fd] = p;
+    if (fd >= 0 && p.empty()) unnamed = true;
+    return fd;
+  }
+  ssize_t Read(int fd, void* b, size_t n) override { return Fault(RoleOf(fd), "read") ? -1 : real_.Read(fd, b, n); }
+  ssize_t Write(int fd, const void* b, size_t n) override { return Written(fd, "write", n, [&](size_t k) { return real_.Write(fd, b, k); }); }
+  int Fsync(int fd) override { return Fault(RoleOf(fd), "fsync") ? -1 : real_.Fsync(fd); }
+  int Close(int fd) override {
+    std::string role = RoleOf(fd);
+    paths_.erase(fd);
+    if (Fault(role, "close")) {
+      real_.Close(fd);  // the descriptor is gone either way, as with close(2)
+      return -1;
+    }
+    return real_.Close(fd);
+  }
+  int MkdirAt(int d, const char* p, mode_t m) override {
+    return Fault(Role(Path(d, p)), "mkdir") ? -1 : real_.MkdirAt(d, p, m);
+  }
+  int LinkAt(int a, const char* b, int c, const char* d) override {
+    return Fault("message file", "link") ? -1 : real_.LinkAt(a, b, c, d);
+  }
+  int LinkFd(int fd, int d, const char* p) override {
+    return Fault("message file", "link") ? -1 : real_.LinkFd(fd, d, p);
+  }
+  int RenameNoReplace(int a, const char* b, int c, const char* d) override {
+    return Fault("message file", "rename") ? -1 : real_.RenameNoReplace(a, b, c, d);
+  }
+  int UnlinkAt(int d, const char* p, int f) override { return real_.UnlinkAt(d, p, f); }
+  int FstatAt(int d, const char* p, struct stat* st, int f) override {
+    std::string role = *p == '\0' ? RoleOf(d) : Role(Path(d, p));
+    return Fault(role, "stat") ? -1 : real_.FstatAt(d, p, st, f);
+  }
+  ssize_t Pread(int fd, void* b, size_t n, off_t o) override {
+    return Fault(RoleOf(fd), "pread") ? -1 : real_.Pread(fd, b, n, o);
+  }
+  ssize_t Pwrite(int fd, const void* b, size_t n, off_t o) override {
+    return Written(fd, "pwrite", n, [&](size_t k) { return real_.Pwrite(fd, b, k, o); });
+  }
+  int Ftruncate(int fd, off_t n) override { return Fault(RoleOf(fd), "ftruncate") ? -1 : real_.Ftruncate(fd, n); }
+  int Rename(const char* a, const char* b) override { return Fault(Role(a), "rename") ? -1 : real_.Rename(a, b); }
+  int OfdLock(int fd, int cmd, struct flock* fl) override {
+    if (fl->l_type == F_UNLCK) return real_.OfdLock(fd, cmd, fl);
+    return Fault(RoleOf(fd), "lock") ? -1 : real_.OfdLock(fd, cmd, fl);
+  }
+
+ private:
+  std::string Path(int dirfd, const char* path) {
+    if (*path == '/' || dirfd == AT_FDCWD) return path;
+    auto it = paths_.find(dirfd);
+    return (it == paths_.end() ? std::string("?") : it->second) + "/" + path;
+  }
+  std::string RoleOf(int fd) {
+    auto it = paths_.find(fd);
+    return it == paths_.end() ? "standard input" : Role(it->second);
+  }
+  // Records the call; true if it is the one to fail (errno set).
+  bool Fault(const std::string& role, const std::string& op) {
+    int nth = 1;
+    for (const Step& s : trace) nth += s.file == role && s.op == op;
+    trace.push_back({role, op, nth});
+    if (err == 0 || err == kShort || hit || role != target.file || op != target.op || nth != target.nth) return false;
+    hit = true;
+    errno = err;
+    return true;
+  }
+  template <typename Call>
+  ssize_t Written(int fd, const char* op, size_t n, Call call) {
+    std::string role = RoleOf(fd);
+    if (Fault(role, op)) return -1;
+    if (err == kShort && !hit && trace.back().file == target.file && trace.back().op == target.op &&
+        trace.back().nth == target.nth && n > 1) {
+      hit = true;
+      return call(n / 2);  // half: the caller must write the rest
+    }
+    return call(n);
+  }
+
+  FileSystem& real_ = PosixFs();
+  std::map<int, std::string> paths_;
+};
+
+struct Outcome {
+  int exit_code = -1;
+  std::string diagnostic;
+  size_t inbox = 0, alerts = 0;  // whole copies of the message in each folder
+  size_t torn = 0;               // anything else of it in new/ (must never happen)
+  size_t in_tmp = 0;
+  bool marked = false;
+  size_t log_lines = 0;  // info lines of the attempt
+  // After Exim's retry (only when the attempt exited 75).
+  int retry_exit = -1;
+  size_t retry_inbox = 0, retry_alerts = 0;
+  bool retry_marked = false;
+};
+
+const char kRules[] = "if Subject: contains \"ALERT\" then copy Alerts\n";
+const char kMessage[] = "Message-ID: <matrix@example.org>\nSubject: ALERT disk\n\nbody\n";
+
+// A home with rules, a Maildir with both folders, a store and a log, all made by one
+// earlier delivery; then the message delivered through `fs`, and again through the real
+// file system if that exited 75, as Exim retries.
+Outcome Deliver(MatrixFs& fs) {
+  test::TempDir home;
+  test::MakeDirs(home / ".mda");
+  chmod((home / ".mda").c_str(), 0700);
+  test::WriteFile(home / ".mda/rules", kRules);
+  Options options;
+  options.home = home.path();
+  Environment env = [](const char* name) -> const char* {
+    std::string_view n = name;
+    if (n == "RECIPIENT") return "bob@example.org";
+    if (n == "LOCAL_PART") return "bob";
+    if (n == "DOMAIN") return "example.org";
+    return nullptr;
+  };
+  Identity who{test::TestUid(), test::TestUid()};
+  auto deliver = [&](FileSystem& with, const std::string& message) {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    EXPECT_EQ(write(fds[1], message.data(), message.size()), static_cast<ssize_t>(message.size()));
+    close(fds[1]);
+    RunResult r = RunMda(options, with, env, fds[0], who);
+    close(fds[0]);
+    return r;
+  };
+  auto count = [&](const char* folder, size_t* whole, size_t* torn) {
+    for (const std::string& f : test::ListDir(home / (std::string(folder) + "/new"))) {
+      std::string stored = test::ReadFile(home / (std::string(folder) + "/new/" + f));
+      if (stored == kMessage) {
+        ++*whole;
+      } else if (stored.find("matrix@") != std::string::npos) {
+        ++*torn;
+      }
+    }
+  };
+  auto marked = [&]() {
+    std::unique_ptr<DedupStore> store;
+    std::string warning;
+    DedupStore::Lookup found;
+    return DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok() &&
+           store->Find(*DedupKey("<matrix@example.org>", "bob@example.org", false), {}, 0, &found).ok() &&
+           found.complete;
+  };
+  EXPECT_EQ(deliver(PosixFs(), "Message-ID: <earlier@example.org>\nSubject: ALERT earlier\n\nx\n").exit_code, 0);
+  RunResult r = deliver(fs, kMessage);
+  Outcome o;
+  o.exit_code = r.exit_code;
+  o.diagnostic = r.diagnostic;
+  count("Maildir", &o.inbox, &o.torn);
+  count("Maildir/.Alerts", &o.alerts, &o.torn);
+  for (const char* tmp : {"Maildir/tmp", "Maildir/.Alerts/tmp"}) o.in_tmp += test::ListDir(home / tmp).size();
+  o.marked = marked();
+  for (const test::LogFields& l : test::ReadLog(home / ".mda/log")) {
+    // This attempt's line (no Message-ID when standard input could not be read).
+    o.log_lines += test::Get(l, "level") == "info" && test::Get(l, "message_id") != "<earlier@example.org>";
+  }
+  if (o.exit_code == 75) {
+    o.retry_exit = deliver(PosixFs(), kMessage).exit_code;
+    size_t torn = 0;
+    count("Maildir", &o.retry_inbox, &torn);
+    count("Maildir/.Alerts", &o.retry_alerts, &torn);
+    o.torn += torn;
+    o.retry_marked = marked();
+  }
+  return o;
+}
+
+std::string ErrName(int err) { return err == kShort ? "short" : strerrorname_np(err); }
+
+TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible) {
+  // The calls of a clean run are the steps.
+  MatrixFs clean;
+  Outcome ok = Deliver(clean);
+  ASSERT_EQ(ok.exit_code, 0) << ok.diagnostic;
+  ASSERT_EQ(ok.inbox + ok.alerts, 2u);  // INBOX and the Alerts copy
+  ASSERT_TRUE(ok.marked);
+  std::vector<Step> steps;
+  for (const Step& s : clean.trace) steps.push_back(s);
+
+  // Each step × each error, collected per step into the outcomes seen.
+  std::map<Step, std::set<std::string>> seen;
+  std::map<Step, std::vector<std::string>> errors;
+  int cells = 0;
+  for (const Step& step : steps) {
+    std::map<std::string, std::vector<int>> by_op = {
+        {"open", {EACCES, ENOSPC, EDQUOT, EIO, EMFILE}},
+        {"write", {ENOSPC, EDQUOT, EIO, kShort}},
+        {"pwrite", {ENOSPC, EDQUOT, EIO, kShort}},
+        {"read", {EIO}},
+        {"pread", {EIO}},
+        {"stat", {EIO, EACCES}},
+        {"fsync", {EIO, ENOSPC, EDQUOT}},
+        {"close", {EIO}},
+        {"mkdir", {ENOSPC, EDQUOT, EACCES}},
+        {"link", {ENOSPC, EDQUOT, EIO, EACCES}},
+        {"rename", {EIO, ENOSPC}},
+        {"ftruncate", {EIO, ENOSPC}},
+        {"lock", {ENOLCK, EINTR}},
+    };
+    std::vector<int> errs = by_op[step.op];
+    for (int err : errs) {
+      MatrixFs fs;
+      fs.target = step;
+      fs.err = err;
+      Outcome o = Deliver(fs);
+      ++cells;
+      std::string cell = step.file + " " + step.op + " #" + std::to_string(step.nth) + " " + ErrName(err);
+      ASSERT_TRUE(fs.hit) << cell << ": the fault was never reached";
+      errors[step].push_back(ErrName(err));
+      std::string what;
+      bool whole = o.torn == 0 && o.in_tmp == 0;
+      if (o.exit_code == 0 && whole && o.inbox == 1 && o.alerts == 1) {
+        what = o.marked ? "delivered, marked" : "delivered, not marked (a warning)";
+        // Only the mark itself may fail after the delivery.
+        if (!o.marked) {
+          EXPECT_TRUE(step.file == "duplicate store" || step.file == "lock file") << cell;
+        }
+      } else if (o.exit_code == 0 && whole && o.inbox == 1 && o.alerts == 0 && step.file == "rule file") {
+        what = "rule file not used: INBOX, a warning";
+      } else if (o.exit_code == 75 && whole && !o.marked && o.retry_exit == 0 && o.retry_inbox == 1 &&
+                 o.retry_alerts == 1 && o.retry_marked) {
+        what = o.inbox + o.alerts == 0 ? "exit 75, nothing visible" : "exit 75, the copy already made stays";
+        if (err != kShort) {
+          EXPECT_NE(o.diagnostic.find(strerrordesc_np(err)), std::string::npos) << cell << ": " << o.diagnostic;
+        }
+      } else {
+        ADD_FAILURE() << cell << ": exit " << o.exit_code << ", INBOX " << o.inbox << ", Alerts " << o.alerts
+                      << ", torn " << o.torn << ", tmp " << o.in_tmp << ", marked " << o.marked << "; retry exit "
+                      << o.retry_exit << ", INBOX " << o.retry_inbox << ", Alerts " << o.retry_alerts
+                      << ", marked " << o.retry_marked << ": " << o.diagnostic;
+        what = "FAILED";
+      }
+      // The log has the line, unless the log itself failed.
+      if (step.file != "log") {
+        EXPECT_EQ(o.log_lines, 1u) << cell;
+      } else if (o.log_lines == 0) {
+        what += ", no log line";
+      }
+      seen[step].insert(what);
+    }
+  }
+
+  // The table, in call order.
+  std::ostringstream table;
+  table << "<!-- fault matrix: generated by tests/fault_matrix_test.cc -->\n";
+  table << "| file | call | errors injected | outcome |\n|---|---|---|---|\n";
+  for (const Step& step : steps) {
+    std::string errs, outcomes;
+    for (const std::string& e : errors[step]) errs += (errs.empty() ? "" : ", ") + e;
+    for (const std::string& w : seen[step]) outcomes += (outcomes.empty() ? "" : "; ") + w;
+    table << "| " << step.file << " | " << step.op << " #" << step.nth << " | " << errs << " | " << outcomes << " |\n";
+  }
+  table << "<!-- end of fault matrix (" << cells << " runs) -->\n";
+
+  if (!clean.unnamed) {
+    GTEST_SKIP() << "this file system has no O_TMPFILE: every cell held, but the table in SECURITY.md "
+                    "is the one for file systems that have it";
+  }
+  std::string path = std::string(MDA_SOURCE_DIR) + "/SECURITY.md";
+  std::string doc = test::ReadFile(path);
+  size_t start = doc.find("<!-- fault matrix: generated");
+  size_t end = doc.find("-->\n", doc.find("<!-- end of fault matrix"));
+  ASSERT_NE(start, std::string::npos) << "SECURITY.md has no fault matrix";
+  ASSERT_NE(end, std::string::npos);
+  std::string current = doc.substr(start, end + 4 - start);
+  if (getenv("MDA_UPDATE_SECURITY_MD") != nullptr && current != table.str()) {
+    std::ofstream(path) << doc.substr(0, start) << table.str() << doc.substr(end + 4);
+    current = table.str();
+  }
+  EXPECT_EQ(current, table.str()) << "SECURITY.md's fault matrix is not what the test produces; run "
+                                     "MDA_UPDATE_SECURITY_MD=1 build/mda_tests --gtest_filter=FaultMatrixTest.*";
+}
+
+}  // namespace
+}  // namespace mda
