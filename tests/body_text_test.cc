@@ -84,6 +84,20 @@ TEST(BodyTextTest, HostileStructuresTerminate) {
   EXPECT_EQ(BodyText(nul, 1 << 20), std::string("a\0b", 3));
 }
 
+TEST(BodyTextTest, NestingBeyondTheBoundIsNotFollowed) {
+  // 20 000 nested multiparts: followed 16 deep, then ignored. Without the bound the walk
+  // would recurse 20 000 frames deep and rescan the message at each level.
+  std::string m = "Content-Type: multipart/mixed; boundary=b0\n\n";
+  for (int i = 0; i < 20000; ++i) {
+    m += "--b" + std::to_string(i) + "\nContent-Type: multipart/mixed; boundary=b" + std::to_string(i + 1) + "\n\n";
+  }
+  m += "--b20000\nContent-Type: text/plain\n\ntoo deep to read\n";
+  EXPECT_EQ(BodyText(m, 1 << 20), "");
+  std::string shallow = "Content-Type: multipart/mixed; boundary=b0\n\n--b0\nContent-Type: multipart/mixed; "
+                        "boundary=b1\n\n--b1\nContent-Type: text/plain\n\nread\n";
+  EXPECT_EQ(BodyText(shallow, 1 << 20), "read\n");
+}
+
 TEST(QuotedPrintableTest, Table) {
   EXPECT_EQ(DecodeQuotedPrintable("a=3Db"), "a=b");
   EXPECT_EQ(DecodeQuotedPrintable("soft=\r\nbreak"), "softbreak");

@@ -43,6 +43,8 @@ TEST(HostileTest, MessagesThatAttackTheParserAreDeliveredIntact) {
   }
   std::string log = test::ReadFile(home / ".mda/log");
   EXPECT_NE(log.find("gave up (match limit)"), std::string::npos) << log;
+  // Nothing was written outside the Maildir and ~/.mda.
+  EXPECT_EQ(test::ListDir(home.path()), (std::vector<std::string>{".mda", "Maildir"}));
 }
 
 TEST(HostileTest, HugeHeadersAreBoundedWork) {
