@@ -44,6 +44,17 @@ bool LinkUnsupported(int err) {
   return err == EPERM || err == ENOSYS || err == EOPNOTSUPP || err == EXDEV || err == EMLINK;
 }
 
+// NFS can report failure (EIO, or EEXIST for a retransmitted request) for a link that was
+// made. Whether `name` in `dir` is the very file `st` describes; errno is kept.
+bool IsSameFile(FileSystem& fs, int dir, const std::string& name, const struct stat& st) {
+  int saved = errno;
+  struct stat linked;
+  bool same = fs.FstatAt(dir, name.c_str(), &linked, AT_SYMLINK_NOFOLLOW) == 0 && linked.st_dev == st.st_dev &&
+              linked.st_ino == st.st_ino;
+  errno = saved;
+  return same;
+}
+
 }  // namespace
 
 std::string FormatUniqueName(const UniqueNameParts& p, size_t size) {
@@ -256,6 +267,13 @@ Status Maildir::DeliverUnnamed(FolderDirs& dirs, std::string_view content, Deliv
   // 3. Publish: link it into new/ under a name nobody has (a taken name gets a fresh one).
   for (int attempt = 0;; ++attempt) {
     if (fs_.LinkFd(file.get(), dirs.new_.get(), name.c_str()) == 0) break;
+    int err = errno;
+    struct stat st;
+    if (err != ENOENT && !LinkUnsupported(err) && fs_.FstatAt(file.get(), "", &st, AT_EMPTY_PATH) == 0 &&
+        IsSameFile(fs_, dirs.new_.get(), name, st)) {
+      break;  // made after all
+    }
+    errno = err;
     if (errno == ENOENT || LinkUnsupported(errno)) {
       *unsupported = true;  // no /proc to link from, or no hard links: nothing was published
       return Status::Ok();
@@ -310,6 +328,15 @@ Status Maildir::DeliverNamed(FolderDirs& dirs, std::string_view content, Deliver
   bool moved = false;  // renameat2 took the tmp/ file with it
   for (int attempt = 0;; ++attempt) {
     int rc = fs_.LinkAt(dirs.tmp.get(), name.c_str(), dirs.new_.get(), new_name.c_str());
+    if (rc != 0 && !LinkUnsupported(errno)) {
+      struct stat st;
+      int saved = errno;
+      if (fs_.FstatAt(dirs.tmp.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+          IsSameFile(fs_, dirs.new_.get(), new_name, st)) {
+        rc = 0;  // made after all
+      }
+      errno = saved;
+    }
     if (rc != 0 && LinkUnsupported(errno)) {
       rc = fs_.RenameNoReplace(dirs.tmp.get(), name.c_str(), dirs.new_.get(), new_name.c_str());
       if (rc == 0) moved = true;

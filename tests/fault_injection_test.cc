@@ -37,6 +37,7 @@ class FaultyFs final : public FileSystem {
   size_t max_write = SIZE_MAX;
   bool link_unsupported = false;
   bool tmpfile_unsupported = false;  // as on NFS: the named tmp/ file serves
+  int link_lies = 0;  // as NFS may: the link is made, then this error is reported
   int injected = 0;  // how many faults were injected (the test checks the fault was reached)
   int unnamed_opens = 0, named_opens = 0;
 
@@ -81,7 +82,12 @@ class FaultyFs final : public FileSystem {
       return -1;
     }
     if (Hit(Op::kLink)) return Fail();
-    return real_.LinkAt(a, b, c, d);
+    int rc = real_.LinkAt(a, b, c, d);
+    if (rc == 0 && link_lies != 0) {
+      errno = link_lies;
+      return -1;
+    }
+    return rc;
   }
   int LinkFd(int fd, int dirfd, const char* path) override {
     if (link_unsupported) {
@@ -89,7 +95,12 @@ class FaultyFs final : public FileSystem {
       return -1;
     }
     if (Hit(Op::kLink)) return Fail();
-    return real_.LinkFd(fd, dirfd, path);
+    int rc = real_.LinkFd(fd, dirfd, path);
+    if (rc == 0 && link_lies != 0) {
+      errno = link_lies;
+      return -1;
+    }
+    return rc;
   }
   int RenameNoReplace(int a, const char* b, int c, const char* d) override {
     if (Hit(Op::kRename)) return Fail();
@@ -239,6 +250,26 @@ TEST(FaultInjectionTest, DeliversThroughAnUnnamedFileWhereTheFileSystemCan) {
   EXPECT_EQ(test::ListDir(dir / "Maildir/.Junk/new").size(), 2u);
   EXPECT_TRUE(test::ListDir(dir / "Maildir/tmp").empty());
   EXPECT_TRUE(test::ListDir(dir / "Maildir/.Junk/tmp").empty());
+}
+
+TEST(FaultInjectionTest, ALinkReportedFailedThatWasMadeIsADelivery) {
+  // NFS can answer EIO, or EEXIST to a retransmitted request, for a link it made: the
+  // delivery is checked by the inode, not taken for a failure (a retry would duplicate it).
+  for (bool named : {false, true}) {
+    for (int lie : {EIO, EEXIST}) {
+      test::TempDir dir;
+      FaultyFs fs(Op::kOpenDir, 0, 0);  // no fault
+      fs.tmpfile_unsupported = named;
+      fs.link_lies = lie;
+      Maildir maildir(fs, dir / "Maildir");
+      Delivery d;
+      Status s = maildir.Deliver("INBOX", kMessage, &d);
+      ASSERT_TRUE(s.ok()) << (named ? "named " : "unnamed ") << strerrorname_np(lie) << ": " << s.message();
+      EXPECT_EQ(test::ListDir(dir / "Maildir/new").size(), 1u);
+      EXPECT_EQ(test::ReadFile(d.path()), kMessage);
+      EXPECT_TRUE(test::ListDir(dir / "Maildir/tmp").empty());
+    }
+  }
 }
 
 TEST(FaultInjectionTest, FallsBackToRenameWhereLinksAreUnsupported) {
