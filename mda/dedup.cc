@@ -210,7 +210,7 @@ std::optional<std::string> DedupKey(std::string_view message_id, std::string_vie
 }
 
 Status DedupStore::Open(FileSystem& fs, const std::string& path, const std::string& lock_path, bool read_only,
-                        std::unique_ptr<DedupStore>* out, std::string* warning) {
+                        std::unique_ptr<DedupStore>* out, std::string* warning, int lock_fd) {
   std::unique_ptr<DedupStore> store(new DedupStore(fs));
   store->path_ = path;
   store->lock_path_ = lock_path;
@@ -223,8 +223,15 @@ Status DedupStore::Open(FileSystem& fs, const std::string& path, const std::stri
     *out = std::move(store);
     return Status::Ok();
   }
-  store->lock_fd_ = fs.OpenAt(AT_FDCWD, lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (store->lock_fd_ < 0) return Status::Posix("cannot open lock file " + lock_path, errno);
+  if (lock_fd >= 0) {
+    // The same open file description as the key lock: OFD locks on it never conflict with
+    // each other, and the table lock's byte is not a key's.
+    store->lock_fd_ = lock_fd;
+    store->owns_lock_fd_ = false;
+  } else {
+    store->lock_fd_ = fs.OpenAt(AT_FDCWD, lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (store->lock_fd_ < 0) return Status::Posix("cannot open lock file " + lock_path, errno);
+  }
   if (check != Check::kValid) {
     // Missing or not a store: create or replace it under the table lock, unless another
     // process did so while we waited.
@@ -240,7 +247,7 @@ Status DedupStore::Open(FileSystem& fs, const std::string& path, const std::stri
 
 DedupStore::~DedupStore() {
   if (fd_ >= 0) fs_.Close(fd_);
-  if (lock_fd_ >= 0) fs_.Close(lock_fd_);  // releases any OFD lock
+  if (lock_fd_ >= 0 && owns_lock_fd_) fs_.Close(lock_fd_);  // releases any OFD lock
 }
 
 Status DedupStore::OpenFile(Check* check) {

@@ -53,8 +53,9 @@ class DedupStore {
   // fails with kTemporary if there is no usable store. A store that is not one (bad
   // header, wrong size) is moved aside to PATH.corrupt-TIME and a new one created;
   // *warning says so.
+  // `lock_fd`: the lock file already open (mda's KeyLock), shared instead of opened again.
   static Status Open(FileSystem& fs, const std::string& path, const std::string& lock_path, bool read_only,
-                     std::unique_ptr<DedupStore>* out, std::string* warning);
+                     std::unique_ptr<DedupStore>* out, std::string* warning, int lock_fd = -1);
   ~DedupStore();
 
   // Entries marked before `cutoff` (unix time) have expired and are not found.
@@ -86,6 +87,7 @@ class DedupStore {
   bool read_only_ = false;
   int fd_ = -1;
   int lock_fd_ = -1;
+  bool owns_lock_fd_ = true;
   uint64_t buckets_ = 0;
   uint64_t k0_ = 0, k1_ = 0;
   std::vector<std::string> warnings_;
@@ -98,6 +100,7 @@ class KeyLock {
   static Status Acquire(FileSystem& fs, const std::string& lock_path, const std::string& key, int timeout_seconds,
                         std::unique_ptr<KeyLock>* out);
   ~KeyLock();
+  int fd() const { return fd_; }  // the lock file, for DedupStore::Open to share
 
  private:
   explicit KeyLock(FileSystem& fs) : fs_(fs) {}

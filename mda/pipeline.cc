@@ -278,7 +278,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   std::optional<std::string> key;
   if (!e.dedup_store.empty()) key = DedupKey(e.message_id, e.envelope.recipient, e.dedup_case_sensitive);
   int64_t now = time(nullptr);
-  std::unique_ptr<KeyLock> lock;
+  std::unique_ptr<KeyLock> lock;          // declared before the store, which shares its fd
   std::unique_ptr<DedupStore> store;
   DedupStore::Lookup done;
   if (key) {
@@ -298,7 +298,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     s = KeyLock::Acquire(fs, dir + "/dedup.lock", *key, kDedupLockTimeout, &lock);
     if (!s.ok()) return Fail(std::move(result), s);
     std::string warning;
-    s = DedupStore::Open(fs, e.dedup_store, dir + "/dedup.lock", /*read_only=*/false, &store, &warning);
+    s = DedupStore::Open(fs, e.dedup_store, dir + "/dedup.lock", /*read_only=*/false, &store, &warning, lock->fd());
     if (!warning.empty()) e.warnings.push_back(warning);
     if (s.ok()) s = store->Find(*key, d.folders, now - e.dedup_period, &done);
     if (!s.ok()) return Fail(std::move(result), s);

@@ -225,10 +225,12 @@ TEST(SoakTest, OneGigabyteMessage) {
   test::TempDir home;
   test::MakeDirs(home / ".mda");
   chmod((home / ".mda").c_str(), 0700);
+  // With the default 1 GiB: max-size 51M, Big over 512M.
+  const std::string max_size = std::to_string(kSize / 20 >> 20) + "M";
   test::WriteFile(home / ".mda/rules",
-                  "set max-size = 50M\n"
+                  "set max-size = " + max_size + "\n"
                   "if body contains \"needle\" then folder Found\n"
-                  "if size > 100M then folder Big\n");
+                  "if size > " + std::to_string(kSize / 2) + " then folder Big\n");
   chmod((home / ".mda/rules").c_str(), 0600);
   const std::string head = "Message-ID: <big@example.org>\nSubject: big\n\nneedle\n";
   std::string line(1023, 'x');
@@ -268,7 +270,7 @@ TEST(SoakTest, OneGigabyteMessage) {
   double rss_ratio = static_cast<double>(usage.ru_maxrss) * 1024 / static_cast<double>(sent);
   printf("soak: a %zu MB message: delivered, peak RSS %.2f x its size\n", sent >> 20, rss_ratio);
   EXPECT_LT(rss_ratio, 2.5);
-  EXPECT_NE(test::ReadFile(home / ".mda/log").find("over max-size 50M"), std::string::npos);
+  EXPECT_NE(test::ReadFile(home / ".mda/log").find("over max-size " + max_size), std::string::npos);
 }
 
 }  // namespace
