@@ -39,17 +39,29 @@ class MdatestTest : public testing::Test {
     test::MakeDirs(home_ / ".mda");
     // The rule file must belong to whoever runs mda (nobody, when the tests run as root).
     test::WriteFile(home_ / "corpus.rules", test::ReadFile(kCorpus + "/rules"));
+    // The binaries run as that user too, and the source tree may sit where only root can
+    // enter (a clone in a mktemp -d directory): they read copies.
+    test::MakeDirs(messages_);
+    for (const std::string& name : test::ListDir(kCorpus + "/messages")) {
+      test::WriteFile(messages_ + "/" + name, test::ReadFile(kCorpus + "/messages/" + name));
+    }
+    test::MakeDirs(examples_);
+    for (const std::string& name : test::ListDir(std::string(MDA_SOURCE_DIR) + "/examples/mail")) {
+      test::WriteFile(examples_ + name, test::ReadFile(std::string(MDA_SOURCE_DIR) + "/examples/mail/" + name));
+    }
   }
   std::vector<std::string> Env() {
     return {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=someone@example.net"};
   }
   test::TempDir home_;
+  const std::string messages_ = home_ / "corpus-messages";
+  const std::string examples_ = home_ / "examples-mail/";
 };
 
 // Acceptance 1: for every corpus message mdatest reports the destination mda produces.
 TEST_F(MdatestTest, AgreesWithMdaOnEveryCorpusMessage) {
   test::Result t = test::Exec({test::MdatestBinary(), "--rules", home_ / "corpus.rules", "--format", "tsv",
-                               kCorpus + "/messages"},
+                               messages_},
                               Env(), "");
   ASSERT_EQ(t.exit_code, 0) << t.output.substr(0, 500);
   std::map<std::string, std::string> predicted;  // message -> folders
@@ -123,7 +135,7 @@ TEST_F(MdatestTest, ReadOnlyOverTheMaildirAndTheStore) {
   }
   std::string before = Snapshot(home_.path());
   test::Result r = test::Exec({test::MdatestBinary(), "--rules", home_ / "corpus.rules", "-r", "--explain",
-                               home_ / "Maildir", kCorpus + "/messages"},
+                               home_ / "Maildir", messages_},
                               Env(), "");
   ASSERT_EQ(r.exit_code, 0) << r.output.substr(0, 300);
   EXPECT_NE(r.output.find("duplicate: first delivered"), std::string::npos);  // it did read the store
@@ -136,7 +148,7 @@ TEST_F(MdatestTest, ExplainGolden) {
                   "if X-Spam-Flag: is \"YES\" or X-Spam-Score: >= 5.0\nthen folder Junk\n\n"
                   "if List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i\nthen folder Lists/${list}\n\n"
                   "if Subject: ~ /\\[ALERT\\]/ then copy Alerts\n");
-  std::string examples = std::string(MDA_SOURCE_DIR) + "/examples/mail/";
+  std::string examples = examples_;
   test::Result r = test::Exec({test::MdatestBinary(), "--explain", examples + "02-spam.eml",
                                examples + "03-list.eml", examples + "05-alert.eml"},
                               Env(), "");
@@ -218,7 +230,7 @@ TEST_F(MdatestTest, DiffListsExactlyTheMovedMessages) {
   new_rules.replace(new_rules.find("X-Spam-Score: >= 5.0"), 20, "X-Spam-Score: > 5.0");
   test::WriteFile(home_ / "new.rules", new_rules);
   test::Result r = test::Exec({test::MdatestBinary(), "--diff", home_ / "corpus.rules", home_ / "new.rules",
-                               kCorpus + "/messages"},
+                               messages_},
                               Env(), "");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::set<std::string> listed;
@@ -260,7 +272,7 @@ TEST_F(MdatestTest, MboxAndCrlfMaildir) {
 
 TEST_F(MdatestTest, JsonLinesParse) {
   test::Result r = test::Exec({test::MdatestBinary(), "--format", "json", "--explain", "--rules",
-                               home_ / "corpus.rules", kCorpus + "/messages"},
+                               home_ / "corpus.rules", messages_},
                               Env(), "");
   ASSERT_EQ(r.exit_code, 0);
   std::vector<std::string> lines = Lines(r.output);
