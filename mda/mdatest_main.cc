@@ -17,7 +17,7 @@
 #include <memory>
 #include <string>
 
-#include "mda/dedup.h"
+#include "mda/duplicates.h"
 #include "mda/fs.h"
 #include "mda/lint.h"
 #include "mda/log.h"
@@ -102,7 +102,7 @@ struct Run {
 // The rules and the duplicate store, loaded once for all messages.
 struct Context {
   mda::LoadedRules rules;
-  std::unique_ptr<mda::DedupStore> store;
+  std::unique_ptr<mda::DuplicateStore> store;
 };
 
 mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
@@ -111,9 +111,13 @@ mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
   if (!s.ok()) return s;
   std::string path = rules_path.empty() ? e.rules : rules_path;
   if (!path.empty()) ctx->rules = mda::LoadRules(mda::PosixFs(), path, getuid(), e.home, /*jit=*/true);
-  if (!e.home.empty()) {
-    std::string warning;
-    mda::DedupStore::Open(mda::PosixFs(), e.home + "/.mda/" + mda::kDedupStoreName, "", /*read_only=*/true, &ctx->store, &warning);  // none: fine
+  // The store the rule file names (mda's default file store if it names none, or is not
+  // usable); none there, or Redis not reachable: no duplicates shown.
+  static const mda::rules::RuleSet kNoRules;
+  mda::DedupConfig dedup;
+  if (mda::DedupSettings(run.options, ctx->rules.status.ok() ? ctx->rules.rules : kNoRules, e.home, &dedup).ok() &&
+      dedup.enabled()) {
+    mda::OpenForReading(mda::PosixFs(), dedup, &ctx->store);
   }
   return mda::Status::Ok();
 }

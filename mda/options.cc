@@ -19,7 +19,8 @@ constexpr ValueOption kValueOptions[] = {
     {"local-part-prefix", &Options::local_part_prefix}, {"local-part-suffix", &Options::local_part_suffix},
     {"home", &Options::home},           {"queue-id", &Options::queue_id},
     {"maildir", &Options::maildir},     {"rules", &Options::rules},
-    {"folder", &Options::folder},
+    {"folder", &Options::folder},       {"dedup-store", &Options::dedup_store},
+    {"dedup-password-file", &Options::dedup_password_file},
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "mda/dedup.h"
+#include "mda/duplicates.h"
 #include "mda/folder.h"
 #include "mda/log.h"
 #include "mda/rule_file.h"
@@ -20,7 +21,6 @@ namespace {
 
 constexpr size_t kBodyTextLimit = 1024 * 1024;  // what a `body` test searches at most
 constexpr int64_t kDefaultDedupPeriod = 7 * 86400;
-constexpr int kDedupLockTimeout = 60;  // seconds; Exim's transport timeout is minutes
 
 RunResult Fail(RunResult result, const Status& status) {
   result.exit_code = kExitTempFail;
@@ -101,6 +101,40 @@ LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const 
   return loaded;
 }
 
+Status DedupSettings(const Options& options, const rules::RuleSet& rules, const std::string& home,
+                     DedupConfig* out) {
+  auto setting = [&rules](const char* name) -> const std::string* {
+    auto it = rules.settings.find(name);
+    return it == rules.settings.end() ? nullptr : &it->second.value;
+  };
+  DedupConfig c;
+  // On for 7 days unless the rule file says otherwise.
+  c.period = kDefaultDedupPeriod;
+  if (const std::string* dedup = setting("dedup")) {
+    c.period = *dedup == "off" ? 0 : static_cast<int64_t>(rules::ParsePeriod(*dedup).value_or(kDefaultDedupPeriod));
+  }
+  if (const std::string* v = setting("dedup-case")) c.case_sensitive = *v == "sensitive";
+  if (const std::string* v = setting("dedup-timeout")) c.timeout_ms = rules::ParseTimeoutMs(*v).value_or(c.timeout_ms);
+  if (const std::string* v = setting("dedup-unreachable")) c.deliver_unchecked = *v == "deliver";
+  const std::string* store = options.dedup_store ? &*options.dedup_store : setting("dedup-store");
+  if (store && *store != "file") {
+    RedisAddress address;
+    Status s = rules::ParseRedisUrl(*store, &address);
+    if (!s.ok()) return Status::BadInput((options.dedup_store ? "--dedup-store: " : "") + s.message());
+    c.redis = std::move(address);
+  } else if (!home.empty()) {
+    c.file = home + "/.mda/" + kDedupStoreName;
+  }
+  const std::string* password = options.dedup_password_file ? &*options.dedup_password_file
+                                                             : setting("dedup-password-file");
+  if (password) {
+    Status s = ExpandPath(*password, home, "the dedup-password-file setting", &c.password_file);
+    if (!s.ok()) return s;
+  }
+  *out = std::move(c);
+  return Status::Ok();
+}
+
 Status Decide(const Options& options, const Environment& env, const std::optional<Account>& account,
               uid_t uid, FileSystem& fs, const Message& message, const DecideOptions& how,
               Evaluation* out) {
@@ -161,13 +195,8 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   }
   out->log_known = true;
 
-  // Duplicate suppression: on for 7 days unless the rule file says otherwise.
-  out->dedup_period = kDefaultDedupPeriod;
-  if (const std::string* dedup = setting("dedup")) {
-    out->dedup_period = *dedup == "off" ? 0 : static_cast<int64_t>(rules::ParsePeriod(*dedup).value_or(kDefaultDedupPeriod));
-  }
-  if (const std::string* c = setting("dedup-case")) out->dedup_case_sensitive = *c == "sensitive";
-  if (out->dedup_period > 0 && !e.home.empty()) out->dedup_store = e.home + "/.mda/" + kDedupStoreName;
+  s = DedupSettings(options, rules, e.home, &out->dedup);
+  if (!s.ok()) return s;
 
   std::optional<std::string> body;
   rules::MessageContext context;
@@ -215,17 +244,13 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   }
   out->decision.folders = std::move(checked);
 
-  if (how.lookup_duplicate && !out->dedup_store.empty()) {
-    std::optional<std::string> key = DedupKey(out->message_id, e.recipient, out->dedup_case_sensitive);
-    std::unique_ptr<DedupStore> own_store;
-    DedupStore* store = how.store;
-    std::string warning;
-    if (key && store == nullptr &&
-        DedupStore::Open(fs, out->dedup_store, "", /*read_only=*/true, &own_store, &warning).ok()) {
-      store = own_store.get();
-    }
-    DedupStore::Lookup found;
-    int64_t cutoff = time(nullptr) - out->dedup_period;
+  if (how.lookup_duplicate && out->dedup.enabled()) {
+    std::optional<std::string> key = DedupKey(out->message_id, e.recipient, out->dedup.case_sensitive);
+    std::unique_ptr<DuplicateStore> own_store;
+    DuplicateStore* store = how.store;
+    if (key && store == nullptr && OpenForReading(fs, out->dedup, &own_store).ok()) store = own_store.get();
+    DuplicateStore::Lookup found;
+    int64_t cutoff = time(nullptr) - out->dedup.period;
     if (key && store != nullptr && store->Find(*key, {}, cutoff, &found).ok() && found.complete) {
       out->duplicate_of = found.first_delivered;
     }
@@ -274,40 +299,33 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     content = with_headers;
   }
 
-  // Duplicates: lock the key across look-up, delivery and marks; mark only what succeeded.
+  // Duplicates: claim the key across look-up, delivery and marks; mark only what succeeded.
   std::optional<std::string> key;
-  if (!e.dedup_store.empty()) key = DedupKey(e.message_id, e.envelope.recipient, e.dedup_case_sensitive);
+  if (e.dedup.enabled()) key = DedupKey(e.message_id, e.envelope.recipient, e.dedup.case_sensitive);
   int64_t now = time(nullptr);
-  std::unique_ptr<KeyLock> lock;          // declared before the store, which shares its fd
-  std::unique_ptr<DedupStore> store;
-  DedupStore::Lookup done;
+  int64_t cutoff = now - e.dedup.period;
+  std::unique_ptr<DuplicateStore> store;
+  DuplicateStore::Lookup done;
   if (key) {
-    std::string dir = e.envelope.home + "/.mda";
-    if (fs.MkdirAt(AT_FDCWD, dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      // No home directory at all (a system user such as nobody): there is nowhere to
-      // remember deliveries, and deferring every message for ever would be worse than
-      // delivering without suppression. Any other failure defers.
-      if (errno != ENOENT) {
-        return Fail(std::move(result), Status::Posix("cannot create " + dir + " for the duplicate store", errno));
-      }
-      key.reset();
-    }
+    s = OpenForDelivery(fs, e.dedup, e.envelope.home, &store);
+    if (!s.ok()) return Fail(std::move(result), s);
   }
-  if (key) {
-    std::string dir = e.envelope.home + "/.mda";
-    s = KeyLock::Acquire(fs, dir + "/dedup.lock", *key, kDedupLockTimeout, &lock);
-    if (!s.ok()) return Fail(std::move(result), s);
-    std::string warning;
-    s = DedupStore::Open(fs, e.dedup_store, dir + "/dedup.lock", /*read_only=*/false, &store, &warning, lock->fd());
-    if (!warning.empty()) e.warnings.push_back(warning);
-    if (s.ok()) s = store->Find(*key, d.folders, now - e.dedup_period, &done);
-    if (!s.ok()) return Fail(std::move(result), s);
-    if (done.complete) {
+  if (store) {
+    s = store->Claim(*key, d.folders, cutoff, &done);
+    for (std::string& w : store->TakeWarnings()) e.warnings.push_back(std::move(w));
+    if (!s.ok() && store->unreachable() && e.dedup.deliver_unchecked) {
+      // dedup-unreachable = deliver: the site chose a possible duplicate over a delay.
+      e.warnings.push_back(s.message() + "; delivered without the duplicate check (dedup-unreachable = deliver)");
+      store.reset();
+      done = DuplicateStore::Lookup();
+    } else if (!s.ok()) {
+      return Fail(std::move(result), s);
+    } else if (done.complete) {
       result.duplicate = true;
       result.first_delivered = done.first_delivered;
       result.outcome = "duplicate";
       result.exit_code = kExitDelivered;
-      return result;
+      return result;  // the store's destructor ends the claim
     }
   }
 
@@ -328,12 +346,12 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
       // Exim deliver it again). The last folder and the whole delivery: one transaction.
       std::vector<std::string> marks = {folder};
       if (last) marks.push_back(DedupStore::kComplete);
-      if (Status m = store->Mark(*key, marks, now, now - e.dedup_period); !m.ok()) e.warnings.push_back(m.message());
+      if (Status m = store->Mark(*key, marks, now, cutoff, last); !m.ok()) e.warnings.push_back(m.message());
     }
   }
   if (store) {
     if (d.folders.empty()) {  // discarded or rejected without copies
-      if (Status m = store->Mark(*key, {DedupStore::kComplete}, now, now - e.dedup_period); !m.ok()) {
+      if (Status m = store->Mark(*key, {DedupStore::kComplete}, now, cutoff, /*last=*/true); !m.ok()) {
         e.warnings.push_back(m.message());
       }
     }

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mda/duplicates.h"
 #include "mda/envelope.h"
 #include "mda/fs.h"
 #include "mda/maildir.h"
@@ -45,9 +46,7 @@ struct Evaluation {
   std::vector<std::string> warnings;  // for the log: what the user should fix
   std::string message_id;             // the first Message-ID header, unfolded
   std::string subject;                // the first Subject, decoded (for the log)
-  int64_t dedup_period = 0;           // seconds a delivery is remembered; 0: dedup off
-  bool dedup_case_sensitive = false;  // keep the local part's case in the key
-  std::string dedup_store;            // the store's path (~/.mda/dedup.store); empty: off
+  DedupConfig dedup;                  // the duplicate store, its period and key
   std::optional<int64_t> duplicate_of;  // mdatest: time of the first complete delivery
 };
 
@@ -60,18 +59,22 @@ struct LoadedRules {
 };
 LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home, bool jit);
 
-class DedupStore;
-
 struct DecideOptions {
   bool jit = false;    // mdatest: many messages per process
   bool trace = false;  // fill Decision::trace
   bool lookup_duplicate = false;  // mdatest: read the duplicate store (never written)
   const LoadedRules* preloaded = nullptr;  // mdatest: rules loaded once, for this path
-  DedupStore* store = nullptr;             // mdatest: the store, opened read-only once
+  DuplicateStore* store = nullptr;         // mdatest: the store, opened read-only once
   // mda: the process ends right after this message, so the rules it loads are kept, not
   // freed (freeing a 1000-rule file took 4M of its 25M instructions).
   bool keep_rules = false;
 };
+
+// The duplicate settings of `rules` (default: the file store, 7 days), the command line
+// winning over the rule file. A bad value is kBadInput (a bad rule-file value never gets
+// here: the parser refused the file).
+Status DedupSettings(const Options& options, const rules::RuleSet& rules, const std::string& home,
+                     DedupConfig* out);
 
 // Resolves the envelope, loads the rule file (unusable: INBOX, with a warning; an I/O error
 // is the returned status), evaluates it, and checks every folder name (a refused name from a

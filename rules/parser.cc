@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "rules/lexer.h"
+#include "rules/redis_url.h"
 
 namespace mda::rules {
 namespace {
@@ -485,8 +486,19 @@ class Parser {
       if (!known) problem = "syslog is a facility (mail, user, daemon, local0..local7) or off";
     } else if (name == "max-size") {
       if (!ParseSize(value)) problem = "max-size is a size like 50M";
+    } else if (name == "dedup-store") {
+      RedisAddress address;
+      if (Status u = ParseRedisUrl(value, &address); value != "file" && !u.ok()) {
+        problem = "dedup-store is file or a Redis URL: " + u.message();
+      }
+    } else if (name == "dedup-password-file") {
+      // a path: anything non-empty
+    } else if (name == "dedup-timeout") {
+      if (!ParseTimeoutMs(value)) problem = "dedup-timeout is a time from 1ms to 5m, like 5s or 500ms";
+    } else if (name == "dedup-unreachable") {
+      if (value != "defer" && value != "deliver") problem = "dedup-unreachable is defer or deliver";
     } else {
-      return Status::BadInput(lexer.Error("unknown setting '" + name + "' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, max-size)", line, col));
+      return Status::BadInput(lexer.Error("unknown setting '" + name + "' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, max-size)", line, col));
     }
     if (!problem.empty()) return Status::BadInput(lexer.Error(problem + ", not '" + value + "'", vline, vcol));
     out_->settings[name] = Setting{value, Location{file, line, col}};

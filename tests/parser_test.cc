@@ -129,7 +129,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
       {"if Subject: is \"open then folder A",
        "rules:1:16: unterminated string: add the closing '\"' on this line\nif Subject: is \"open then folder A\n               ^"},
       {"set colour = red",
-       "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, max-size)\nset colour = red\n    ^"},
+       "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, max-size)\nset colour = red\n    ^"},
       {"set dedup = 7 days",
        "rules:1:13: dedup is off or a period like 7d, 12h, 30m, not '7'\nset dedup = 7 days\n            ^"},
       {"set dedup 7d", "rules:1:11: expected '=' after 'set dedup', got '7d'\nset dedup 7d\n          ^"},

@@ -1,0 +1,68 @@
+// Duplicates: where deliveries are remembered — the user's own file (dedup.h, the default)
+// or a Redis shared by several delivery hosts (redis_store.h) — behind one interface.
+//
+// The order is the same for both: claim the key (another delivery of it waits), look up,
+// deliver each folder not yet done, mark each after it is in place, mark the whole delivery
+// complete and end the claim. A claim ends by itself when the process dies: the file
+// store's lock is the kernel's; Redis's is a lease that expires.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "mda/dedup.h"
+#include "mda/fs.h"
+#include "mda/status.h"
+#include "rules/redis_url.h"
+
+namespace mda {
+
+using rules::RedisAddress;
+using rules::kMaxDedupTimeoutMs;
+
+// What the rule file and the command line say about duplicates.
+struct DedupConfig {
+  int64_t period = 0;               // seconds a delivery is remembered; 0: off
+  bool case_sensitive = false;      // keep the local part's case in the key
+  std::string file;                 // the file store (~/.mda/dedup.store) when not Redis
+  std::optional<RedisAddress> redis;
+  std::string password_file;        // Redis: the password, alone on the file's first line
+  int timeout_ms = 5000;            // Redis: connecting, and each reply
+  bool deliver_unchecked = false;   // Redis unreachable: deliver without the check (logged)
+  bool enabled() const { return period > 0 && (redis || !file.empty()); }
+  std::string Describe() const { return redis ? redis->url : file; }
+};
+
+class DuplicateStore {
+ public:
+  using Lookup = DedupStore::Lookup;
+  virtual ~DuplicateStore() = default;
+  // Claims `key` for this delivery: waits (bounded) while another delivery holds it, then
+  // says which of `targets` were delivered since `cutoff`, and whether all of it was.
+  virtual Status Claim(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
+                       Lookup* out) = 0;
+  // The same look-up without a claim, writing nothing (mdatest).
+  virtual Status Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
+                      Lookup* out) = 0;
+  // Marks `targets` (folders, or DedupStore::kComplete) delivered at `now`; `last`: the
+  // claim ends with it.
+  virtual Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now,
+                      int64_t cutoff, bool last) = 0;
+  // Warnings for the log (a corrupt store replaced, a lease that ran out).
+  virtual std::vector<std::string> TakeWarnings() = 0;
+  // The last failure was the store's server not answering (not a held claim, not a bad
+  // reply): dedup-unreachable = deliver applies to it.
+  virtual bool unreachable() const { return false; }
+};
+
+// mda: the store for one delivery. ok with *out empty: there is none (no home directory to
+// keep the file in). Nothing is opened or connected before Claim.
+Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home,
+                       std::unique_ptr<DuplicateStore>* out);
+// mdatest: the store read-only; fails (nothing created) if there is none to read.
+Status OpenForReading(FileSystem& fs, const DedupConfig& config, std::unique_ptr<DuplicateStore>* out);
+
+}  // namespace mda

@@ -1,0 +1,65 @@
+// RedisStore: the duplicate store shared by several delivery hosts, on a Redis server.
+//
+// Each key has two Redis keys: a hash of marks (folder or "*" -> unix time), which expires
+// a dedup period after its last mark, and a lease (a random token, SET NX PX) held while a
+// delivery is under way. The lease is what makes 20 concurrent deliveries on several hosts
+// one copy: the others wait for it to end, then find the marks. It ends with the last mark
+// (compare-and-delete, so a delivery never ends another's), or by expiring when the
+// process died: the retry then delivers, and finds whatever marks were made.
+//
+// Every connect and every reply is bounded by dedup-timeout; the server not answering is
+// unreachable(), and the caller defers (exit 75) or, if configured, delivers unchecked.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mda/duplicates.h"
+
+struct redisContext;
+struct redisReply;
+
+namespace mda {
+
+class RedisStore : public DuplicateStore {
+ public:
+  explicit RedisStore(const DedupConfig& config);
+  ~RedisStore() override;  // ends a claim still held; closes the connection
+  RedisStore(const RedisStore&) = delete;
+  RedisStore& operator=(const RedisStore&) = delete;
+
+  Status Claim(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
+               Lookup* out) override;
+  Status Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
+              Lookup* out) override;
+  Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now, int64_t cutoff,
+              bool last) override;
+  std::vector<std::string> TakeWarnings() override;
+  bool unreachable() const override { return unreachable_; }
+
+  // The Redis keys of a duplicate key (a long key is named by its SHA-256).
+  static std::string MarksKey(const std::string& key);
+  static std::string LeaseKey(const std::string& key);
+
+  static constexpr int kLeaseMs = 120 * 1000;  // longer than any delivery; renewed by each mark
+  static constexpr int kWaitMs = 60 * 1000;    // for another delivery's lease, at most
+
+ private:
+  Status Connect();
+  Status ConnectOnce();
+  // Runs one command; a reply that is an error is a failure (kTemporary) naming `what`.
+  Status Run(const std::vector<std::string>& args, const char* what, redisReply** reply);
+  Status Failed(const std::string& what, bool unreachable);
+  void Release();
+
+  DedupConfig config_;
+  redisContext* context_ = nullptr;
+  std::string token_;       // this delivery's lease, when claimed
+  std::string lease_key_;   // ... and the lease's key
+  bool unreachable_ = false;
+  Status connect_failure_;  // the server did not answer a connect: not tried again
+  std::vector<std::string> warnings_;
+};
+
+}  // namespace mda
