@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <strings.h>
+#include <signal.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -33,13 +34,16 @@
 namespace mda {
 namespace {
 
-// KEYS: lease, marks. ARGV: token, lease ms. Takes the lease and reads the marks, or says
-// how long the lease has left.
+// KEYS: lease, marks. ARGV: token, lease ms, a dead holder's token or "". Takes the lease
+// (free, or held by that dead process) and reads the marks; or names the holder and how
+// long its lease has left.
 constexpr const char* kClaimScript = R"(
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+local holder = redis.call('GET', KEYS[1])
+if not holder or holder == ARGV[3] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
   return {1, redis.call('HGETALL', KEYS[2])}
 end
-return {0, redis.call('PTTL', KEYS[1])}
+return {0, redis.call('PTTL', KEYS[1]), holder}
 )";
 
 // KEYS: lease, marks. ARGV: token, now, cutoff, period s, lease ms, last, targets...
@@ -156,6 +160,26 @@ Status ReadPassword(const std::string& path, std::string* out) {
   return Status::Ok();
 }
 
+std::string HostName() {
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  return host;
+}
+
+// A lease's holder is "HOST:PID:RANDOM". Held by a process of this host that is gone (it
+// was killed: nothing else leaves a lease behind): the lease can be taken over at once
+// instead of waiting for it to expire. A PID reused since only means waiting.
+bool HolderIsDead(const std::string& holder) {
+  size_t last = holder.rfind(':');
+  size_t before = last == std::string::npos || last == 0 ? std::string::npos : holder.rfind(':', last - 1);
+  if (before == std::string::npos || holder.substr(0, before) != HostName()) return false;
+  std::string pid_text = holder.substr(before + 1, last - before - 1);
+  char* end = nullptr;
+  long pid = std::strtol(pid_text.c_str(), &end, 10);
+  if (pid_text.empty() || *end != '\0' || pid <= 0 || pid == getpid()) return false;
+  return kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 std::string RandomToken() {
   unsigned char bytes[16];
   if (getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
@@ -163,9 +187,7 @@ std::string RandomToken() {
     clock_gettime(CLOCK_REALTIME, &ts);
     std::memcpy(bytes, &ts, sizeof ts < sizeof bytes ? sizeof ts : sizeof bytes);
   }
-  char host[256] = "";
-  gethostname(host, sizeof host - 1);
-  std::string token = std::string(host) + ":" + std::to_string(getpid()) + ":";
+  std::string token = HostName() + ":" + std::to_string(getpid()) + ":";
   static constexpr char kHex[] = "0123456789abcdef";
   for (unsigned char b : bytes) {
     token += kHex[b >> 4];
@@ -370,9 +392,10 @@ Status RedisStore::Claim(const std::string& key, const std::vector<std::string>&
   std::string lease = LeaseKey(key), token = RandomToken();
   int64_t deadline = MonotonicMs() + kWaitMs;
   int64_t pause_ms = 1;
+  std::string dead;  // the token of a holder found dead
   for (;;) {
     redisReply* r = nullptr;
-    Status s = Run({"EVAL", kClaimScript, "2", lease, MarksKey(key), token, std::to_string(kLeaseMs)},
+    Status s = Run({"EVAL", kClaimScript, "2", lease, MarksKey(key), token, std::to_string(kLeaseMs), dead},
                    "claiming the key", &r);
     if (!s.ok()) return s;
     bool claimed = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
@@ -382,12 +405,21 @@ Status RedisStore::Claim(const std::string& key, const std::vector<std::string>&
       lease_key_ = lease;
       ReadMarks(r->element[1], targets, cutoff, out);
       freeReplyObject(r);
+      if (!dead.empty()) {
+        warnings_.push_back("duplicate store " + config_.redis->url + ": took over the lease of a killed delivery (" +
+                            dead + ")");
+      }
       return Status::Ok();
     }
-    int64_t left = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[1]->type == REDIS_REPLY_INTEGER
-                       ? r->element[1]->integer
-                       : -1;
+    bool answer = r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[1]->type == REDIS_REPLY_INTEGER &&
+                  r->element[2]->type == REDIS_REPLY_STRING;
+    int64_t left = answer ? r->element[1]->integer : -1;
+    std::string holder = answer ? std::string(r->element[2]->str, r->element[2]->len) : "";
     freeReplyObject(r);
+    if (!holder.empty() && holder != dead && HolderIsDead(holder)) {
+      dead = holder;
+      continue;
+    }
     int64_t now = MonotonicMs();
     if (now >= deadline) {
       unreachable_ = false;

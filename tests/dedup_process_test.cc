@@ -1,5 +1,7 @@
 // Duplicate suppression through the real mda, as Exim runs it: aliases and case, folding,
-// 20 concurrent deliveries, Exim's retry after a failure, partial copies, SIGKILL.
+// 20 concurrent deliveries on two hosts, Exim's retry after a failure, partial copies,
+// SIGKILL. Every test of the shared behaviour runs on both stores: the user's file, and a
+// real redis-server (started on a loopback port for the suite).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -8,8 +10,10 @@
 #include <unistd.h>
 
 #include <map>
+#include <memory>
 #include <random>
 
+#include "tests/redis_server.h"
 #include "tests/test_util.h"
 
 namespace mda {
@@ -17,7 +21,9 @@ namespace {
 
 using test::ListDir;
 
-class DedupProcessTest : public testing::Test {
+enum class Store { kFile, kRedis };
+
+class DedupFixture : public testing::Test {
  protected:
   test::Result Deliver(const std::string& message, const std::string& recipient = "bob@example.com",
                        const std::string& home = "") {
@@ -29,12 +35,48 @@ class DedupProcessTest : public testing::Test {
   size_t Count(const std::string& folder = "") {
     return ListDir(home_ / "Maildir/" + folder + (folder.empty() ? "" : "/") + "new").size();
   }
+  // The rule file of `home` (default: ours): `text` after the store's setting.
+  virtual void Rules(const std::string& text, const std::string& home = "") {
+    std::string h = home.empty() ? home_.path() : home;
+    test::MakeDirs(h + "/.mda");
+    test::WriteFile(h + "/.mda/rules", text);
+  }
   test::TempDir home_;
 };
 
+// The shared Redis: one server for the suite, emptied before each test.
+test::RedisServer* SharedRedis() {
+  static test::RedisServer* server = new test::RedisServer();  // lives until the process ends
+  return server;
+}
+
+class DedupProcessTest : public DedupFixture, public testing::WithParamInterface<Store> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == Store::kRedis) {
+      ASSERT_TRUE(SharedRedis()->running());
+      ASSERT_EQ(SharedRedis()->Command({"FLUSHALL"}), "OK");
+    }
+    Rules("");
+  }
+  void Rules(const std::string& text, const std::string& home = "") override {
+    std::string store = GetParam() == Store::kRedis ? "set dedup-store = " + SharedRedis()->url(3) + "\n" : "";
+    DedupFixture::Rules(store + text, home);
+  }
+  std::string RedisKeys() { return SharedRedis()->Command({"KEYS", "*"}, 3); }
+};
+
+INSTANTIATE_TEST_SUITE_P(Stores, DedupProcessTest, testing::Values(Store::kFile, Store::kRedis),
+                         [](const testing::TestParamInfo<Store>& p) {
+                           return p.param == Store::kFile ? "File" : "Redis";
+                         });
+
+// The file store's own cases (where it lives, what a broken one does).
+using FileDedupProcessTest = DedupFixture;
+
 const char kMessage[] = "Message-ID: <20261125.1@example.org>\nSubject: hello\n\nbody\n";
 
-TEST_F(DedupProcessTest, SameMessageToTwoSpellingsOfOneAddressIsDeliveredOnce) {
+TEST_P(DedupProcessTest, SameMessageToTwoSpellingsOfOneAddressIsDeliveredOnce) {
   ASSERT_EQ(Deliver(kMessage, "Bob@Example.COM").exit_code, 0);
   test::Result second = Deliver(kMessage, "bob@example.com");
   ASSERT_EQ(second.exit_code, 0);
@@ -51,8 +93,9 @@ TEST_F(DedupProcessTest, SameMessageToTwoSpellingsOfOneAddressIsDeliveredOnce) {
   EXPECT_EQ(test::Get(log[1], "folder"), "");  // nothing stored
 }
 
-TEST_F(DedupProcessTest, SameMessageIdToTwoUsersIsDeliveredTwice) {
+TEST_P(DedupProcessTest, SameMessageIdToTwoUsersIsDeliveredTwice) {
   test::TempDir other;
+  Rules("", other.path());
   ASSERT_EQ(Deliver(kMessage, "bob@example.com").exit_code, 0);
   ASSERT_EQ(Deliver(kMessage, "alice@example.com", other.path()).exit_code, 0);
   EXPECT_EQ(Count(), 1u);
@@ -62,39 +105,41 @@ TEST_F(DedupProcessTest, SameMessageIdToTwoUsersIsDeliveredTwice) {
   EXPECT_EQ(Count(), 2u);
 }
 
-TEST_F(DedupProcessTest, FoldingAndBlanksInTheMessageIdDoNotMakeItNew) {
+TEST_P(DedupProcessTest, FoldingAndBlanksInTheMessageIdDoNotMakeItNew) {
   ASSERT_EQ(Deliver("Message-ID: <x.1@example.org>\n\nb\n").exit_code, 0);
   ASSERT_EQ(Deliver("Message-ID:\n  <x.1@example.org>  \n\nb\n").exit_code, 0);
   ASSERT_EQ(Deliver("message-id:\t<x.1@example.org>\r\n\r\nb\r\n").exit_code, 0);
   EXPECT_EQ(Count(), 1u);
 }
 
-TEST_F(DedupProcessTest, NoMessageIdIsNeverADuplicate) {
+TEST_P(DedupProcessTest, NoMessageIdIsNeverADuplicate) {
   ASSERT_EQ(Deliver("Subject: no id\n\nb\n").exit_code, 0);
   ASSERT_EQ(Deliver("Subject: no id\n\nb\n").exit_code, 0);
   EXPECT_EQ(Count(), 2u);
 }
 
-TEST_F(DedupProcessTest, DedupOffAndCaseSensitiveSettings) {
-  test::MakeDirs(home_ / ".mda");
-  test::WriteFile(home_ / ".mda/rules", "set dedup = off\n");
+TEST_P(DedupProcessTest, DedupOffAndCaseSensitiveSettings) {
+  Rules("set dedup = off\n");
   ASSERT_EQ(Deliver(kMessage).exit_code, 0);
   ASSERT_EQ(Deliver(kMessage).exit_code, 0);
   EXPECT_EQ(Count(), 2u);
-  test::WriteFile(home_ / ".mda/rules", "set dedup-case = sensitive\n");
+  Rules("set dedup-case = sensitive\n");
   ASSERT_EQ(Deliver(kMessage, "Bob@example.com").exit_code, 0);
   ASSERT_EQ(Deliver(kMessage, "bob@EXAMPLE.com").exit_code, 0);  // another local part: delivered
   ASSERT_EQ(Deliver(kMessage, "bob@example.COM").exit_code, 0);  // same as the one before: not
   EXPECT_EQ(Count(), 4u);
 }
 
-// Acceptance 2: 20 concurrent deliveries of one message, one copy, all exit 0.
-TEST_F(DedupProcessTest, TwentyConcurrentDeliveriesMakeOneCopy) {
+// Acceptance 2 (step 3), and step 9's: 20 concurrent deliveries of one message through
+// two hosts (processes with host names of their own, as two Exim servers sharing the mail
+// store), one copy, all exit 0.
+TEST_P(DedupProcessTest, TwentyConcurrentDeliveriesOnTwoHostsMakeOneCopy) {
+  const bool hosts = test::CanNameHosts();
   std::vector<test::Child> children;
   for (int i = 0; i < 20; ++i) {
-    children.push_back(test::Spawn({test::MdaBinary()},
-                                   {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=a@example.org"},
-                                   test::TestUid(), test::TestGid()));
+    children.push_back(test::SpawnOnHost({test::MdaBinary()},
+                                         {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=a@example.org"},
+                                         test::TestUid(), test::TestGid(), hosts ? (i % 2 ? "host-b" : "host-a") : ""));
   }
   // Everything is written before any stdin is closed, so all 20 race for the key.
   for (test::Child& c : children) ASSERT_EQ(write(c.input, kMessage, sizeof kMessage - 1), static_cast<ssize_t>(sizeof kMessage - 1));
@@ -105,7 +150,7 @@ TEST_F(DedupProcessTest, TwentyConcurrentDeliveriesMakeOneCopy) {
     close(c.output);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   }
-  EXPECT_EQ(Count(), 1u);
+  ASSERT_EQ(Count(), 1u);
   int delivered = 0, duplicates = 0;
   for (const test::LogFields& line : test::ReadLog(home_ / ".mda/log")) {
     delivered += test::Get(line, "outcome") == "delivered";
@@ -113,10 +158,16 @@ TEST_F(DedupProcessTest, TwentyConcurrentDeliveriesMakeOneCopy) {
   }
   EXPECT_EQ(delivered, 1);
   EXPECT_EQ(duplicates, 19);
+  if (hosts) {  // the file's unique name carries the host that delivered it
+    std::string name = ListDir(home_ / "Maildir/new")[0];
+    EXPECT_TRUE(name.find(".host-a,") != std::string::npos || name.find(".host-b,") != std::string::npos) << name;
+  } else {
+    RecordProperty("hosts", "one host name: no UTS namespaces here");
+  }
 }
 
 // Acceptance 3: the delivery fails, Exim retries after the fix: exactly one copy.
-TEST_F(DedupProcessTest, DeferredDeliveryIsNotADuplicateOnRetry) {
+TEST_P(DedupProcessTest, DeferredDeliveryIsNotADuplicateOnRetry) {
   test::MakeDirs(home_ / "Maildir/tmp");
   test::MakeDirs(home_ / "Maildir/new");
   test::MakeDirs(home_ / "Maildir/cur");
@@ -130,9 +181,8 @@ TEST_F(DedupProcessTest, DeferredDeliveryIsNotADuplicateOnRetry) {
   EXPECT_EQ(Count(), 1u);
 }
 
-TEST_F(DedupProcessTest, RetryAfterAPartialFailureDoesNotCopyTwice) {
-  test::MakeDirs(home_ / ".mda");
-  test::WriteFile(home_ / ".mda/rules", "if exists Subject: then copy Alerts folder Work\n");
+TEST_P(DedupProcessTest, RetryAfterAPartialFailureDoesNotCopyTwice) {
+  Rules("if exists Subject: then copy Alerts folder Work\n");
   test::MakeDirs(home_ / "Maildir/.Work/tmp");
   test::MakeDirs(home_ / "Maildir/.Work/new");
   test::MakeDirs(home_ / "Maildir/.Work/cur");
@@ -146,24 +196,43 @@ TEST_F(DedupProcessTest, RetryAfterAPartialFailureDoesNotCopyTwice) {
   EXPECT_EQ(Count(".Work"), 1u);
 }
 
-TEST_F(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
+TEST_P(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
   test::WriteFile(home_ / "m.eml", kMessage);
   std::vector<std::string> env = {"HOME=" + home_.path(), "RECIPIENT=bob@example.com"};
   test::Result before = test::Exec({test::MdatestBinary(), home_ / "m.eml"}, env, "");
   EXPECT_EQ(before.output.find("duplicate"), std::string::npos) << before.output;
-  EXPECT_TRUE(ListDir(home_ / ".mda").empty());  // nothing created by the dry run
+  if (GetParam() == Store::kFile) {
+    EXPECT_EQ(ListDir(home_ / ".mda"), std::vector<std::string>{"rules"});  // nothing created by the dry run
+  } else {
+    EXPECT_EQ(RedisKeys(), "");
+  }
   ASSERT_EQ(Deliver(kMessage).exit_code, 0);
   struct stat st_before, st_after;
-  ASSERT_EQ(stat((home_ / ".mda/dedup.store").c_str(), &st_before), 0);
+  std::string marks_before, ttl_before;
+  if (GetParam() == Store::kFile) {
+    ASSERT_EQ(stat((home_ / ".mda/dedup.store").c_str(), &st_before), 0);
+  } else {
+    std::string marks = "mda:dedup:{<20261125.1@example.org> bob@example.com}";
+    ASSERT_EQ(RedisKeys(), marks);  // the lease ended with the delivery
+    marks_before = SharedRedis()->Command({"HGETALL", marks}, 3);
+    SharedRedis()->Command({"PERSIST", marks}, 3);  // so an EXPIRE by mdatest would show
+  }
   test::Result after = test::Exec({test::MdatestBinary(), home_ / "m.eml"}, env, "");
   EXPECT_NE(after.output.find("\n  duplicate: first delivered 20"), std::string::npos) << after.output;
   EXPECT_NE(after.output.find("; mda would not deliver it again\n"), std::string::npos) << after.output;
-  ASSERT_EQ(stat((home_ / ".mda/dedup.store").c_str(), &st_after), 0);
-  EXPECT_EQ(st_before.st_mtim.tv_nsec, st_after.st_mtim.tv_nsec);
-  EXPECT_EQ(st_before.st_size, st_after.st_size);
+  if (GetParam() == Store::kFile) {
+    ASSERT_EQ(stat((home_ / ".mda/dedup.store").c_str(), &st_after), 0);
+    EXPECT_EQ(st_before.st_mtim.tv_nsec, st_after.st_mtim.tv_nsec);
+    EXPECT_EQ(st_before.st_size, st_after.st_size);
+  } else {
+    std::string marks = "mda:dedup:{<20261125.1@example.org> bob@example.com}";
+    EXPECT_EQ(RedisKeys(), marks);
+    EXPECT_EQ(SharedRedis()->Command({"HGETALL", marks}, 3), marks_before);
+    EXPECT_EQ(SharedRedis()->Command({"TTL", marks}, 3), "-1");
+  }
 }
 
-TEST_F(DedupProcessTest, UnusableStoreDefersAndDeliversNothing) {
+TEST_F(FileDedupProcessTest, UnusableStoreDefersAndDeliversNothing) {
   test::MakeDirs(home_ / ".mda/dedup.store");  // a directory where the database should be
   test::Result r = Deliver(kMessage);
   EXPECT_EQ(r.exit_code, 75);
@@ -171,7 +240,7 @@ TEST_F(DedupProcessTest, UnusableStoreDefersAndDeliversNothing) {
   EXPECT_EQ(Count(), 0u);
 }
 
-TEST_F(DedupProcessTest, NoHomeDirectoryMeansNoSuppressionNotNoMail) {
+TEST_F(FileDedupProcessTest, NoHomeDirectoryMeansNoSuppressionNotNoMail) {
   // The Maildir defaults to ~/Maildir, which cannot exist either: give it one.
   test::Result r = test::Exec({test::MdaBinary(), "--maildir", home_ / "box"},
                  {"HOME=" + (home_ / "no-such-home"), "RECIPIENT=bob@example.com"}, kMessage);
@@ -179,11 +248,10 @@ TEST_F(DedupProcessTest, NoHomeDirectoryMeansNoSuppressionNotNoMail) {
   EXPECT_EQ(ListDir(home_ / "box/new").size(), 1u);
 }
 
-TEST_F(DedupProcessTest, DeferByRuleLeavesNoMark) {
-  test::MakeDirs(home_ / ".mda");
-  test::WriteFile(home_ / ".mda/rules", "if exists Subject: then defer \"not now\"\n");
+TEST_P(DedupProcessTest, DeferByRuleLeavesNoMark) {
+  Rules("if exists Subject: then defer \"not now\"\n");
   EXPECT_EQ(Deliver(kMessage).exit_code, 75);
-  test::WriteFile(home_ / ".mda/rules", "");
+  Rules("");
   ASSERT_EQ(Deliver(kMessage).exit_code, 0);
   EXPECT_EQ(Count(), 1u);
 }
@@ -191,7 +259,7 @@ TEST_F(DedupProcessTest, DeferByRuleLeavesNoMark) {
 // Acceptance 4: SIGKILL at random points of 200 deliveries of 50 messages, each retried
 // until exit 0 as Exim would: every message present; extra copies only from kills that
 // landed between publishing and marking, and at most one per such kill.
-TEST_F(DedupProcessTest, KilledDeliveriesRetriedNeverLoseAndRarelyDuplicate) {
+TEST_P(DedupProcessTest, KilledDeliveriesRetriedNeverLoseAndRarelyDuplicate) {
   const unsigned seed = static_cast<unsigned>(time(nullptr));
   std::mt19937 rng(seed);
   std::vector<std::string> messages;
@@ -240,6 +308,186 @@ TEST_F(DedupProcessTest, KilledDeliveriesRetriedNeverLoseAndRarelyDuplicate) {
   EXPECT_LE(extra, kills) << "seed " << seed;
   RecordProperty("kills", kills);
   RecordProperty("extra_copies", extra);
+}
+
+}  // namespace
+}  // namespace mda
+
+namespace mda {
+namespace {
+
+// Step 9: the Redis store's own cases, each on a server of its own (stopped, paused, ACLs).
+class RedisDedupProcessTest : public DedupFixture {
+ protected:
+  void SetUp() override { ASSERT_TRUE(redis_.running()); }
+  void Rules(const std::string& text, const std::string& home = "") override {
+    DedupFixture::Rules("set dedup-store = " + redis_.url() + "\n" + text, home);
+  }
+  static std::string Message(int i) {
+    return "Message-ID: <m." + std::to_string(i) + "@example.org>\nSubject: m" + std::to_string(i) + "\n\nbody\n";
+  }
+  static double Seconds(const struct timespec& a, const struct timespec& b) {
+    return static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9;
+  }
+  test::RedisServer redis_;
+};
+
+// Acceptance 2: Redis stops in the middle of a run. Deliveries defer (75) at once, nothing
+// is stored for them; once it is back, Exim's retries deliver each exactly once.
+TEST_F(RedisDedupProcessTest, StoppedMidRunDefersAndLosesNothingOnceBack) {
+  Rules("");
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(Deliver(Message(i)).exit_code, 0) << i;
+  redis_.Stop();
+  std::vector<int> deferred;
+  for (int i = 10; i < 20; ++i) {
+    test::Result r = Deliver(Message(i));
+    ASSERT_EQ(r.exit_code, 75) << r.output;
+    EXPECT_NE(r.output.find("duplicate store " + redis_.url() + ": cannot connect: Connection refused"),
+              std::string::npos) << r.output;
+    deferred.push_back(i);
+  }
+  EXPECT_EQ(Count(), 10u);
+  ASSERT_TRUE(redis_.Start());
+  // Exim retries the deferred ones; the first ten come again too (a resent batch): duplicates.
+  for (int i : deferred) ASSERT_EQ(Deliver(Message(i)).exit_code, 0) << i;
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(Deliver(Message(i)).exit_code, 0) << i;
+  EXPECT_EQ(Count(), 20u);
+  std::map<std::string, int> outcomes;
+  for (const test::LogFields& line : test::ReadLog(home_ / ".mda/log")) outcomes[test::Get(line, "outcome")]++;
+  EXPECT_EQ(outcomes["delivered"], 20);
+  EXPECT_EQ(outcomes["deferred"], 10);
+  EXPECT_EQ(outcomes["duplicate"], 10);
+}
+
+// Acceptance 2: a server that accepts connections and never answers (stopped by SIGSTOP)
+// defers within dedup-timeout, not at Exim's transport timeout.
+TEST_F(RedisDedupProcessTest, ServerThatDoesNotAnswerDefersWithinTheTimeout) {
+  Rules("set dedup-timeout = 400ms\n");
+  redis_.Pause();
+  struct timespec start, end;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  test::Result r = Deliver(Message(1));
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  redis_.Resume();
+  EXPECT_EQ(r.exit_code, 75) << r.output;
+  EXPECT_NE(r.output.find("no answer within 400 ms"), std::string::npos) << r.output;
+  EXPECT_GE(Seconds(start, end), 0.39);  // it did wait for the server
+  EXPECT_LT(Seconds(start, end), 10.0);  // and no longer than bounded
+  EXPECT_EQ(Count(), 0u);
+  ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
+  EXPECT_EQ(Count(), 1u);
+}
+
+TEST_F(RedisDedupProcessTest, UnreachableWithDeliverSettingDeliversUncheckedAndSaysSo) {
+  Rules("set dedup-unreachable = deliver\n");
+  ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
+  redis_.Stop();
+  test::Result r = Deliver(Message(1));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Count(), 2u);  // the price of the setting: a duplicate, never a delay
+  std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(test::Get(log[1], "level"), "warning");
+  EXPECT_NE(test::Get(log[1], "reason").find("delivered without the duplicate check (dedup-unreachable = deliver)"),
+            std::string::npos) << test::Get(log[1], "reason");
+  EXPECT_EQ(test::Get(log[2], "outcome"), "delivered");
+  // A refused AUTH is not "unreachable": a setting to fix, so it defers even so.
+  ASSERT_TRUE(redis_.Start());
+  Rules("set dedup-unreachable = deliver\nset dedup-password-file = ~/.mda/pw\n");
+  test::WriteFile(home_ / ".mda/pw", "wrong\n");
+  r = Deliver(Message(2));
+  EXPECT_EQ(r.exit_code, 75) << r.output;
+}
+
+// A delivery killed on another host leaves its lease; it expires and the retry delivers.
+TEST_F(RedisDedupProcessTest, LeaseLeftByACrashElsewhereExpiresAndTheRetryDelivers) {
+  Rules("");
+  std::string lease = "mda:lease:{<m.1@example.org> bob@example.com}";
+  ASSERT_EQ(redis_.Command({"SET", lease, "elsewhere:4242:00ff", "PX", "1500"}), "OK");
+  struct timespec start, end;
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  test::Result r = Deliver(Message(1));
+  clock_gettime(CLOCK_MONOTONIC, &end);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_GE(Seconds(start, end), 1.0);  // it waited for the lease
+  EXPECT_EQ(Count(), 1u);
+  EXPECT_EQ(redis_.Command({"EXISTS", lease}), "0");  // and ended its own
+}
+
+// Killed on this host: the holder's process is gone, so the lease is taken over at once.
+TEST_F(RedisDedupProcessTest, LeaseOfAKilledDeliveryOnThisHostIsTakenOver) {
+  Rules("");
+  pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
+  char host[256] = "";
+  gethostname(host, sizeof host - 1);
+  std::string lease = "mda:lease:{<m.1@example.org> bob@example.com}";
+  ASSERT_EQ(redis_.Command({"SET", lease, std::string(host) + ":" + std::to_string(dead) + ":00ff", "PX", "120000"}), "OK");
+  test::Result r = Deliver(Message(1));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Count(), 1u);
+  std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_NE(test::Get(log[0], "reason").find("took over the lease of a killed delivery"), std::string::npos);
+  EXPECT_EQ(redis_.Command({"EXISTS", lease}), "0");
+}
+
+TEST_F(RedisDedupProcessTest, AclUserWithPasswordFileAndUnixSocket) {
+  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">s3cret word", "~mda:*", "+@all"}), "OK");
+  test::MakeDirs(home_ / ".mda");
+  test::WriteFile(home_ / ".mda/redis-password", "s3cret word\n");
+  DedupFixture::Rules("set dedup-store = unix://mail@" + redis_.socket() + "?db=5\n"
+                      "set dedup-password-file = ~/.mda/redis-password\n");
+  ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
+  ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
+  EXPECT_EQ(Count(), 1u);
+  EXPECT_EQ(redis_.Command({"KEYS", "*"}, 5), "mda:dedup:{<m.1@example.org> bob@example.com}");
+  test::WriteFile(home_ / ".mda/redis-password", "wrong\n");
+  test::Result r = Deliver(Message(2));
+  EXPECT_EQ(r.exit_code, 75);
+  EXPECT_NE(r.output.find("AUTH refused: WRONGPASS"), std::string::npos) << r.output;
+  EXPECT_EQ(Count(), 1u);
+}
+
+// A password in the URL makes the rule file unusable (it would be readable where the rule
+// file is): INBOX, with the reason in the log, and the file store meanwhile.
+TEST_F(RedisDedupProcessTest, PasswordInTheUrlIsRefused) {
+  DedupFixture::Rules("set dedup-store = redis://mail:s3cret@127.0.0.1:" + std::to_string(redis_.port()) +
+                      "/0\nif exists Subject: then folder Junk\n");
+  ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
+  EXPECT_EQ(Count(), 1u);
+  EXPECT_EQ(Count(".Junk"), 0u);
+  std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_NE(test::Get(log[0], "reason").find("a password does not belong in the URL"), std::string::npos)
+      << test::Get(log[0], "reason");
+}
+
+TEST_F(RedisDedupProcessTest, LongMessageIdIsKeyedByItsHash) {
+  Rules("");
+  std::string id = "<" + std::string(10000, 'x') + "@example.org>";
+  std::string message = "Message-ID: " + id + "\n\nbody\n";
+  ASSERT_EQ(Deliver(message).exit_code, 0);
+  ASSERT_EQ(Deliver(message).exit_code, 0);
+  EXPECT_EQ(Count(), 1u);
+  std::string keys = redis_.Command({"KEYS", "*"});
+  EXPECT_EQ(keys.rfind("mda:dedup:{sha256:", 0), 0u) << keys.substr(0, 100);
+  EXPECT_EQ(keys.size(), std::string("mda:dedup:{sha256:}").size() + 64);
+}
+
+// The command line (the Exim transport's, for a whole site) wins over the rule file.
+TEST_F(RedisDedupProcessTest, CommandLineNamesTheStoreForEveryone) {
+  test::MakeDirs(home_ / ".mda");
+  test::WriteFile(home_ / ".mda/rules", "set dedup-store = file\n");
+  for (int i = 0; i < 2; ++i) {
+    test::Result r = test::Exec({test::MdaBinary(), "--dedup-store", redis_.url(6)},
+                                {"HOME=" + home_.path(), "RECIPIENT=bob@example.com"}, Message(1));
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+  }
+  EXPECT_EQ(Count(), 1u);
+  EXPECT_EQ(redis_.Command({"KEYS", "*"}, 6), "mda:dedup:{<m.1@example.org> bob@example.com}");
+  EXPECT_FALSE(test::ListDir(home_ / ".mda").size() > 2);  // rules, log: no dedup.store
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,22 @@ std::string MdatestBinary() { return StageBinary(MDATEST_BINARY, "mdatest"); }
 
 Child Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid,
             gid_t gid) {
+  return SpawnOnHost(argv, env, uid, gid, "");
+}
+
+bool CanNameHosts() {
+  static int can = -1;
+  if (can < 0) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(unshare(CLONE_NEWUTS) == 0 && sethostname("probe", 5) == 0 ? 0 : 1);
+    int status = 0;
+    can = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  return can == 1;
+}
+
+Child SpawnOnHost(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid,
+                  gid_t gid, const std::string& host) {
   signal(SIGPIPE, SIG_IGN);  // a child that dies must not take the test with it
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) Die("pipe");
@@ -155,6 +172,7 @@ Child Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(out[1], 2);
+    if (!host.empty() && (unshare(CLONE_NEWUTS) != 0 || sethostname(host.data(), host.size()) != 0)) _exit(125);
     if (geteuid() == 0 && uid != 0) {
       if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(126);
     }

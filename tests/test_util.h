@@ -53,6 +53,12 @@ struct Child {
 Child Spawn(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid,
             gid_t gid);
 
+// The same in a UTS namespace of its own whose host name is `host` (empty: ours), so that
+// one machine can play several delivery hosts. Needs root (as the tests run in CI).
+Child SpawnOnHost(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid,
+                  gid_t gid, const std::string& host);
+bool CanNameHosts();  // whether SpawnOnHost can set a host name here
+
 struct Result {
   int exit_code = -1;  // -1 if killed by a signal
   int signal = 0;
