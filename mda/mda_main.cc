@@ -55,6 +55,10 @@ const char kUsage[] =
     "  --rules FILE       rule file (default ~/.mda/rules)\n"
     "  --folder NAME      folder for mail no rule sorts (default INBOX; Lists/dev is\n"
     "                     the Maildir++ folder .Lists.dev)\n"
+    "  --dedup-store URL  duplicate store: file (default, ~/.mda/dedup.store) or a Redis\n"
+    "                     shared by several hosts, redis://HOST:PORT/DB or unix:///PATH?db=DB\n"
+    "  --dedup-password-file FILE\n"
+    "                     the Redis password, alone on the file's first line\n"
     "  -h, --help         this text\n"
     "  -V, --version      the version\n";
 

@@ -50,7 +50,7 @@ const char kUsage[] =
     "  --format FORMAT    text (default), json (one object per line), tsv\n"
     "  -r, --recursive    also the Maildir++ folders of a Maildir, the subdirectories of a directory\n"
     "  --recipient ADDR  --sender ADDR  --local-part NAME  --domain DOMAIN  --home DIR\n"
-    "  --maildir DIR  --folder NAME    as for mda\n"
+    "  --maildir DIR  --folder NAME  --dedup-store URL  --dedup-password-file FILE   as for mda\n"
     "  -h, --help  -V, --version\n"
     "\n"
     "Exit 0: done (--check: no errors); 1: unreadable input (--check: errors found); 2: usage.\n";

@@ -69,8 +69,16 @@ return 0
 
 constexpr size_t kLongestPlainKey = 200;
 
+// The key as Redis sees it: "MESSAGE-ID RECIPIENT". A longer one is named by the SHA-256 of
+// its Message-ID, keeping the recipient, so that an ACL can still give each user only
+// their own keys (~mda:*bob@example.org}); by the SHA-256 of all if the address is long too.
 std::string KeyName(const std::string& key) {
-  return key.size() <= kLongestPlainKey ? key : "sha256:" + Sha256Hex(key);
+  if (key.size() <= kLongestPlainKey) return key;
+  size_t space = key.find(' ');  // the Message-ID has none (DedupKey removed white space)
+  if (space != std::string::npos && key.size() - space <= kLongestPlainKey / 2) {
+    return "sha256:" + Sha256Hex(key.substr(0, space)) + key.substr(space);
+  }
+  return "sha256:" + Sha256Hex(key);
 }
 
 int64_t MonotonicMs() {

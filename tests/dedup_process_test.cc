@@ -434,7 +434,11 @@ TEST_F(RedisDedupProcessTest, LeaseOfAKilledDeliveryOnThisHostIsTakenOver) {
 }
 
 TEST_F(RedisDedupProcessTest, AclUserWithPasswordFileAndUnixSocket) {
-  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">s3cret word", "~mda:*", "+@all"}), "OK");
+  // The ACL INSTALL gives for sites whose local users are not trusted: only their own keys.
+  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">s3cret word", "~mda:*bob@example.com}", "+@connection",
+                            "+eval", "+get", "+set", "+del", "+pttl", "+pexpire", "+expire", "+hget", "+hset",
+                            "+hgetall"}),
+            "OK");
   test::MakeDirs(home_ / ".mda");
   test::WriteFile(home_ / ".mda/redis-password", "s3cret word\n");
   DedupFixture::Rules("set dedup-store = unix://mail@" + redis_.socket() + "?db=5\n"
@@ -443,6 +447,9 @@ TEST_F(RedisDedupProcessTest, AclUserWithPasswordFileAndUnixSocket) {
   ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
   EXPECT_EQ(Count(), 1u);
   EXPECT_EQ(redis_.Command({"KEYS", "*"}, 5), "mda:dedup:{<m.1@example.org> bob@example.com}");
+  test::Result other = Deliver(Message(1), "alice@example.com");  // not bob's key: refused
+  EXPECT_EQ(other.exit_code, 75);
+  EXPECT_NE(other.output.find("NOPERM"), std::string::npos) << other.output;
   test::WriteFile(home_ / ".mda/redis-password", "wrong\n");
   test::Result r = Deliver(Message(2));
   EXPECT_EQ(r.exit_code, 75);
@@ -473,7 +480,8 @@ TEST_F(RedisDedupProcessTest, LongMessageIdIsKeyedByItsHash) {
   EXPECT_EQ(Count(), 1u);
   std::string keys = redis_.Command({"KEYS", "*"});
   EXPECT_EQ(keys.rfind("mda:dedup:{sha256:", 0), 0u) << keys.substr(0, 100);
-  EXPECT_EQ(keys.size(), std::string("mda:dedup:{sha256:}").size() + 64);
+  EXPECT_EQ(keys.size(), std::string("mda:dedup:{sha256: bob@example.com}").size() + 64) << keys;
+  EXPECT_EQ(keys.substr(keys.size() - 17), " bob@example.com}");  // per-user ACLs still apply
 }
 
 // The command line (the Exim transport's, for a whole site) wins over the rule file.
