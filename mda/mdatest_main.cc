@@ -103,6 +103,7 @@ struct Run {
 struct Context {
   mda::LoadedRules rules;
   std::unique_ptr<mda::DuplicateStore> store;
+  bool said_unreachable = false;
 };
 
 mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
@@ -132,7 +133,13 @@ mda::Status DecideOne(Run& run, Context& ctx, const mda::Message& message, const
   how.lookup_duplicate = ctx.store != nullptr;
   how.preloaded = &ctx.rules;
   how.store = ctx.store.get();
-  return mda::Decide(options, run.env, run.account, getuid(), mda::PosixFs(), message, how, e);
+  mda::Status s = mda::Decide(options, run.env, run.account, getuid(), mda::PosixFs(), message, how, e);
+  if (ctx.store && ctx.store->unreachable() && !ctx.said_unreachable) {
+    // Said once: without it, "no duplicate" would look like an answer.
+    Print(STDERR_FILENO, "mdatest: the duplicate store did not answer; duplicates are not shown\n");
+    ctx.said_unreachable = true;
+  }
+  return s;
 }
 
 void Report(Run& run, const std::string& name, const mda::Evaluation& e) {

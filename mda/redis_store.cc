@@ -235,19 +235,24 @@ std::string RedisStore::LeaseKey(const std::string& key) { return "mda:lease:{" 
 
 Status RedisStore::Failed(const std::string& what, bool unreachable) {
   unreachable_ = unreachable;
-  if (unreachable && context_ != nullptr) {  // the connection is in an unknown state: drop it
-    redisFree(context_);
+  Status failure = Status::Temporary("duplicate store " + config_.redis->url + ": " + what);
+  if (unreachable) {
+    // The connection is in an unknown state: dropped. And a server that did not answer
+    // once is not waited for again by this process (mdatest's next message, a later mark).
+    if (context_ != nullptr) redisFree(context_);
     context_ = nullptr;
+    gave_up_ = failure;
   }
-  return Status::Temporary("duplicate store " + config_.redis->url + ": " + what);
+  return failure;
 }
 
 Status RedisStore::Connect() {
+  if (!gave_up_.ok()) {
+    unreachable_ = true;
+    return gave_up_;
+  }
   if (context_ != nullptr) return Status::Ok();
-  if (!connect_failure_.ok()) return connect_failure_;  // once per process is enough to wait
-  Status s = ConnectOnce();
-  if (!s.ok() && unreachable_) connect_failure_ = s;
-  return s;
+  return ConnectOnce();
 }
 
 Status RedisStore::ConnectOnce() {

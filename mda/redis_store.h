@@ -58,7 +58,7 @@ class RedisStore : public DuplicateStore {
   std::string token_;       // this delivery's lease, when claimed
   std::string lease_key_;   // ... and the lease's key
   bool unreachable_ = false;
-  Status connect_failure_;  // the server did not answer a connect: not tried again
+  Status gave_up_;  // the server did not answer: not tried again by this process
   std::vector<std::string> warnings_;
 };
 

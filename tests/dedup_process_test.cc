@@ -46,8 +46,8 @@ class DedupFixture : public testing::Test {
 
 // The shared Redis: one server for the suite, emptied before each test.
 test::RedisServer* SharedRedis() {
-  static test::RedisServer* server = new test::RedisServer();  // lives until the process ends
-  return server;
+  static test::RedisServer server;  // stopped and removed at exit
+  return &server;
 }
 
 class DedupProcessTest : public DedupFixture, public testing::WithParamInterface<Store> {
