@@ -67,18 +67,20 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 )";
 
-constexpr size_t kLongestPlainKey = 200;
+constexpr size_t kLongestPlainId = 200;
+constexpr size_t kLongestRecipient = 256;  // RFC 5321's longest path
 
-// The key as Redis sees it: "MESSAGE-ID RECIPIENT". A longer one is named by the SHA-256 of
-// its Message-ID, keeping the recipient, so that an ACL can still give each user only
-// their own keys (~mda:*bob@example.org}); by the SHA-256 of all if the address is long too.
-std::string KeyName(const std::string& key) {
-  if (key.size() <= kLongestPlainKey) return key;
+// A duplicate key ("MESSAGE-ID RECIPIENT") as Redis keys: PREFIX{RECIPIENT}:MESSAGE-ID. The
+// recipient comes first, so that an ACL can give each mailbox owner only keys that start
+// with their own address (~mda:dedup:{bob@example.org}:*, INSTALL); a Message-ID longer
+// than kLongestPlainId is named by its SHA-256; an address longer than SMTP allows, all is.
+std::string RedisKey(const char* prefix, const std::string& key) {
   size_t space = key.find(' ');  // the Message-ID has none (DedupKey removed white space)
-  if (space != std::string::npos && key.size() - space <= kLongestPlainKey / 2) {
-    return "sha256:" + Sha256Hex(key.substr(0, space)) + key.substr(space);
-  }
-  return "sha256:" + Sha256Hex(key);
+  std::string id = key.substr(0, space);
+  std::string recipient = space == std::string::npos ? "" : key.substr(space + 1);
+  if (recipient.size() > kLongestRecipient) return prefix + ("{sha256:" + Sha256Hex(key) + "}");
+  if (id.size() > kLongestPlainId) id = "sha256:" + Sha256Hex(id);
+  return prefix + ("{" + recipient + "}:" + id);
 }
 
 int64_t MonotonicMs() {
@@ -230,8 +232,8 @@ RedisStore::~RedisStore() {
   if (context_ != nullptr) redisFree(context_);
 }
 
-std::string RedisStore::MarksKey(const std::string& key) { return "mda:dedup:{" + KeyName(key) + "}"; }
-std::string RedisStore::LeaseKey(const std::string& key) { return "mda:lease:{" + KeyName(key) + "}"; }
+std::string RedisStore::MarksKey(const std::string& key) { return RedisKey("mda:dedup:", key); }
+std::string RedisStore::LeaseKey(const std::string& key) { return RedisKey("mda:lease:", key); }
 
 Status RedisStore::Failed(const std::string& what, bool unreachable) {
   unreachable_ = unreachable;

@@ -1,11 +1,13 @@
 // RedisStore: the duplicate store shared by several delivery hosts, on a Redis server.
 //
-// Each key has two Redis keys: a hash of marks (folder or "*" -> unix time), which expires
-// a dedup period after its last mark, and a lease (a random token, SET NX PX) held while a
-// delivery is under way. The lease is what makes 20 concurrent deliveries on several hosts
-// one copy: the others wait for it to end, then find the marks. It ends with the last mark
-// (compare-and-delete, so a delivery never ends another's), or by expiring when the
-// process died: the retry then delivers, and finds whatever marks were made.
+// Each duplicate key has two Redis keys, mda:dedup:{RECIPIENT}:ID and mda:lease:{...}:ID: a
+// hash of marks (folder or "*" -> unix time), which expires a dedup period after its last
+// mark, and a lease (a random token "HOST:PID:RANDOM", set only where none is, with a
+// time to live) held while a delivery is under way. The lease is what makes 20 concurrent
+// deliveries on several hosts one copy: the others wait for it to end, then find the
+// marks. It ends with the last mark (compare-and-delete, so a delivery never ends
+// another's), or by expiring when its host died; a lease whose process is gone from this
+// host is taken over at once. Each step is one Lua script, so one round trip and atomic.
 //
 // Every connect and every reply is bounded by dedup-timeout; the server not answering is
 // unreachable(), and the caller defers (exit 75) or, if configured, delivers unchecked.

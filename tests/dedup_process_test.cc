@@ -212,7 +212,7 @@ TEST_P(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
   if (GetParam() == Store::kFile) {
     ASSERT_EQ(stat((home_ / ".mda/dedup.store").c_str(), &st_before), 0);
   } else {
-    std::string marks = "mda:dedup:{<20261125.1@example.org> bob@example.com}";
+    std::string marks = "mda:dedup:{bob@example.com}:<20261125.1@example.org>";
     ASSERT_EQ(RedisKeys(), marks);  // the lease ended with the delivery
     marks_before = SharedRedis()->Command({"HGETALL", marks}, 3);
     SharedRedis()->Command({"PERSIST", marks}, 3);  // so an EXPIRE by mdatest would show
@@ -225,7 +225,7 @@ TEST_P(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
     EXPECT_EQ(st_before.st_mtim.tv_nsec, st_after.st_mtim.tv_nsec);
     EXPECT_EQ(st_before.st_size, st_after.st_size);
   } else {
-    std::string marks = "mda:dedup:{<20261125.1@example.org> bob@example.com}";
+    std::string marks = "mda:dedup:{bob@example.com}:<20261125.1@example.org>";
     EXPECT_EQ(RedisKeys(), marks);
     EXPECT_EQ(SharedRedis()->Command({"HGETALL", marks}, 3), marks_before);
     EXPECT_EQ(SharedRedis()->Command({"TTL", marks}, 3), "-1");
@@ -402,7 +402,7 @@ TEST_F(RedisDedupProcessTest, UnreachableWithDeliverSettingDeliversUncheckedAndS
 // A delivery killed on another host leaves its lease; it expires and the retry delivers.
 TEST_F(RedisDedupProcessTest, LeaseLeftByACrashElsewhereExpiresAndTheRetryDelivers) {
   Rules("");
-  std::string lease = "mda:lease:{<m.1@example.org> bob@example.com}";
+  std::string lease = "mda:lease:{bob@example.com}:<m.1@example.org>";
   ASSERT_EQ(redis_.Command({"SET", lease, "elsewhere:4242:00ff", "PX", "1500"}), "OK");
   struct timespec start, end;
   clock_gettime(CLOCK_MONOTONIC, &start);
@@ -422,7 +422,7 @@ TEST_F(RedisDedupProcessTest, LeaseOfAKilledDeliveryOnThisHostIsTakenOver) {
   ASSERT_EQ(waitpid(dead, nullptr, 0), dead);
   char host[256] = "";
   gethostname(host, sizeof host - 1);
-  std::string lease = "mda:lease:{<m.1@example.org> bob@example.com}";
+  std::string lease = "mda:lease:{bob@example.com}:<m.1@example.org>";
   ASSERT_EQ(redis_.Command({"SET", lease, std::string(host) + ":" + std::to_string(dead) + ":00ff", "PX", "120000"}), "OK");
   test::Result r = Deliver(Message(1));
   ASSERT_EQ(r.exit_code, 0) << r.output;
@@ -435,7 +435,7 @@ TEST_F(RedisDedupProcessTest, LeaseOfAKilledDeliveryOnThisHostIsTakenOver) {
 
 TEST_F(RedisDedupProcessTest, AclUserWithPasswordFileAndUnixSocket) {
   // The ACL INSTALL gives for sites whose local users are not trusted: only their own keys.
-  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">s3cret word", "~mda:*bob@example.com}", "+@connection",
+  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">s3cret word", "~mda:dedup:{bob@example.com}:*", "~mda:lease:{bob@example.com}:*", "+@connection",
                             "+eval", "+get", "+set", "+del", "+pttl", "+pexpire", "+expire", "+hget", "+hset",
                             "+hgetall"}),
             "OK");
@@ -446,7 +446,7 @@ TEST_F(RedisDedupProcessTest, AclUserWithPasswordFileAndUnixSocket) {
   ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
   ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
   EXPECT_EQ(Count(), 1u);
-  EXPECT_EQ(redis_.Command({"KEYS", "*"}, 5), "mda:dedup:{<m.1@example.org> bob@example.com}");
+  EXPECT_EQ(redis_.Command({"KEYS", "*"}, 5), "mda:dedup:{bob@example.com}:<m.1@example.org>");
   test::Result other = Deliver(Message(1), "alice@example.com");  // not bob's key: refused
   EXPECT_EQ(other.exit_code, 75);
   EXPECT_NE(other.output.find("NOPERM"), std::string::npos) << other.output;
@@ -479,9 +479,8 @@ TEST_F(RedisDedupProcessTest, LongMessageIdIsKeyedByItsHash) {
   ASSERT_EQ(Deliver(message).exit_code, 0);
   EXPECT_EQ(Count(), 1u);
   std::string keys = redis_.Command({"KEYS", "*"});
-  EXPECT_EQ(keys.rfind("mda:dedup:{sha256:", 0), 0u) << keys.substr(0, 100);
-  EXPECT_EQ(keys.size(), std::string("mda:dedup:{sha256: bob@example.com}").size() + 64) << keys;
-  EXPECT_EQ(keys.substr(keys.size() - 17), " bob@example.com}");  // per-user ACLs still apply
+  EXPECT_EQ(keys.rfind("mda:dedup:{bob@example.com}:sha256:", 0), 0u) << keys.substr(0, 100);
+  EXPECT_EQ(keys.size(), std::string("mda:dedup:{bob@example.com}:sha256:").size() + 64) << keys;
 }
 
 // The command line (the Exim transport's, for a whole site) wins over the rule file.
@@ -494,7 +493,7 @@ TEST_F(RedisDedupProcessTest, CommandLineNamesTheStoreForEveryone) {
     ASSERT_EQ(r.exit_code, 0) << r.output;
   }
   EXPECT_EQ(Count(), 1u);
-  EXPECT_EQ(redis_.Command({"KEYS", "*"}, 6), "mda:dedup:{<m.1@example.org> bob@example.com}");
+  EXPECT_EQ(redis_.Command({"KEYS", "*"}, 6), "mda:dedup:{bob@example.com}:<m.1@example.org>");
   EXPECT_FALSE(test::ListDir(home_ / ".mda").size() > 2);  // rules, log: no dedup.store
 }
 
