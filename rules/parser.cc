@@ -494,7 +494,7 @@ class Parser {
     } else if (name == "dedup-password-file") {
       // a path: anything non-empty
     } else if (name == "dedup-timeout") {
-      if (!ParseTimeoutMs(value)) problem = "dedup-timeout is a time from 1ms to 5m, like 5s or 500ms";
+      if (!ParseTimeoutMs(value)) problem = "dedup-timeout is a time from 1ms to 60s, like 5s or 500ms";
     } else if (name == "dedup-unreachable") {
       if (value != "defer" && value != "deliver") problem = "dedup-unreachable is defer or deliver";
     } else {

@@ -24,6 +24,9 @@ Status ParseRedisUrl(std::string_view url, RedisAddress* out);
 
 // Parses dedup-timeout: a period like 5s or 2m, or milliseconds like 500ms.
 std::optional<int> ParseTimeoutMs(std::string_view text);
-constexpr int kMaxDedupTimeoutMs = 300 * 1000;  // far below Exim's transport timeout
+// At most a minute. Each connect and each reply waits at most this long, and a claim up to
+// 60 s more for another delivery of the message: with the default 5 s, a delivery with one
+// folder waits for Redis 80 s at the very worst, well within Exim's transport timeout.
+constexpr int kMaxDedupTimeoutMs = 60 * 1000;
 
 }  // namespace mda::rules
