@@ -21,7 +21,6 @@
 namespace mda {
 
 using rules::RedisAddress;
-using rules::kMaxDedupTimeoutMs;
 
 // What the rule file and the command line say about duplicates.
 struct DedupConfig {
@@ -33,7 +32,6 @@ struct DedupConfig {
   int timeout_ms = 5000;            // Redis: connecting, and each reply
   bool deliver_unchecked = false;   // Redis unreachable: deliver without the check (logged)
   bool enabled() const { return period > 0 && (redis || !file.empty()); }
-  std::string Describe() const { return redis ? redis->url : file; }
 };
 
 class DuplicateStore {

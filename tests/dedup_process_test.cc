@@ -326,9 +326,6 @@ class RedisDedupProcessTest : public DedupFixture {
   static std::string Message(int i) {
     return "Message-ID: <m." + std::to_string(i) + "@example.org>\nSubject: m" + std::to_string(i) + "\n\nbody\n";
   }
-  static double Seconds(const struct timespec& a, const struct timespec& b) {
-    return static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_nsec - a.tv_nsec) / 1e9;
-  }
   test::RedisServer redis_;
 };
 
@@ -364,15 +361,11 @@ TEST_F(RedisDedupProcessTest, StoppedMidRunDefersAndLosesNothingOnceBack) {
 TEST_F(RedisDedupProcessTest, ServerThatDoesNotAnswerDefersWithinTheTimeout) {
   Rules("set dedup-timeout = 400ms\n");
   redis_.Pause();
-  struct timespec start, end;
-  clock_gettime(CLOCK_MONOTONIC, &start);
-  test::Result r = Deliver(Message(1));
-  clock_gettime(CLOCK_MONOTONIC, &end);
+  test::Result r = Deliver(Message(1));  // returns at all: without the bound it would hang here
   redis_.Resume();
   EXPECT_EQ(r.exit_code, 75) << r.output;
+  // The configured bound is what ended the wait (not a refusal, not Exim's timeout).
   EXPECT_NE(r.output.find("no answer within 400 ms"), std::string::npos) << r.output;
-  EXPECT_GE(Seconds(start, end), 0.39);  // it did wait for the server
-  EXPECT_LT(Seconds(start, end), 10.0);  // and no longer than bounded
   EXPECT_EQ(Count(), 0u);
   ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
   EXPECT_EQ(Count(), 1u);
@@ -399,19 +392,43 @@ TEST_F(RedisDedupProcessTest, UnreachableWithDeliverSettingDeliversUncheckedAndS
   EXPECT_EQ(r.exit_code, 75) << r.output;
 }
 
+// Redis fails after the copy is in place (here: the user may claim but not write marks):
+// the copy stays and Exim is told 0, with a warning, never 75 (a retry would copy again);
+// the claim is still ended.
+TEST_F(RedisDedupProcessTest, MarkFailingAfterTheCopyIsAWarningNotADeferral) {
+  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">pw", "~*", "+@connection", "+eval", "+get", "+set",
+                            "+del", "+pttl", "+hgetall"}),
+            "OK");
+  test::MakeDirs(home_ / ".mda");
+  test::WriteFile(home_ / ".mda/pw", "pw\n");
+  DedupFixture::Rules("set dedup-store = redis://mail@127.0.0.1:" + std::to_string(redis_.port()) +
+                      "/0\nset dedup-password-file = ~/.mda/pw\n");
+  test::Result r = Deliver(Message(1));
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Count(), 1u);
+  std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(test::Get(log[0], "level"), "warning");
+  EXPECT_NE(test::Get(log[0], "reason").find("marking the delivery: ERR The user executing the script can"), std::string::npos)
+      << test::Get(log[0], "reason");
+  EXPECT_EQ(test::Get(log[1], "outcome"), "delivered");
+  EXPECT_EQ(redis_.Command({"KEYS", "mda:lease:*"}), "");  // the lease did not outlive it
+}
+
 // A delivery killed on another host leaves its lease; it expires and the retry delivers.
 TEST_F(RedisDedupProcessTest, LeaseLeftByACrashElsewhereExpiresAndTheRetryDelivers) {
   Rules("");
   std::string lease = "mda:lease:{bob@example.com}:<m.1@example.org>";
   ASSERT_EQ(redis_.Command({"SET", lease, "elsewhere:4242:00ff", "PX", "1500"}), "OK");
-  struct timespec start, end;
-  clock_gettime(CLOCK_MONOTONIC, &start);
   test::Result r = Deliver(Message(1));
-  clock_gettime(CLOCK_MONOTONIC, &end);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_GE(Seconds(start, end), 1.0);  // it waited for the lease
   EXPECT_EQ(Count(), 1u);
-  EXPECT_EQ(redis_.Command({"EXISTS", lease}), "0");  // and ended its own
+  // Not taken over (another host's process cannot be checked): the claim script grants a
+  // held lease to nobody, so this delivery ran only after Redis expired the crashed one.
+  for (const test::LogFields& line : test::ReadLog(home_ / ".mda/log")) {
+    EXPECT_EQ(test::Get(line, "level"), "info") << test::Get(line, "reason");
+  }
+  EXPECT_EQ(redis_.Command({"EXISTS", lease}), "0");  // and it ended its own
 }
 
 // Killed on this host: the holder's process is gone, so the lease is taken over at once.
