@@ -12,6 +12,7 @@ namespace {
 
 constexpr size_t kMaxParse = 16 * 1024 * 1024;  // bytes of a message walked at most
 constexpr int kMaxDepth = 16;                   // MIME nesting followed at most
+constexpr size_t kMaxBoundary = 200;            // longest multipart boundary followed
 
 std::string Lowered(std::string_view s) {
   std::string out(s);
@@ -128,7 +129,9 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
   std::string_view body = entity.substr(std::min(headers.body_offset(), entity.size()));
   if (type.rfind("multipart/", 0) == 0) {
     std::string boundary = Param(content_type, "boundary");
-    if (boundary.empty()) return;  // no way to find the parts
+    // No way to find the parts. RFC 2046 allows 70 characters; a longer boundary would make
+    // the delimiter search cost its length for every byte of the body.
+    if (boundary.empty() || boundary.size() > kMaxBoundary) return;
     for (std::string_view part : SplitParts(body, boundary)) Walk(part, depth + 1, limit, out);
     return;
   }
