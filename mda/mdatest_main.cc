@@ -3,8 +3,9 @@
 // Design rationale: mdatest must never disagree with mda, so it runs mda's own Decide() and
 // stops before delivery. It is strictly read-only: it opens message files and the rule file
 // for reading and the duplicate store read-only, and never runs a command. Unlike mda it
-// reads many messages in one process, so the rule file is loaded once and regexes are
-// JIT-compiled (here the compile cost is paid once and matching dominates).
+// reads many messages in one process, so the rule file is loaded once. Regexes are matched
+// by the same interpreter with the same limits as in mda, never JIT: JIT gives up at other
+// points, and a dry run that differs from the delivery near the limits is worse than none.
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -111,7 +112,7 @@ mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
   mda::Status s = mda::ResolveEnvelope(run.options, run.env, run.account, "", &e);
   if (!s.ok()) return s;
   std::string path = rules_path.empty() ? e.rules : rules_path;
-  if (!path.empty()) ctx->rules = mda::LoadRules(mda::PosixFs(), path, getuid(), e.home, /*jit=*/true);
+  if (!path.empty()) ctx->rules = mda::LoadRules(mda::PosixFs(), path, getuid(), e.home);
   // The store the rule file names (mda's default file store if it names none, or is not
   // usable); none there, or Redis not reachable: no duplicates shown.
   static const mda::rules::RuleSet kNoRules;
@@ -128,7 +129,6 @@ mda::Status DecideOne(Run& run, Context& ctx, const mda::Message& message, const
   mda::Options options = run.options;
   if (!rules_path.empty()) options.rules = rules_path;
   mda::DecideOptions how;
-  how.jit = true;
   how.trace = run.options.explain;
   how.lookup_duplicate = ctx.store != nullptr;
   how.preloaded = &ctx.rules;
@@ -195,7 +195,7 @@ int Check(Run& run) {
   }
   mda::rules::RuleSet rules;
   bool found = false;
-  s = mda::LoadRuleFile(mda::PosixFs(), e.rules, getuid(), e.home, /*jit=*/false, &rules, &found);
+  s = mda::LoadRuleFile(mda::PosixFs(), e.rules, getuid(), e.home, &rules, &found);
   if (!found && s.ok()) {
     Print(STDOUT_FILENO, e.rules + ": no such file: mda delivers everything to INBOX\n");
     return 1;

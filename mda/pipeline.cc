@@ -94,10 +94,10 @@ void WriteProcessingLog(FileSystem& fs, RunResult* result_ptr, double duration_m
 
 }  // namespace
 
-LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home, bool jit) {
+LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home) {
   LoadedRules loaded;
   loaded.path = path;
-  loaded.status = LoadRuleFile(fs, path, uid, home, jit, &loaded.rules, &loaded.found);
+  loaded.status = LoadRuleFile(fs, path, uid, home, &loaded.rules, &loaded.found);
   return loaded;
 }
 
@@ -160,7 +160,7 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   }
   const LoadedRules* loaded = how.preloaded;
   if (loaded == nullptr || loaded->path != e.rules) {
-    if (!e.rules.empty()) *own = LoadRules(fs, e.rules, uid, e.home, how.jit);
+    if (!e.rules.empty()) *own = LoadRules(fs, e.rules, uid, e.home);
     loaded = own;
   }
   if (loaded->status.kind() == Status::Kind::kTemporary) return loaded->status;

@@ -57,10 +57,9 @@ struct LoadedRules {
   Status status;       // ok; kBadInput: unusable (INBOX, with a warning); kTemporary: I/O error
   bool found = false;  // the file exists
 };
-LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home, bool jit);
+LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home);
 
 struct DecideOptions {
-  bool jit = false;    // mdatest: many messages per process
   bool trace = false;  // fill Decision::trace
   bool lookup_duplicate = false;  // mdatest: read the duplicate store (never written)
   const LoadedRules* preloaded = nullptr;  // mdatest: rules loaded once, for this path

@@ -63,12 +63,11 @@ Status ReadChecked(FileSystem& fs, const std::string& path, uid_t uid, std::stri
 }  // namespace
 
 Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
-                    bool jit, rules::RuleSet* out, bool* found) {
+                    rules::RuleSet* out, bool* found) {
   std::string content, identity;
   Status s = ReadChecked(fs, path, uid, &content, &identity, found);
   if (!s.ok() || !*found) return s;
   rules::ParseOptions options;
-  options.jit = jit;
   options.home = home;
   options.read_include = [&fs, uid](const std::string& include, std::string* text, std::string* id) {
     bool exists = false;

@@ -18,6 +18,6 @@ constexpr size_t kMaxRuleFileSize = 1024 * 1024;
 // others can write) or does not parse; the message says what to fix and where. The caller
 // delivers to INBOX. kTemporary: an I/O error; the caller defers.
 Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
-                    bool jit, rules::RuleSet* out, bool* found);
+                    rules::RuleSet* out, bool* found);
 
 }  // namespace mda

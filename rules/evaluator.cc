@@ -76,12 +76,26 @@ class Run {
     switch (t.op) {
       case Test::Op::kMatch:
       case Test::Op::kNotMatch: {
+        // A pattern that gave up once in this message gives up on the rest of it without
+        // being run again, and after kMaxGaveUp patterns gave up, every pattern does: the
+        // regex work of one message is bounded (30 000 Subject lines cost one limit, not
+        // 30 000), and so is its log (one warning per rule).
+        for (const Test* g : gave_up_) {
+          if (g == &t) return false;
+        }
+        if (gave_up_.size() >= kMaxGaveUp) return false;
         Captures found;
         Regex::Result r = t.regex->Match(value, &found);
         if (r == Regex::Result::kLimit) {
+          gave_up_.push_back(&t);
+          std::string more = gave_up_.size() == kMaxGaveUp
+                                 ? "; this is the " + std::to_string(kMaxGaveUp) +
+                                       "th pattern to give up on this message: all other regex tests count as no match"
+                                 : "";
           d_->warnings.push_back(rules_.Where(t.location) + ": regex /" + t.regex->pattern() +
                                  "/ gave up (match limit) on " + t.source.substr(0, t.source.find(' ')) +
-                                 "; counted as no match: simplify the pattern (nested repeats like (a+)+)");
+                                 "; counted as no match for the whole message: simplify the pattern "
+                                 "(nested repeats like (a+)+)" + more);
           return false;
         }
         if (r == Regex::Result::kMatch) {
@@ -189,6 +203,8 @@ class Run {
   Captures captures_;
   std::string captured_;  // the captures of this test's match, for the trace
   std::vector<std::optional<std::string>> decoded_;
+  static constexpr size_t kMaxGaveUp = 8;
+  std::vector<const Test*> gave_up_;  // regex tests that hit a limit on this message
 };
 
 // A header line that came from a rule: captures may carry line breaks or control characters

@@ -315,7 +315,7 @@ class Parser {
       if (!lexer.ReadRegex(&pattern, &flags)) return Status::BadInput(lexer.error());
       int line = lexer.line(), col = lexer.col();
       size_t offset = 0;
-      Status s = Regex::Compile(pattern, flags, options_.jit, &test->regex, &offset);
+      Status s = Regex::Compile(pattern, flags, &test->regex, &offset);
       if (!s.ok()) {
         if (s.kind() == Status::Kind::kTemporary) return s;
         // Point at the character PCRE2 complains about (+1 for the opening slash).

@@ -14,7 +14,6 @@
 namespace mda::rules {
 
 struct ParseOptions {
-  bool jit = false;  // compile regexes with PCRE2's JIT (mdatest: many messages per process)
   std::string home;  // "~/" in include paths
   // Reads an included file (rules/ does no I/O of its own): its content, and an identity
   // (such as "device:inode") that tells two paths to the same file apart for cycle detection.

@@ -9,9 +9,8 @@ namespace {
 
 // One match context for every pattern (the limits are the same; the programs are single
 // threaded): a thousand-rule file needs no thousand contexts. Made once, kept for the
-// process's life. JIT's default 32 KiB stack fails on long subjects (libraries.md: a
-// 200 KB body), so it gets up to 1 MiB.
-pcre2_match_context* SharedMatchContext(bool jit) {
+// process's life.
+pcre2_match_context* SharedMatchContext() {
   static pcre2_match_context* context = [] {
     pcre2_match_context* c = pcre2_match_context_create(nullptr);
     if (c == nullptr) return c;
@@ -20,11 +19,6 @@ pcre2_match_context* SharedMatchContext(bool jit) {
     pcre2_set_heap_limit(c, Regex::kHeapLimitKiB);
     return c;
   }();
-  static pcre2_jit_stack* stack = nullptr;
-  if (jit && stack == nullptr && context != nullptr) {
-    stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, nullptr);
-    if (stack != nullptr) pcre2_jit_stack_assign(context, nullptr, stack);
-  }
   return context;
 }
 
@@ -204,8 +198,8 @@ std::string Regex::RequiredLiteral(std::string_view p, std::string_view flags) {
   return literal;
 }
 
-Status Regex::Compile(std::string_view pattern, std::string_view flags, bool jit,
-                      std::unique_ptr<Regex>* out, size_t* error_offset) {
+Status Regex::Compile(std::string_view pattern, std::string_view flags, std::unique_ptr<Regex>* out,
+                      size_t* error_offset) {
   uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
   for (char f : flags) {
     switch (f) {
@@ -222,9 +216,9 @@ Status Regex::Compile(std::string_view pattern, std::string_view flags, bool jit
   r->pattern_ = std::string(pattern);
   r->options_ = options;
   r->caseless_ = (options & PCRE2_CASELESS) != 0;
-  r->context_ = SharedMatchContext(jit);
+  r->context_ = SharedMatchContext();
   if (r->context_ == nullptr) return Status::Temporary("out of memory compiling a regex");
-  if (!jit && AlwaysCompiles(pattern, flags)) {
+  if (AlwaysCompiles(pattern, flags)) {
     r->literal_ = RequiredLiteral(pattern, flags);
     *out = std::move(r);
     return Status::Ok();
@@ -234,8 +228,6 @@ Status Regex::Compile(std::string_view pattern, std::string_view flags, bool jit
     if (error.empty()) return Status::Temporary("out of memory compiling a regex");
     return Status::BadInput("bad regex: " + error);
   }
-  // JIT failure is not an error: the interpreter serves.
-  if (jit) pcre2_jit_compile(r->code_, PCRE2_JIT_COMPLETE);
   *out = std::move(r);
   return Status::Ok();
 }

@@ -34,13 +34,14 @@ class Regex {
   static constexpr uint32_t kHeapLimitKiB = 20 * 1024;
 
   // Compiles `pattern` with `flags` (any of "imsx"). UTF mode that still searches subjects
-  // that are not valid UTF-8. `jit` pays off only when a pattern is matched many times
-  // (mdatest over a mailbox), not once per process (mda). Error: message and offset.
-  // Without jit, a pattern that AlwaysCompiles is compiled at its first Match, and not at
-  // all when the subject lacks its RequiredLiteral: a 1000-rule file costs what its rules
-  // need, not 1000 compilations (8M of 20M instructions).
-  static Status Compile(std::string_view pattern, std::string_view flags, bool jit,
-                        std::unique_ptr<Regex>* out, size_t* error_offset);
+  // that are not valid UTF-8. Error: message and offset. Never JIT, in mda and mdatest
+  // alike: JIT gives up at other points than the interpreter under the same match limit,
+  // so a dry run with it could file a message where the delivery would not (issue 15).
+  // A pattern that AlwaysCompiles is compiled at its first Match, and not at all when the
+  // subject lacks its RequiredLiteral: a 1000-rule file costs what its rules need, not 1000
+  // compilations (8M of 20M instructions). Both only ever skip certain non-matches.
+  static Status Compile(std::string_view pattern, std::string_view flags, std::unique_ptr<Regex>* out,
+                        size_t* error_offset);
 
   // Whether PCRE2 is certain to compile `pattern` with `flags`: literal characters,
   // escaped punctuation, \d \w \s (and capitals), \b \B, '.', simple classes, the

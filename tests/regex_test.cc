@@ -102,7 +102,7 @@ TEST(RegexTest, LazyPatternsCompileAndTheLiteralNeverHidesAMatch) {
     with_literal += !literal.empty();
     std::unique_ptr<Regex> lazy;
     size_t offset;
-    ASSERT_TRUE(Regex::Compile(pattern, flags, false, &lazy, &offset).ok());
+    ASSERT_TRUE(Regex::Compile(pattern, flags, &lazy, &offset).ok());
     for (int s = 0; s < 4; ++s) {
       std::string subject;
       int size = std::uniform_int_distribution<int>(0, 12)(rng);
@@ -123,15 +123,15 @@ TEST(RegexTest, LazyPatternsCompileAndTheLiteralNeverHidesAMatch) {
 TEST(RegexTest, ALazyPatternIsCompiledOnlyWhenItsLiteralIsThere) {
   std::unique_ptr<Regex> r;
   size_t offset;
-  ASSERT_TRUE(Regex::Compile("ticket-(\\d+)", "", false, &r, &offset).ok());
+  ASSERT_TRUE(Regex::Compile("ticket-(\\d+)", "", &r, &offset).ok());
   Captures captures;
   EXPECT_EQ(r->Match("no such thing", &captures), Regex::Result::kNoMatch);
   EXPECT_EQ(r->Match("re: ticket-42 done", &captures), Regex::Result::kMatch);
   ASSERT_EQ(captures.numbered.size(), 2u);
   EXPECT_EQ(captures.numbered[1], "42");
   // Errors are still found at load: a pattern outside the lazy subset is compiled there.
-  EXPECT_FALSE(Regex::Compile("ticket-(\\d+", "", false, &r, &offset).ok());
-  EXPECT_FALSE(Regex::Compile("(?<n>x)(?<n>y)", "", false, &r, &offset).ok());
+  EXPECT_FALSE(Regex::Compile("ticket-(\\d+", "", &r, &offset).ok());
+  EXPECT_FALSE(Regex::Compile("(?<n>x)(?<n>y)", "", &r, &offset).ok());
 }
 
 }  // namespace
