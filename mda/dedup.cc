@@ -192,12 +192,17 @@ Status Publish(FileSystem& fs, int fd, const std::string& tmp, const std::string
 
 }  // namespace
 
-std::optional<std::string> DedupKey(std::string_view message_id, std::string_view recipient,
+std::optional<std::string> DedupKey(std::string_view message_id, std::string_view from, std::string_view recipient,
                                     bool case_sensitive) {
-  std::string id;
-  for (char c : message_id) {
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') id += c;
-  }
+  auto compact = [](std::string_view s, bool lower) {
+    std::string out;
+    for (char c : s) {
+      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+      out += lower && c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+    }
+    return out;
+  };
+  std::string id = compact(message_id, false);
   if (id.empty()) return std::nullopt;
   std::string rcpt(recipient);
   size_t at = rcpt.rfind('@');
@@ -205,8 +210,9 @@ std::optional<std::string> DedupKey(std::string_view message_id, std::string_vie
     bool domain = at != std::string::npos && i > at;
     if ((domain || !case_sensitive) && rcpt[i] >= 'A' && rcpt[i] <= 'Z') rcpt[i] = static_cast<char>(rcpt[i] + 32);
   }
-  // The ID has no white space left, so a space separates the parts unambiguously.
-  return id + " " + rcpt;
+  // The ID and the sender have no white space left, so the first two spaces separate the
+  // parts unambiguously.
+  return id + " " + compact(from, true) + " " + rcpt;
 }
 
 Status DedupStore::Open(FileSystem& fs, const std::string& path, const std::string& lock_path, bool read_only,

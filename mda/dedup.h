@@ -1,4 +1,4 @@
-// Dedup: duplicate suppression that never drops a message. Key: Message-ID + recipient.
+// Dedup: duplicate suppression that never drops a message. Key: Message-ID + From + recipient.
 // Order: lock the key, look up, deliver every target, mark each, mark complete, unlock —
 // marks are written only after the delivery they record succeeded (RFC 7352's rule), so a
 // deferred message is never taken for a duplicate on Exim's retry.
@@ -35,9 +35,12 @@ namespace mda {
 inline constexpr const char* kDedupStoreName = "dedup.store";
 
 // The key of a message for a recipient, or nullopt if the message has no Message-ID
-// (never a duplicate). White space inside the ID (folding) is removed; the recipient's
+// (never a duplicate): "ID FROM RECIPIENT". White space inside the ID (folding) is removed;
+// FROM is the addr-spec of the message's first From address, lower-cased ("" if none): a
+// sender who knows or guesses a coming Message-ID (a GitHub or ticket number) cannot make
+// the real message a duplicate of theirs unless they also forge its From. The recipient's
 // domain is lower-cased, and its local part too unless `case_sensitive`.
-std::optional<std::string> DedupKey(std::string_view message_id, std::string_view recipient,
+std::optional<std::string> DedupKey(std::string_view message_id, std::string_view from, std::string_view recipient,
                                     bool case_sensitive);
 
 class DedupStore {

@@ -10,6 +10,7 @@
 #include "mda/folder.h"
 #include "mda/log.h"
 #include "mda/rule_file.h"
+#include "rules/address.h"
 #include "rules/body_text.h"
 #include "rules/evaluator.h"
 #include "rules/header_block.h"
@@ -21,6 +22,8 @@ namespace {
 
 constexpr size_t kBodyTextLimit = 1024 * 1024;  // what a `body` test searches at most
 constexpr int64_t kDefaultDedupPeriod = 7 * 86400;
+// Marks of one attempt start with a byte no folder name has (control characters are refused).
+const std::string kAttemptMark = "\x01" "attempt:";
 
 RunResult Fail(RunResult result, const Status& status) {
   result.exit_code = kExitTempFail;
@@ -197,6 +200,12 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
 
   s = DedupSettings(options, rules, e.home, &out->dedup);
   if (!s.ok()) return s;
+  if (out->dedup.enabled()) {
+    if (auto froms = headers.Find("From"); !froms.empty()) {
+      std::vector<std::string> addresses = rules::ParseAddresses(froms[0]->value);
+      if (!addresses.empty()) out->from_address = std::move(addresses[0]);
+    }
+  }
 
   std::optional<std::string> body;
   rules::MessageContext context;
@@ -245,7 +254,7 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   out->decision.folders = std::move(checked);
 
   if (how.lookup_duplicate && out->dedup.enabled()) {
-    std::optional<std::string> key = DedupKey(out->message_id, e.recipient, out->dedup.case_sensitive);
+    std::optional<std::string> key = DedupKey(out->message_id, out->from_address, e.recipient, out->dedup.case_sensitive);
     std::unique_ptr<DuplicateStore> own_store;
     DuplicateStore* store = how.store;
     if (key && store == nullptr && OpenForReading(fs, out->dedup, &own_store).ok()) store = own_store.get();
@@ -301,7 +310,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
 
   // Duplicates: claim the key across look-up, delivery and marks; mark only what succeeded.
   std::optional<std::string> key;
-  if (e.dedup.enabled()) key = DedupKey(e.message_id, e.envelope.recipient, e.dedup.case_sensitive);
+  if (e.dedup.enabled()) key = DedupKey(e.message_id, e.from_address, e.envelope.recipient, e.dedup.case_sensitive);
   int64_t now = time(nullptr);
   int64_t cutoff = now - e.dedup.period;
   std::unique_ptr<DuplicateStore> store;
@@ -310,8 +319,19 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     s = OpenForDelivery(fs, e.dedup, e.envelope.home, &store);
     if (!s.ok()) return Fail(std::move(result), s);
   }
+  // This attempt's marks: Exim's queue id, and the queue id with the size read. Exim runs
+  // mda again with the same queue id only when it did not see the earlier run succeed; if
+  // that run read another size (Exim's writer died part-way, and mda stored a prefix), its
+  // marks say nothing about this message, and all of it is delivered again.
+  std::vector<std::string> attempt;
+  if (!e.envelope.queue_id.empty()) {
+    attempt = {kAttemptMark + e.envelope.queue_id,
+               kAttemptMark + e.envelope.queue_id + ":" + std::to_string(message.content().size())};
+  }
   if (store) {
-    s = store->Claim(*key, d.folders, cutoff, &done);
+    std::vector<std::string> asked = d.folders;
+    asked.insert(asked.end(), attempt.begin(), attempt.end());
+    s = store->Claim(*key, asked, cutoff, &done);
     for (std::string& w : store->TakeWarnings()) e.warnings.push_back(std::move(w));
     if (!s.ok() && store->unreachable() && e.dedup.deliver_unchecked) {
       // dedup-unreachable = deliver: the site chose a possible duplicate over a delay.
@@ -320,6 +340,10 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
       done = DuplicateStore::Lookup();
     } else if (!s.ok()) {
       return Fail(std::move(result), s);
+    } else if (!attempt.empty() && done.targets.count(attempt[0]) && !done.targets.count(attempt[1])) {
+      e.warnings.push_back("an earlier attempt of queue id " + e.envelope.queue_id +
+                           " read a message of another size (cut short?); all of it is delivered again");
+      done = DuplicateStore::Lookup();
     } else if (done.complete) {
       result.duplicate = true;
       result.first_delivered = done.first_delivered;
@@ -345,13 +369,16 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
       // The copy is in place: a failure to mark is only a warning (failing now would make
       // Exim deliver it again). The last folder and the whole delivery: one transaction.
       std::vector<std::string> marks = {folder};
+      if (i == 0) marks.insert(marks.end(), attempt.begin(), attempt.end());
       if (last) marks.push_back(DedupStore::kComplete);
       if (Status m = store->Mark(*key, marks, now, cutoff, last); !m.ok()) e.warnings.push_back(m.message());
     }
   }
   if (store) {
     if (d.folders.empty()) {  // discarded or rejected without copies
-      if (Status m = store->Mark(*key, {DedupStore::kComplete}, now, cutoff, /*last=*/true); !m.ok()) {
+      std::vector<std::string> marks = attempt;
+      marks.push_back(DedupStore::kComplete);
+      if (Status m = store->Mark(*key, marks, now, cutoff, /*last=*/true); !m.ok()) {
         e.warnings.push_back(m.message());
       }
     }

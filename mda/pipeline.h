@@ -45,6 +45,7 @@ struct Evaluation {
   std::string syslog;                 // set syslog = FACILITY
   std::vector<std::string> warnings;  // for the log: what the user should fix
   std::string message_id;             // the first Message-ID header, unfolded
+  std::string from_address;           // the first From address (addr-spec), when dedup is on
   std::string subject;                // the first Subject, decoded (for the log)
   DedupConfig dedup;                  // the duplicate store, its period and key
   std::optional<int64_t> duplicate_of;  // mdatest: time of the first complete delivery

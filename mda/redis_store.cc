@@ -70,17 +70,22 @@ return 0
 constexpr size_t kLongestPlainId = 200;
 constexpr size_t kLongestRecipient = 256;  // RFC 5321's longest path
 
-// A duplicate key ("MESSAGE-ID RECIPIENT") as Redis keys: PREFIX{RECIPIENT}:MESSAGE-ID. The
-// recipient comes first, so that an ACL can give each mailbox owner only keys that start
-// with their own address (~mda:dedup:{bob@example.org}:*, INSTALL); a Message-ID longer
-// than kLongestPlainId is named by its SHA-256; an address longer than SMTP allows, all is.
+// A duplicate key ("MESSAGE-ID FROM RECIPIENT") as Redis keys: PREFIX{RECIPIENT}:MESSAGE-ID
+// FROM (without " FROM" when the message has no From). The recipient comes first, so that
+// an ACL can give each mailbox owner only keys that start with their own address
+// (~mda:dedup:{bob@example.org}:*, INSTALL); a Message-ID longer than kLongestPlainId, or a
+// From address longer than kLongestRecipient, is named by its SHA-256; an address longer
+// than SMTP allows, all is.
 std::string RedisKey(const char* prefix, const std::string& key) {
-  size_t space = key.find(' ');  // the Message-ID has none (DedupKey removed white space)
-  std::string id = key.substr(0, space);
-  std::string recipient = space == std::string::npos ? "" : key.substr(space + 1);
+  size_t first = key.find(' ');  // the Message-ID and the From address have none (DedupKey)
+  size_t second = first == std::string::npos ? std::string::npos : key.find(' ', first + 1);
+  std::string id = key.substr(0, first);
+  std::string from = second == std::string::npos ? "" : key.substr(first + 1, second - first - 1);
+  std::string recipient = second == std::string::npos ? "" : key.substr(second + 1);
   if (recipient.size() > kLongestRecipient) return prefix + ("{sha256:" + Sha256Hex(key) + "}");
   if (id.size() > kLongestPlainId) id = "sha256:" + Sha256Hex(id);
-  return prefix + ("{" + recipient + "}:" + id);
+  if (from.size() > kLongestRecipient) from = "sha256:" + Sha256Hex(from);
+  return prefix + ("{" + recipient + "}:" + id + (from.empty() ? "" : " " + from));
 }
 
 int64_t MonotonicMs() {

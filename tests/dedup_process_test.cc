@@ -29,9 +29,10 @@ class DedupFixture : public testing::Test {
                        const std::string& home = "") {
     return test::Exec({test::MdaBinary()},
                       {"HOME=" + (home.empty() ? home_.path() : home), "RECIPIENT=" + recipient, "SENDER=a@example.org",
-                       "MESSAGE_ID=1q-retry"},
+                       "MESSAGE_ID=" + queue_id_},
                       message);
   }
+  std::string queue_id_ = "1q-retry";  // Exim's queue id: the same on each retry of one message
   size_t Count(const std::string& folder = "") {
     return ListDir(home_ / "Maildir/" + folder + (folder.empty() ? "" : "/") + "new").size();
   }
@@ -106,10 +107,53 @@ TEST_P(DedupProcessTest, SameMessageIdToTwoUsersIsDeliveredTwice) {
 }
 
 TEST_P(DedupProcessTest, FoldingAndBlanksInTheMessageIdDoNotMakeItNew) {
+  queue_id_ = "1q-fold-1";  // three messages as Exim queues them: each its own queue id
   ASSERT_EQ(Deliver("Message-ID: <x.1@example.org>\n\nb\n").exit_code, 0);
+  queue_id_ = "1q-fold-2";
   ASSERT_EQ(Deliver("Message-ID:\n  <x.1@example.org>  \n\nb\n").exit_code, 0);
+  queue_id_ = "1q-fold-3";
   ASSERT_EQ(Deliver("message-id:\t<x.1@example.org>\r\n\r\nb\r\n").exit_code, 0);
   EXPECT_EQ(Count(), 1u);
+}
+
+// Issue 15, point 3: Exim's writer died part-way, mda stored the prefix and marked it; Exim
+// retries the same queue id with the whole message: the whole message must be stored.
+TEST_P(DedupProcessTest, ACutShortDeliveryIsNotTheOnlyCopyAfterTheRetry) {
+  std::string whole = "Message-ID: <cut.1@example.org>\nFrom: shop@example.com\nSubject: receipt\n\n";
+  for (int i = 0; i < 2000; ++i) whole += "line " + std::to_string(i) + " of the receipt\n";
+  queue_id_ = "1q-cut";
+  ASSERT_EQ(Deliver(whole.substr(0, whole.size() / 3)).exit_code, 0);
+  ASSERT_EQ(Deliver(whole).exit_code, 0);
+  bool found = false;
+  for (const std::string& name : ListDir(home_ / "Maildir/new")) {
+    found = found || test::ReadFile(home_ / "Maildir/new/" + name) == whole;
+  }
+  EXPECT_TRUE(found) << "only the prefix was stored";
+  // A third run of the same queue id with the same bytes: done already, not a third copy.
+  ASSERT_EQ(Deliver(whole).exit_code, 0);
+  EXPECT_EQ(Count(), 2u);
+  // Another queue id with the same message (a list sending it twice): a duplicate.
+  queue_id_ = "1q-other";
+  ASSERT_EQ(Deliver(whole).exit_code, 0);
+  EXPECT_EQ(Count(), 2u);
+}
+
+// Issue 15, point 16: a sender who guesses a coming Message-ID sends it first from another
+// address; the real message still arrives. One sender's message twice is still one copy.
+TEST_P(DedupProcessTest, AnotherSenderCannotPreemptAMessageId) {
+  queue_id_ = "1q-fake";
+  ASSERT_EQ(Deliver("Message-ID: <issue/42@github.com>\nFrom: Mallory <mallory@evil.example>\n\nfake\n").exit_code, 0);
+  queue_id_ = "1q-real";
+  ASSERT_EQ(Deliver("Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n").exit_code, 0);
+  EXPECT_EQ(Count(), 2u);
+  // The list's second copy (other trace headers) and another spelling of the same From.
+  queue_id_ = "1q-list";
+  ASSERT_EQ(Deliver("Received: from list\nMessage-ID: <issue/42@github.com>\nFrom: notifications@GitHub.COM\n\nreal\n")
+                .exit_code,
+            0);
+  queue_id_ = "1q-resend";
+  ASSERT_EQ(Deliver("Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n").exit_code, 0);
+  EXPECT_EQ(Count(), 2u);
 }
 
 TEST_P(DedupProcessTest, NoMessageIdIsNeverADuplicate) {

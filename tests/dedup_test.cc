@@ -16,20 +16,25 @@ namespace {
 
 TEST(DedupKeyTest, Table) {
   struct Case {
-    std::string id, recipient;
+    std::string id, from, recipient;
     bool sensitive;
     std::optional<std::string> key;
   } cases[] = {
-      {"<a@b>", "Bob@Example.COM", false, "<a@b> bob@example.com"},
-      {"<a@b>", "Bob@Example.COM", true, "<a@b> Bob@example.com"},  // the domain is always folded
-      {" <a@b> ", "bob@example.com", false, "<a@b> bob@example.com"},
-      {"<a\r\n @b>", "bob@example.com", false, "<a@b> bob@example.com"},  // folded inside
-      {"<A@B>", "bob@example.com", false, "<A@B> bob@example.com"},        // the ID is compared exactly
-      {"", "bob@example.com", false, std::nullopt},
-      {"  \t ", "bob@example.com", false, std::nullopt},
-      {"<a@b>", "bob", false, "<a@b> bob"},
+      {"<a@b>", "", "Bob@Example.COM", false, "<a@b>  bob@example.com"},
+      {"<a@b>", "", "Bob@Example.COM", true, "<a@b>  Bob@example.com"},  // the domain is always folded
+      {" <a@b> ", "", "bob@example.com", false, "<a@b>  bob@example.com"},
+      {"<a\r\n @b>", "", "bob@example.com", false, "<a@b>  bob@example.com"},  // folded inside
+      {"<A@B>", "", "bob@example.com", false, "<A@B>  bob@example.com"},        // the ID is compared exactly
+      {"", "", "bob@example.com", false, std::nullopt},
+      {"  \t ", "", "bob@example.com", false, std::nullopt},
+      {"<a@b>", "", "bob", false, "<a@b>  bob"},
+      // The sender is part of the key, in one spelling: case and white space do not count.
+      {"<a@b>", "Alice@Example.ORG", "bob@example.com", false, "<a@b> alice@example.org bob@example.com"},
+      {"<a@b>", "\"A l\"@x.org", "bob@example.com", true, "<a@b> \"al\"@x.org bob@example.com"},
   };
-  for (const Case& c : cases) EXPECT_EQ(DedupKey(c.id, c.recipient, c.sensitive), c.key) << c.id << " " << c.recipient;
+  for (const Case& c : cases) {
+    EXPECT_EQ(DedupKey(c.id, c.from, c.recipient, c.sensitive), c.key) << c.id << " " << c.recipient;
+  }
 }
 
 TEST(SipHashTest, ReferenceVectors) {

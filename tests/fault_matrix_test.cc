@@ -211,7 +211,7 @@ Outcome Deliver(MatrixFs& fs) {
     std::string warning;
     DedupStore::Lookup found;
     return DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok() &&
-           store->Find(*DedupKey("<matrix@example.org>", "bob@example.org", false), {}, 0, &found).ok() &&
+           store->Find(*DedupKey("<matrix@example.org>", "", "bob@example.org", false), {}, 0, &found).ok() &&
            found.complete;
   };
   EXPECT_EQ(deliver(PosixFs(), "Message-ID: <earlier@example.org>\nSubject: ALERT earlier\n\nx\n").exit_code, 0);

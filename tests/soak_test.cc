@@ -190,7 +190,7 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
   int unmarked = 0;
   for (int id = 0; id < kMessages; ++id) {
     DedupStore::Lookup found;
-    std::string key = *DedupKey("<soak." + std::to_string(id) + "@example.org>", "soak@example.org", false);
+    std::string key = *DedupKey("<soak." + std::to_string(id) + "@example.org>", "", "soak@example.org", false);
     ASSERT_TRUE(store->Find(key, {}, 0, &found).ok());
     unmarked += !found.complete;
   }
