@@ -33,6 +33,7 @@ namespace mda {
 
 // The store's file name in ~/.mda; the lock file beside it is dedup.lock.
 inline constexpr const char* kDedupStoreName = "dedup.store";
+inline constexpr const char* kDedupLockName = "dedup.lock";
 
 // The key of a message for a recipient, or nullopt if the message has no Message-ID
 // (never a duplicate): "ID FROM RECIPIENT". White space inside the ID (folding) is removed;

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 
 #include "mda/redis_store.h"
+#include "mda/trust.h"
 
 namespace mda {
 namespace {
@@ -19,7 +20,7 @@ class FileDuplicates : public DuplicateStore {
 
   Status Claim(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
                Lookup* out) override {
-    std::string lock_path = path_.substr(0, path_.rfind('/') + 1) + "dedup.lock";
+    std::string lock_path = path_.substr(0, path_.rfind('/') + 1) + kDedupLockName;
     Status s = KeyLock::Acquire(fs_, lock_path, key, kKeyLockTimeout, &lock_);
     if (!s.ok()) return s;
     std::string warning;
@@ -65,8 +66,8 @@ class FileDuplicates : public DuplicateStore {
 
 }  // namespace
 
-Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home,
-                       std::unique_ptr<DuplicateStore>* out) {
+Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home, uid_t uid,
+                       std::unique_ptr<DuplicateStore>* out, std::string* warning) {
   out->reset();
   if (config.redis) {
     *out = std::make_unique<RedisStore>(config);
@@ -79,6 +80,15 @@ Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::str
     // delivering without suppression. Any other failure defers.
     if (errno == ENOENT) return Status::Ok();
     return Status::Posix("cannot create " + dir + " for the duplicate store", errno);
+  }
+  // A store that others could write could hold a planted mark for a Message-ID to come:
+  // such mail is delivered unchecked (a duplicate is possible, a loss is not).
+  size_t slash = config.file.rfind('/');
+  std::string store_dir = slash == std::string::npos ? "." : config.file.substr(0, slash);
+  std::string name = config.file.substr(slash + 1);
+  if (std::string why = UntrustedPlace(fs, store_dir, {name, kDedupLockName}, uid); !why.empty()) {
+    *warning = why + "; delivered without the duplicate check until it is fixed";
+    return Status::Ok();
   }
   *out = std::make_unique<FileDuplicates>(fs, config.file, /*read_only=*/false);
   return Status::Ok();

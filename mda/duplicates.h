@@ -57,9 +57,10 @@ class DuplicateStore {
 };
 
 // mda: the store for one delivery. ok with *out empty: there is none (no home directory to
-// keep the file in). Nothing is opened or connected before Claim.
-Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home,
-                       std::unique_ptr<DuplicateStore>* out);
+// keep the file in), or the file store is where others could change it (*warning says
+// what to fix). Nothing is opened or connected before Claim.
+Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home, uid_t uid,
+                       std::unique_ptr<DuplicateStore>* out, std::string* warning);
 // mdatest: the store read-only; fails (nothing created) if there is none to read.
 Status OpenForReading(FileSystem& fs, const DedupConfig& config, std::unique_ptr<DuplicateStore>* out);
 

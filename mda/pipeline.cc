@@ -4,12 +4,14 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "mda/dedup.h"
 #include "mda/duplicates.h"
 #include "mda/folder.h"
 #include "mda/log.h"
 #include "mda/rule_file.h"
+#include "mda/trust.h"
 #include "rules/address.h"
 #include "rules/body_text.h"
 #include "rules/evaluator.h"
@@ -44,7 +46,7 @@ std::string WithAddedHeaders(std::string_view content, const std::vector<std::st
 }
 
 // The processing log: the warnings, then one line for the message.
-void WriteProcessingLog(FileSystem& fs, RunResult* result_ptr, double duration_ms) {
+void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double duration_ms) {
   RunResult& result = *result_ptr;
   const Evaluation& e = result.evaluation;
   LogConfig config{e.log, e.log_json, e.syslog};
@@ -54,6 +56,18 @@ void WriteProcessingLog(FileSystem& fs, RunResult* result_ptr, double duration_m
     // nobody.
     std::string dir = e.log.substr(0, e.log.rfind('/'));
     if (mkdir(dir.c_str(), 0700) != 0 && errno == ENOENT) config.path.clear();
+  }
+  if (!config.path.empty()) {
+    // A log where others could write is not written: it could be a planted link or FIFO,
+    // and its lines could be forged. Exim logs this line (log_output).
+    size_t slash = config.path.rfind('/');
+    std::string dir = slash == 0 ? "/" : config.path.substr(0, slash);
+    if (std::string why = UntrustedPlace(fs, dir, {config.path.substr(slash + 1)}, uid); !why.empty()) {
+      if (!result.diagnostic.empty()) result.diagnostic += "\nmda: ";
+      result.diagnostic += "log " + config.path + " not written: " + why;
+      for (const std::string& w : e.warnings) result.diagnostic += "\nmda: warning: " + w;
+      config.path.clear();
+    }
   }
   if (config.path.empty() && config.syslog.empty()) return;
   std::string now = Rfc3339Now(e.log_local_time);
@@ -316,8 +330,10 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   std::unique_ptr<DuplicateStore> store;
   DuplicateStore::Lookup done;
   if (key) {
-    s = OpenForDelivery(fs, e.dedup, e.envelope.home, &store);
+    std::string untrusted;
+    s = OpenForDelivery(fs, e.dedup, e.envelope.home, identity.uid, &store, &untrusted);
     if (!s.ok()) return Fail(std::move(result), s);
+    if (!untrusted.empty()) e.warnings.push_back(std::move(untrusted));
   }
   // This attempt's marks: Exim's queue id, and the queue id with the size read. Exim runs
   // mda again with the same queue id only when it did not see the earlier run succeed; if
@@ -426,7 +442,7 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
   }
   double ms = static_cast<double>(end.tv_sec - start.tv_sec) * 1e3 +
               static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e6;
-  WriteProcessingLog(fs, &result, ms);
+  WriteProcessingLog(fs, identity.uid, &result, ms);
   return result;
 }
 

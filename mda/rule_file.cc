@@ -3,6 +3,7 @@
 
 #include <errno.h>
 
+#include "mda/trust.h"
 #include "rules/parser.h"
 
 namespace mda {
@@ -10,16 +11,8 @@ namespace {
 
 // Why `st` (the file or its directory) is not safe to take rules from, or "".
 std::string Unsafe(const struct stat& st, uid_t uid, const std::string& path, bool directory) {
-  if (st.st_uid != uid && !(directory && st.st_uid == 0)) {
-    return path + " belongs to uid " + std::to_string(st.st_uid) + ", not to the mailbox owner (uid " +
-           std::to_string(uid) + "); mda only takes rules the owner controls: chown it";
-  }
-  bool sticky = directory && (st.st_mode & S_ISVTX);
-  if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky) {
-    return path + " is writable by " + ((st.st_mode & S_IWOTH) ? "everyone" : "its group") +
-           ", so others could change your rules: chmod go-w " + path;
-  }
-  return "";
+  std::string why = Untrusted(st, uid, path, directory);
+  return why.empty() ? why : why + " (mda only takes rules that the mailbox owner alone controls)";
 }
 
 // Reads one rule file, checking it and its directory first.

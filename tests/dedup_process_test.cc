@@ -32,6 +32,7 @@ class DedupFixture : public testing::Test {
                        "MESSAGE_ID=" + queue_id_},
                       message);
   }
+  std::string ReadLog() { return test::ReadFile(home_ / ".mda/log"); }
   std::string queue_id_ = "1q-retry";  // Exim's queue id: the same on each retry of one message
   size_t Count(const std::string& folder = "") {
     return ListDir(home_ / "Maildir/" + folder + (folder.empty() ? "" : "/") + "new").size();
@@ -276,12 +277,48 @@ TEST_P(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
   }
 }
 
-TEST_F(FileDedupProcessTest, UnusableStoreDefersAndDeliversNothing) {
-  test::MakeDirs(home_ / ".mda/dedup.store");  // a directory where the database should be
+TEST_F(FileDedupProcessTest, AStoreThatIsNoFileIsSkippedNotADeferralForever) {
+  test::MakeDirs(home_ / ".mda/dedup.store");  // a directory where the store should be
   test::Result r = Deliver(kMessage);
-  EXPECT_EQ(r.exit_code, 75);
-  EXPECT_EQ(r.output.rfind("mda: cannot open duplicate store " + (home_ / ".mda/dedup.store") + ": ", 0), 0u) << r.output;
-  EXPECT_EQ(Count(), 0u);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Count(), 1u);
+  EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.store") + " is not a regular file: remove it; delivered without the "
+                           "duplicate check"),
+            std::string::npos)
+      << ReadLog();
+}
+
+// Issue 15, point 4: another local user who can write ~/.mda (or the store) could plant a
+// mark for a Message-ID to come, and the real message would be dropped. Such a store is not
+// used: the message is delivered unchecked, and the user is told what to fix.
+TEST_F(FileDedupProcessTest, AStoreOthersCouldWriteIsNotTrusted) {
+  ASSERT_EQ(Deliver(kMessage).exit_code, 0);
+  ASSERT_EQ(chmod((home_ / ".mda/dedup.store").c_str(), 0666), 0);
+  test::Result r = Deliver(kMessage);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Count(), 2u);
+  EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.store") + " is writable by everyone"), std::string::npos) << ReadLog();
+  ASSERT_EQ(chmod((home_ / ".mda/dedup.store").c_str(), 0600), 0);
+  if (geteuid() == 0) {
+    ASSERT_EQ(chown((home_ / ".mda/dedup.lock").c_str(), 4242, 4242), 0);
+    ASSERT_EQ(Deliver(kMessage).exit_code, 0);
+    EXPECT_EQ(Count(), 3u);
+    EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.lock") + " belongs to uid 4242"), std::string::npos) << ReadLog();
+  }
+}
+
+TEST_F(FileDedupProcessTest, ADirectoryOthersCouldWriteHoldsNoTrustedStoreOrLog) {
+  ASSERT_EQ(Deliver(kMessage).exit_code, 0);
+  std::string log_before = ReadLog();
+  ASSERT_EQ(chmod((home_ / ".mda").c_str(), 0777), 0);
+  test::Result r = Deliver(kMessage);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Count(), 2u);  // not suppressed by a store anyone could have written
+  EXPECT_EQ(ReadLog(), log_before);  // nor a line written into a log anyone could have planted
+  EXPECT_NE(r.output.find("log " + (home_ / ".mda/log") + " not written: " + (home_ / ".mda") + " is writable by everyone"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("delivered without the duplicate check"), std::string::npos) << r.output;
 }
 
 TEST_F(FileDedupProcessTest, NoHomeDirectoryMeansNoSuppressionNotNoMail) {

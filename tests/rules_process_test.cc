@@ -84,7 +84,7 @@ TEST_F(RulesProcessTest, RuleFileWritableByOthersIsNotUsed) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Files("").size(), 1u);
   EXPECT_TRUE(Files(".Junk").empty());
-  EXPECT_NE(Log().find("is writable by its group, so others could change your rules: chmod go-w"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("is writable by its group, so others could change it: chmod go-w"), std::string::npos) << Log();
 }
 
 TEST_F(RulesProcessTest, RuleDirectoryWritableByOthersIsNotUsed) {
@@ -93,7 +93,9 @@ TEST_F(RulesProcessTest, RuleDirectoryWritableByOthersIsNotUsed) {
   test::Result r = Deliver(kSpam);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Files("").size(), 1u);
-  EXPECT_NE(Log().find((home_ / ".mda") + " is writable by everyone"), std::string::npos) << Log();
+  // The log sits in the same directory, so it is not written either: Exim logs the reason.
+  EXPECT_EQ(Log(), "");
+  EXPECT_NE(r.output.find((home_ / ".mda") + " is writable by everyone"), std::string::npos) << r.output;
 }
 
 TEST_F(RulesProcessTest, RuleFileOwnedBySomeoneElseIsNotUsed) {
