@@ -1,6 +1,8 @@
 // Lint: what mdatest --check finds in a rule file that parses.
 #include "mda/lint.h"
 
+#include <map>
+
 #include "mda/folder.h"
 
 namespace mda {
@@ -89,6 +91,9 @@ std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at, c
 
 std::vector<Finding> Lint(const rules::RuleSet& rules) {
   std::vector<Finding> findings;
+  // Literal folder names by the directory they name: two spellings of one folder
+  // ("inbox" and "INBOX", "Lists/a.b" and "Lists/a/b") are one folder.
+  std::map<std::string, std::pair<std::string, rules::Location>> by_directory;
   const rules::Rule* always = nullptr;  // an earlier rule that files every message
   for (const rules::Rule& rule : rules.rules) {
     if (always != nullptr) {
@@ -111,6 +116,14 @@ std::vector<Finding> Lint(const rules::RuleSet& rules) {
         if (!s.ok()) {
           findings.push_back({true, Diagnostic(rules, a.location, "error",
                                                s.message() + "; mda would deliver to INBOX instead")});
+        } else if (auto [it, added] = by_directory.try_emplace(dir, a.argument, a.location);
+                   !added && it->second.first != a.argument) {
+          findings.push_back(
+              {false, Diagnostic(rules, a.location, "warning",
+                                 "folder '" + a.argument + "' is the same folder as '" + it->second.first + "' at " +
+                                     rules.Where(it->second.second) + " (" +
+                                     (dir.empty() ? std::string("INBOX") : "Maildir/" + dir) +
+                                     "; '.' separates folders as '/' does): use one spelling")});
         }
       }
       if (a.final()) final_action = &a;

@@ -253,17 +253,25 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   out->decision.warnings.clear();
 
   // A folder name the rules produced (captures included) that is refused goes to INBOX.
-  std::vector<std::string> checked;
+  // Folders are merged by the directory they name, not by spelling: `copy $1` with a
+  // sender's "inbox" is INBOX, and "Lists/a.b" is "Lists/a/b" (Maildir++ separates with
+  // '.'), so neither makes a second copy in one folder. The first spelling is kept.
+  std::vector<std::string> checked, directories;
   for (std::string& folder : out->decision.folders) {
     std::string dir;
     Status f = FolderDirectory(folder, &dir);
     if (!f.ok()) {
       out->warnings.push_back("rule " + out->decision.rule + ": " + f.message() + "; delivered to INBOX instead");
       folder = "INBOX";
+      dir.clear();
     }
+    if (dir.empty()) folder = "INBOX";
     bool duplicate = false;
-    for (const std::string& c : checked) duplicate = duplicate || c == folder;
-    if (!duplicate) checked.push_back(std::move(folder));
+    for (const std::string& d : directories) duplicate = duplicate || d == dir;
+    if (!duplicate) {
+      checked.push_back(std::move(folder));
+      directories.push_back(std::move(dir));
+    }
   }
   out->decision.folders = std::move(checked);
 

@@ -200,6 +200,11 @@ TEST_F(MdatestTest, CheckFindsSeededDefects) {
       {"if exists A: then folder X\n:0:\n* ^Subject: x\n", "2:1: error: this is a procmail recipe start (:0)", 1},
       {"include \"missing.rules\"\n", "1:9: error: cannot include", 1},
       {"if exists A: then folder A\n\tif ! exists B: then folder B\n", "2:5: error: '!' must be followed", 1},
+      // Issue 15, point 5: two spellings of one folder.
+      {"if exists A: then copy \"Lists/a.b\"\nif exists B: then folder Lists/a/b\n",
+       "2:19: warning: folder 'Lists/a/b' is the same folder as 'Lists/a.b' at ", 0},
+      {"if exists A: then copy inbox\nif exists B: then folder INBOX\n",
+       "2:19: warning: folder 'INBOX' is the same folder as 'inbox'", 0},
   };
   int n = 0;
   for (const Case& c : cases) {

@@ -223,5 +223,16 @@ TEST_F(RulesProcessTest, MaxSizeSortsBigMessagesWithoutReadingTheirBody) {
   EXPECT_NE(log.find("is over max-size 2K: body tests saw no text"), std::string::npos) << log;
 }
 
+// Issue 15, point 5: folders are merged by the directory they name, not their spelling.
+TEST_F(RulesProcessTest, TwoSpellingsOfOneFolderGetOneCopy) {
+  Rules("if Subject: ~ /^file (.*)$/ then copy $1\n"
+        "if exists X-List: then copy \"Lists/a.b\" folder Lists/a/b\n");
+  ASSERT_EQ(Deliver("Subject: file inbox\n\nbody\n").exit_code, 0);
+  EXPECT_EQ(Files("").size(), 1u);  // the sender's "inbox" is INBOX: one copy, not two
+  ASSERT_EQ(Deliver("Subject: file Inbox\nX-List: a\n\nbody\n").exit_code, 0);
+  EXPECT_EQ(Files("").size(), 2u);
+  EXPECT_EQ(Files(".Lists.a.b").size(), 1u);
+}
+
 }  // namespace
 }  // namespace mda
