@@ -175,8 +175,11 @@ Status Maildir::OpenFolder(std::string_view folder, FolderDirs* out) {
   bool root_created = false;
   s = OpenRoot(&root, &root_created);
   if (!s.ok()) return s;
-  // A Maildir++ root is itself a Maildir (INBOX): give a new one its subdirectories.
-  if (root_created && !directory.empty()) {
+  // A Maildir++ root is itself a Maildir (INBOX): give a new one its subdirectories, and
+  // finish one whose making was cut short (cur/ is made last).
+  struct stat st;
+  if (!directory.empty() && (root_created || fs_.FstatAt(root.get(), "cur", &st, AT_SYMLINK_NOFOLLOW) != 0)) {
+    root_created = true;  // synced below like a new one
     s = MakeSubdirectories(root.get(), root_);
     if (!s.ok()) return s;
   }
@@ -191,13 +194,20 @@ Status Maildir::OpenFolder(std::string_view folder, FolderDirs* out) {
   }
   int dir = directory.empty() ? root.get() : folder_fd.get();
 
-  // The common case costs two openat() calls; the rest runs only for an incomplete folder.
+  // The common case costs two openat() calls and one fstatat(); the rest runs only for an
+  // incomplete folder. A folder's last part to be made is its marker (maildirfolder in a
+  // folder, cur/ in the root, made after tmp/ and new/): a folder without it is finished
+  // here, whatever cut its making short (ENOSPC, a crash) or whoever made it.
   bool tmp_created = false, new_created = false;
   s = OpenDirectory(dir, "tmp", out->path + "/tmp", true, &out->tmp, &tmp_created);
   if (!s.ok()) return s;
   s = OpenDirectory(dir, "new", out->path + "/new", true, &out->new_, &new_created);
   if (!s.ok()) return s;
-  if (tmp_created || new_created || folder_created) {
+  bool incomplete = tmp_created || new_created || folder_created;
+  if (!incomplete) {
+    incomplete = fs_.FstatAt(dir, directory.empty() ? "cur" : "maildirfolder", &st, AT_SYMLINK_NOFOLLOW) != 0;
+  }
+  if (incomplete) {
     s = MakeSubdirectories(dir, out->path);  // cur/, the one not opened above
     if (!s.ok()) return s;
     if (!directory.empty()) {

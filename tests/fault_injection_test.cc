@@ -183,6 +183,16 @@ TEST_P(FaultInjectionTest, NothingVisibleAndTemporaryFailure) {
   EXPECT_TRUE(test::ListDir(dir / "Maildir/.Junk/tmp").empty()) << Describe(f);
   EXPECT_TRUE(test::ListDir(dir / "Maildir/new").empty()) << Describe(f);
   EXPECT_TRUE(test::ListDir(dir / "Maildir/tmp").empty()) << Describe(f);
+
+  // Exim's retry succeeds, and leaves the folder and the root complete, whatever the
+  // failed attempt had made of them (issue 15, point 6: cur/ and maildirfolder were never
+  // made once tmp/ and new/ existed).
+  Maildir retry(PosixFs(), dir / "Maildir");
+  ASSERT_TRUE(retry.Deliver("Junk", kMessage, &d).ok()) << Describe(f);
+  for (const char* part : {"tmp", "new", "cur", ".Junk/tmp", ".Junk/new", ".Junk/cur", ".Junk/maildirfolder"}) {
+    EXPECT_EQ(access((dir / "Maildir/" + part).c_str(), F_OK), 0) << part << " missing after " << Describe(f);
+  }
+  EXPECT_EQ(test::ListDir(dir / "Maildir/.Junk/new").size(), 1u);
 }
 
 std::vector<Fault> AllFaults() {
