@@ -2,6 +2,7 @@
 #include "mda/pipeline.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +110,55 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
   }
 }
 
+// The rule file's paths that a delivery needs, checked before they are used: one that can
+// never work (a Maildir whose directory does not exist, a password file that is not there)
+// makes the rule file unusable, so the mail goes to INBOX now instead of being deferred
+// until Exim gives up. kTemporary: an I/O error, worth a retry.
+Status CheckPaths(FileSystem& fs, const Options& options, const rules::RuleSet& rules, const std::string& home) {
+  auto setting = [&rules](const char* name) -> const std::string* {
+    auto it = rules.settings.find(name);
+    return it == rules.settings.end() ? nullptr : &it->second.value;
+  };
+  auto at = [&rules](const char* name) { return rules.Where(rules.settings.at(name).location) + ": "; };
+  auto permanent = [](int err) { return err == ENOENT || err == ENOTDIR || err == EACCES || err == ELOOP; };
+  if (const std::string* maildir = setting("maildir"); maildir && !options.maildir) {
+    std::string path;
+    Status s = ExpandPath(*maildir, home, "the maildir setting", &path);
+    if (!s.ok()) return Status::BadInput(at("maildir") + s.message());
+    struct stat st;
+    if (fs.FstatAt(AT_FDCWD, path.c_str(), &st, 0) == 0) {
+      if (!S_ISDIR(st.st_mode)) return Status::BadInput(at("maildir") + path + " is not a directory");
+    } else if (errno != ENOENT) {
+      if (!permanent(errno)) return Status::Posix("cannot look up the Maildir " + path, errno);
+      return Status::BadInput(at("maildir") + Status::Posix("cannot use " + path, errno).message());
+    } else {
+      // mda makes the Maildir itself, not the directories above it.
+      std::string parent = path.substr(0, std::max<size_t>(path.rfind('/'), 1));
+      if (fs.FstatAt(AT_FDCWD, parent.c_str(), &st, 0) != 0) {
+        if (!permanent(errno)) return Status::Posix("cannot look up " + parent, errno);
+        return Status::BadInput(at("maildir") + "the Maildir " + path + " cannot be made: " +
+                                Status::Posix(parent, errno).message() + " (create it, or fix the setting)");
+      }
+      if (!S_ISDIR(st.st_mode)) {
+        return Status::BadInput(at("maildir") + "the Maildir " + path + " cannot be made: " + parent +
+                                " is not a directory");
+      }
+    }
+  }
+  if (const std::string* file = setting("dedup-password-file"); file && !options.dedup_password_file) {
+    std::string path;
+    Status s = ExpandPath(*file, home, "the dedup-password-file setting", &path);
+    if (!s.ok()) return Status::BadInput(at("dedup-password-file") + s.message());
+    int fd = fs.OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
+    if (fd < 0) {
+      if (!permanent(errno)) return Status::Posix("cannot open dedup-password-file " + path, errno);
+      return Status::BadInput(at("dedup-password-file") + Status::Posix("cannot open " + path, errno).message());
+    }
+    fs.Close(fd);
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home) {
@@ -183,9 +233,12 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   if (loaded->status.kind() == Status::Kind::kTemporary) return loaded->status;
   out->rules_found = loaded->found;
   static const rules::RuleSet kNoRules;
-  const rules::RuleSet& rules = loaded->status.ok() ? loaded->rules : kNoRules;
-  if (!loaded->status.ok()) {
-    out->warnings.push_back("rule file not used, mail goes to " + e.folder + ": " + loaded->status.message());
+  Status usable = loaded->status;
+  if (usable.ok()) usable = CheckPaths(fs, options, loaded->rules, e.home);
+  if (usable.kind() == Status::Kind::kTemporary) return usable;
+  const rules::RuleSet& rules = usable.ok() ? loaded->rules : kNoRules;
+  if (!usable.ok()) {
+    out->warnings.push_back("rule file not used, mail goes to " + e.folder + ": " + usable.message());
   } else {
     out->rules_used = out->rules_found;
   }

@@ -344,6 +344,9 @@ class Parser {
       std::optional<double> number;
       if (n == Token::kWord) number = ParseNumber(lexer.text());
       if (!number) return Status::BadInput(lexer.Error("expected a number like 5, -0.5 or 12.25, got " + Describe(n, lexer)));
+      if (*number > kMaxNumber || *number < -kMaxNumber) {
+        return Status::BadInput(lexer.Error("the number " + lexer.text() + " is out of range (-1e15 to 1e15)"));
+      }
       test->op = *op;
       test->number = *number;
       test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
@@ -396,7 +399,9 @@ class Parser {
       Token n = lexer.ReadToken();
       std::optional<uint64_t> size;
       if (n == Token::kWord) size = ParseSize(lexer.text());
-      if (!size) return Status::BadInput(lexer.Error("expected a size like 500, 20K or 5M, got " + Describe(n, lexer)));
+      if (!size) {
+        return Status::BadInput(lexer.Error("expected a size like 500, 20K or 5M (at most 1024G), got " + Describe(n, lexer)));
+      }
       test->number = static_cast<double>(*size);
       test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
       return Status::Ok();
@@ -468,12 +473,18 @@ class Parser {
     if (!lexer.ReadValue(&value)) return Status::BadInput(lexer.error());
     int vline = lexer.line(), vcol = lexer.col();
     std::string problem;
-    if (name == "maildir" || name == "log") {
-      // paths: anything non-empty; "off" for log
+    if (name == "maildir" || name == "log" || name == "dedup-password-file") {
+      // Paths ("off" for log): a value that can never name a file is refused here, so that
+      // a rule file that passes --check cannot defer every message at delivery.
+      if (value.empty()) {
+        problem = name + " is a path (absolute, or relative to your home directory)";
+      } else if (value.find_first_of(std::string_view("\0\n\r\t", 4)) != std::string::npos) {
+        problem = name + " is a path without control characters";
+      }
     } else if (name == "log-format") {
       if (value != "logfmt" && value != "json") problem = "log-format is logfmt or json";
     } else if (name == "dedup") {
-      if (value != "off" && !ParsePeriod(value)) problem = "dedup is off or a period like 7d, 12h, 30m";
+      if (value != "off" && !ParsePeriod(value)) problem = "dedup is off or a period like 7d, 12h, 30m (at most 3650d)";
     } else if (name == "dedup-case") {
       if (value != "insensitive" && value != "sensitive") problem = "dedup-case is insensitive or sensitive";
     } else if (name == "log-time") {
@@ -485,14 +496,12 @@ class Parser {
       for (std::string_view f : kFacilities) known = known || value == f;
       if (!known) problem = "syslog is a facility (mail, user, daemon, local0..local7) or off";
     } else if (name == "max-size") {
-      if (!ParseSize(value)) problem = "max-size is a size like 50M";
+      if (!ParseSize(value) || *ParseSize(value) == 0) problem = "max-size is a size like 50M (1 to 1024G)";
     } else if (name == "dedup-store") {
       RedisAddress address;
       if (Status u = ParseRedisUrl(value, &address); value != "file" && !u.ok()) {
         problem = "dedup-store is file or a Redis URL: " + u.message();
       }
-    } else if (name == "dedup-password-file") {
-      // a path: anything non-empty
     } else if (name == "dedup-timeout") {
       if (!ParseTimeoutMs(value)) problem = "dedup-timeout is a time from 1ms to 60s, like 5s or 500ms";
     } else if (name == "dedup-unreachable") {
@@ -553,7 +562,7 @@ std::optional<uint64_t> ParseSize(std::string_view text) {
   uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || ptr != text.data() + text.size() || text.empty()) return std::nullopt;
-  if (n > UINT64_MAX / multiplier) return std::nullopt;
+  if (n > kMaxSize / multiplier) return std::nullopt;
   return n * multiplier;
 }
 
@@ -572,7 +581,7 @@ std::optional<uint64_t> ParsePeriod(std::string_view text) {
   uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
   if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || n == 0) return std::nullopt;
-  if (n > UINT64_MAX / unit) return std::nullopt;
+  if (n > kMaxPeriod / unit) return std::nullopt;
   return n * unit;
 }
 

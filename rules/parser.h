@@ -24,9 +24,16 @@ struct ParseOptions {
 Status ParseRules(const std::string& path, std::string_view content, const std::string& identity,
                   const ParseOptions& options, RuleSet* out);
 
-// "20M" -> 20971520: an integer with an optional K, M or G suffix (powers of 1024).
+// Every number of the language has a range; a value outside it is a parse error.
+inline constexpr uint64_t kMaxSize = uint64_t{1} << 40;          // 1 TiB: sizes and max-size
+inline constexpr uint64_t kMaxPeriod = uint64_t{3650} * 86400;  // 10 years: set dedup
+inline constexpr double kMaxNumber = 1e15;                        // header comparisons, either sign
+
+// "20M" -> 20971520: an integer with an optional K, M or G suffix (powers of 1024), at most
+// kMaxSize.
 std::optional<uint64_t> ParseSize(std::string_view text);
-// "7d" -> 604800: a positive integer with its unit, s, m, h, d or w (required).
+// "7d" -> 604800: a positive integer with its unit, s, m, h, d or w (required), at most
+// kMaxPeriod.
 std::optional<uint64_t> ParsePeriod(std::string_view text);
 
 }  // namespace mda::rules

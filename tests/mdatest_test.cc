@@ -205,6 +205,14 @@ TEST_F(MdatestTest, CheckFindsSeededDefects) {
        "2:19: warning: folder 'Lists/a/b' is the same folder as 'Lists/a.b' at ", 0},
       {"if exists A: then copy inbox\nif exists B: then folder INBOX\n",
        "2:19: warning: folder 'INBOX' is the same folder as 'inbox'", 0},
+      // Points 7 and 8: values that could never work, numbers out of range.
+      {"set maildir = \"\"\n", "1:15: error: maildir is a path", 1},
+      {"set dedup-password-file = \"\"\n", "1:27: error: dedup-password-file is a path", 1},
+      {"set log = \"\"\n", "1:11: error: log is a path", 1},
+      {"set dedup = 107000000000000d\n", "1:13: error: dedup is off or a period like 7d, 12h, 30m (at most 3650d)", 1},
+      {"set max-size = 0\n", "1:16: error: max-size is a size like 50M (1 to 1024G)", 1},
+      {"if X-Score: > 99999999999999999999 then folder A\n", "1:15: error: the number 99999999999999999999 is out of range", 1},
+      {"if size > 2000G then folder A\n", "1:11: error: expected a size like 500, 20K or 5M (at most 1024G)", 1},
   };
   int n = 0;
   for (const Case& c : cases) {

@@ -234,5 +234,22 @@ TEST_F(RulesProcessTest, TwoSpellingsOfOneFolderGetOneCopy) {
   EXPECT_EQ(Files(".Lists.a.b").size(), 1u);
 }
 
+// Issue 15, point 7: a setting that can never work at delivery makes the rule file
+// unusable (INBOX, logged), never a deferral until Exim bounces.
+TEST_F(RulesProcessTest, ASettingThatCanNeverWorkMeansInboxNotDeferral) {
+  for (const std::string& setting :
+       {std::string("set maildir = /nonexistent/x\n"), std::string("set maildir = \"") + (home_ / "rules-file") + "/x\"\n",
+        std::string("set dedup-store = redis://127.0.0.1:1/0\nset dedup-password-file = ~/no-such-file\n")}) {
+    test::WriteFile(home_ / "rules-file", "");  // a file where a directory is needed
+    Rules(setting + "if exists Subject: then folder Junk\n");
+    size_t before = Files("").size();
+    test::Result r = Deliver(kSpam);
+    ASSERT_EQ(r.exit_code, 0) << setting << r.output;
+    EXPECT_EQ(Files("").size(), before + 1) << setting;
+    EXPECT_NE(Log().find("rule file not used, mail goes to INBOX: " + (home_ / ".mda/rules") + ":1:"), std::string::npos)
+        << setting << Log();
+  }
+}
+
 }  // namespace
 }  // namespace mda
