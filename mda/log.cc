@@ -43,27 +43,56 @@ std::string_view Capped(std::string_view v, bool* cut) {
   return *cut ? v.substr(0, kMaxLogValue) : v;
 }
 
-// Appends the UTF-8 sequence at s[*i] if valid, else U+FFFD for one byte.
-void AppendUtf8OrReplacement(std::string_view s, size_t* i, std::string* out) {
-  unsigned char c = static_cast<unsigned char>(s[*i]);
-  int extra = c >= 0xF0 && c <= 0xF4 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : -1;
-  bool ok = extra > 0 && *i + static_cast<size_t>(extra) < s.size();
-  for (int k = 1; ok && k <= extra; ++k) ok = (static_cast<unsigned char>(s[*i + static_cast<size_t>(k)]) & 0xC0) == 0x80;
-  if (ok && extra == 2) {  // no overlongs, no surrogates
-    unsigned char c1 = static_cast<unsigned char>(s[*i + 1]);
-    ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+// The length of the valid UTF-8 sequence at s[i] and its code point, or 0 if there is none
+// (a stray or truncated byte, an overlong form, a surrogate).
+size_t Utf8At(std::string_view s, size_t i, uint32_t* cp) {
+  unsigned char c = static_cast<unsigned char>(s[i]);
+  int extra = c >= 0xF0 && c <= 0xF4 ? 3 : c >= 0xE0 && c < 0xF0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : -1;
+  if (extra < 0 || i + static_cast<size_t>(extra) >= s.size()) return 0;
+  uint32_t v = c & (0x3F >> extra);
+  for (int k = 1; k <= extra; ++k) {
+    unsigned char cc = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+    if ((cc & 0xC0) != 0x80) return 0;
+    v = (v << 6) | (cc & 0x3F);
   }
-  if (ok && extra == 3) {
-    unsigned char c1 = static_cast<unsigned char>(s[*i + 1]);
-    ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+  if ((extra == 2 && v < 0x800) || (extra == 3 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF)) {
+    return 0;
   }
-  if (!ok) {
-    *out += "\xEF\xBF\xBD";
+  *cp = v;
+  return static_cast<size_t>(extra) + 1;
+}
+
+// Characters that end a line for some reader (U+0085, U+2028, U+2029), act on a terminal
+// (the C1 controls U+0080-U+009F: CSI, OSC) or reorder what it shows (bidi controls):
+// written as \uXXXX, never raw.
+bool Hidden(uint32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x061C || cp == 0x200E ||
+         cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+}
+
+// Appends the non-ASCII text at v[*i]: a valid sequence as it is, unless Hidden (then
+// \uXXXX); an invalid byte as `invalid` (U+FFFD for JSON, \xNN for logfmt).
+void AppendNonAscii(std::string_view v, size_t* i, bool json, std::string* out) {
+  uint32_t cp = 0;
+  size_t n = Utf8At(v, *i, &cp);
+  char buf[8];
+  if (n == 0) {
+    if (json) {
+      *out += "\xEF\xBF\xBD";
+    } else {
+      snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(v[*i]));
+      *out += buf;
+    }
     ++*i;
     return;
   }
-  out->append(s.substr(*i, static_cast<size_t>(extra) + 1));
-  *i += static_cast<size_t>(extra) + 1;
+  if (Hidden(cp)) {
+    snprintf(buf, sizeof buf, "\\u%04x", cp);
+    *out += buf;
+  } else {
+    out->append(v.substr(*i, n));
+  }
+  *i += n;
 }
 
 }  // namespace
@@ -75,7 +104,7 @@ std::string JsonString(std::string_view raw) {
   for (size_t i = 0; i < v.size();) {
     unsigned char c = static_cast<unsigned char>(v[i]);
     if (c >= 0x80) {
-      AppendUtf8OrReplacement(v, &i, &out);
+      AppendNonAscii(v, &i, /*json=*/true, &out);
       continue;
     }
     AppendEscaped(c, "\\u%04x", &out);
@@ -154,9 +183,38 @@ std::string LogfmtValue(std::string_view raw) {
   }
   if (plain) return std::string(v);
   std::string out = "\"";
-  for (unsigned char c : v) AppendEscaped(c, "\\x%02x", &out);
+  for (size_t i = 0; i < v.size();) {
+    unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x80) {
+      AppendNonAscii(v, &i, /*json=*/false, &out);
+      continue;
+    }
+    AppendEscaped(c, "\\x%02x", &out);
+    ++i;
+  }
   if (cut) out += "...[cut]";
   return out + "\"";
+}
+
+std::string DisplayText(std::string_view raw, size_t max) {
+  bool cut = raw.size() > max;
+  std::string_view v = cut ? raw.substr(0, max) : raw;
+  std::string out;
+  for (size_t i = 0; i < v.size();) {
+    unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x80) {
+      AppendNonAscii(v, &i, /*json=*/false, &out);
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += static_cast<char>(c);
+    } else {
+      AppendEscaped(c, "\\x%02x", &out);
+    }
+    ++i;
+  }
+  if (cut) out += "...[cut: " + std::to_string(raw.size()) + " bytes]";
+  return out;
 }
 
 std::string FormatLogfmt(const LogRecord& r) {

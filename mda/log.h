@@ -32,13 +32,20 @@ struct LogRecord {
 constexpr size_t kMaxLogValue = 16 * 1024;
 
 std::string FormatLogfmt(const LogRecord& r);
-// A JSON string literal: quotes, escapes, control characters as \u00XX, invalid UTF-8 as U+FFFD.
+// A JSON string literal: quotes, escapes, control characters as \u00XX, invalid UTF-8 as
+// U+FFFD, and the characters some reader takes for a line end or a terminal command
+// (U+0085, U+2028, U+2029, the C1 controls, bidi controls) as \uXXXX.
 std::string JsonString(std::string_view value);
 std::string FormatJson(const LogRecord& r);
 
-// logfmt value: bare if it is a plain word, else quoted with \" \\ \n \r \t and \xNN escaped,
-// so a hostile Subject cannot forge or break a line.
+// logfmt value: bare if it is a plain word, else quoted with \" \\ \n \r \t escaped, other
+// control bytes and invalid UTF-8 as \xNN, the characters JsonString writes as \uXXXX the
+// same way: a hostile Subject cannot forge or break a line for any reader.
 std::string LogfmtValue(std::string_view value);
+
+// A header value as a terminal may show it (mdatest): the escapes of LogfmtValue without
+// its quoting, cut after `max` bytes (and said so).
+std::string DisplayText(std::string_view value, size_t max);
 
 struct LogConfig {
   std::string path;        // empty: no file

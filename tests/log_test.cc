@@ -174,5 +174,53 @@ TEST(LogFileTest, ErrorsAreReportedNotThrown) {
   EXPECT_FALSE(s.ok());  // never through a symbolic link
 }
 
+// Issue 15, point 9: what any reader takes for a line end (U+0085, U+2028, U+2029), what acts
+// on a terminal (C1 controls such as CSI U+009B and OSC U+009D) and bytes that are not UTF-8
+// never reach a line raw, in either format; the value still reads back.
+TEST(LogFormatTest, UnicodeLineEndsAndC1ControlsAreEscaped) {
+  const std::string hostile[] = {
+      "a\xe2\x80\xa8time=forged level=info",  // U+2028
+      "a\xe2\x80\xa9" "b",                     // U+2029
+      "a\xc2\x85" "b",                         // U+0085 NEL
+      "\xc2\x9b" "31m red",                    // C1 CSI
+      "\xc2\x9d" "0;title\x07",               // C1 OSC, BEL
+      "\xe2\x80\xae" "gpj.exe",               // RIGHT-TO-LEFT OVERRIDE
+      "raw \xff\xfe bytes \xc3",              // not UTF-8
+  };
+  const std::string raw_forbidden[] = {"\xe2\x80\xa8", "\xe2\x80\xa9", "\xc2\x85", "\xc2\x9b", "\xc2\x9d",
+                                       "\xe2\x80\xae", "\xff", "\x07"};
+  for (const std::string& subject : hostile) {
+    LogRecord r = Sample();
+    r.subject = subject;
+    for (bool json : {false, true}) {
+      std::string line = json ? FormatJson(r) : FormatLogfmt(r);
+      for (const std::string& bad : raw_forbidden) {
+        EXPECT_EQ(line.find(bad), std::string::npos) << (json ? "json: " : "logfmt: ") << line;
+      }
+      EXPECT_EQ(line.find('\n'), std::string::npos);
+      test::LogFields f;
+      ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f)) << line;
+      if (subject.find('\xff') == std::string::npos) {
+        EXPECT_EQ(test::Get(f, "subject"), subject) << line;  // valid UTF-8 reads back exactly
+      } else if (!json) {
+        EXPECT_EQ(test::Get(f, "subject"), subject) << line;  // logfmt keeps the bytes as \xNN
+      }
+    }
+  }
+  // Ordinary non-ASCII text stays readable.
+  LogRecord r = Sample();
+  r.subject = "R\xc3\xa9sum\xc3\xa9 \xe2\x82\xac";
+  EXPECT_NE(FormatLogfmt(r).find(r.subject), std::string::npos);
+  EXPECT_NE(FormatJson(r).find(r.subject), std::string::npos);
+}
+
+TEST(LogFormatTest, DisplayTextIsSafeForATerminalAndBounded) {
+  EXPECT_EQ(DisplayText("ok \xe2\x82\xac", 100), "ok \xe2\x82\xac");
+  EXPECT_EQ(DisplayText("\x1b" "]0;x\x07\xc2\x9b" "2J\r\n", 100), "\\x1b]0;x\\x07\\u009b2J\\r\\n");
+  std::string big(1 << 20, 'x');
+  std::string shown = DisplayText(big, 200);
+  EXPECT_EQ(shown, std::string(200, 'x') + "...[cut: 1048576 bytes]");
+}
+
 }  // namespace
 }  // namespace mda

@@ -356,6 +356,15 @@ bool ParseLogfmt(const std::string& line, LogFields* out) {
         else if (e == 'x' && i + 1 < line.size() && Hex(line[i]) >= 0 && Hex(line[i + 1]) >= 0) {
           value += static_cast<char>(Hex(line[i]) * 16 + Hex(line[i + 1]));
           i += 2;
+        } else if (e == 'u' && i + 4 <= line.size()) {
+          uint32_t cp = 0;
+          for (int k = 0; k < 4; ++k) {
+            int h = Hex(line[i + static_cast<size_t>(k)]);
+            if (h < 0) return false;
+            cp = cp * 16 + static_cast<uint32_t>(h);
+          }
+          i += 4;
+          AppendUtf8(cp, &value);
         } else {
           return false;
         }
