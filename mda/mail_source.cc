@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,16 +12,23 @@
 namespace mda {
 namespace {
 
-bool IsMaildir(const std::string& dir) {
+// Nothing below the path the user gave is followed through a symbolic link (as in mda):
+// cur/, new/, a .Folder or a message that is a link is skipped, so a Maildir cannot make
+// mdatest (run by root, say) read /etc. lstat() decides; O_NOFOLLOW opens.
+bool IsDirectory(const std::string& path) {
   struct stat st;
-  return stat((dir + "/cur").c_str(), &st) == 0 && S_ISDIR(st.st_mode) && stat((dir + "/new").c_str(), &st) == 0 &&
-         S_ISDIR(st.st_mode);
+  return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-std::vector<std::string> SortedEntries(const std::string& dir, std::vector<std::string>* errors) {
+bool IsMaildir(const std::string& dir) { return IsDirectory(dir + "/cur") && IsDirectory(dir + "/new"); }
+
+// The entries of `dir`; `top`: the path the user gave, which may itself be a link.
+std::vector<std::string> SortedEntries(const std::string& dir, bool top, std::vector<std::string>* errors) {
   std::vector<std::string> names;
-  DIR* d = opendir(dir.c_str());
+  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
+  DIR* d = fd < 0 ? nullptr : fdopendir(fd);
   if (d == nullptr) {
+    if (fd >= 0) close(fd);
     errors->push_back(Status::Posix("cannot read directory " + dir, errno).message());
     return names;
   }
@@ -54,12 +62,12 @@ class Walker {
       return true;
     }
     if (S_ISDIR(st.st_mode)) return Directory(path, /*top=*/true);
-    return File(path);
+    return File(path, /*top=*/true);
   }
 
  private:
-  bool File(const std::string& path) {
-    int fd = fs_.OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY, 0);
+  bool File(const std::string& path, bool top = false) {
+    int fd = fs_.OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | (top ? 0 : O_NOFOLLOW), 0);
     if (fd < 0) {
       errors_->push_back(Status::Posix("cannot open " + path, errno).message());
       return true;
@@ -85,24 +93,24 @@ class Walker {
     return visit_(path, m);
   }
 
-  bool Directory(const std::string& dir, bool /*top*/) {
+  bool Directory(const std::string& dir, bool top) {
     if (IsMaildir(dir)) {
       for (const char* sub : {"/cur", "/new"}) {
-        for (const std::string& name : SortedEntries(dir + sub, errors_)) {
+        for (const std::string& name : SortedEntries(dir + sub, false, errors_)) {
           if (name[0] == '.') continue;
           if (!RegularFile(dir + sub + "/" + name)) continue;
           if (!File(dir + sub + "/" + name)) return false;
         }
       }
       if (!recursive_) return true;
-      for (const std::string& name : SortedEntries(dir, errors_)) {  // Maildir++ folders
-        if (name.size() > 1 && name[0] == '.' && name != ".." && IsMaildir(dir + "/" + name)) {
+      for (const std::string& name : SortedEntries(dir, top, errors_)) {  // Maildir++ folders
+        if (name.size() > 1 && name[0] == '.' && name != ".." && IsDirectory(dir + "/" + name) && IsMaildir(dir + "/" + name)) {
           if (!Directory(dir + "/" + name, false)) return false;
         }
       }
       return true;
     }
-    for (const std::string& name : SortedEntries(dir, errors_)) {
+    for (const std::string& name : SortedEntries(dir, top, errors_)) {
       if (name[0] == '.') continue;
       std::string path = dir + "/" + name;
       struct stat st;

@@ -81,11 +81,23 @@ std::string Action(Outcome o) {
   return "?";
 }
 
-std::string OneLine(std::string s) {
-  for (char& c : s) {
-    if (c == '\t' || c == '\n' || c == '\r') c = ' ';
+// Text for a terminal or a TSV field: escapes (ESC, OSC, BEL, C1, Unicode line ends, bytes
+// that are not UTF-8) written out, cut at `max` bytes. A Subject or Message-ID is the
+// sender's text: it must not act on the terminal of the user who runs mdatest.
+constexpr size_t kShownHeader = 200;   // a header value in text and TSV output
+constexpr size_t kShownLine = 4096;    // a warning, trace or diagnostic line
+std::string OneLine(const std::string& s, size_t max = kShownHeader) { return mda::DisplayText(s, max); }
+// The same for text of several lines (a diagnostic with its caret): each line on its own.
+std::string Shown(const std::string& s) {
+  std::string out;
+  size_t start = 0;
+  for (;;) {
+    size_t nl = s.find('\n', start);
+    out += OneLine(s.substr(start, nl - start), kShownLine);
+    if (nl == std::string::npos) return out;
+    out += "\n";
+    start = nl + 1;
   }
-  return s;
 }
 
 std::string Json(const std::string& s) { return mda::JsonString(s); }
@@ -166,21 +178,23 @@ void Report(Run& run, const std::string& name, const mda::Evaluation& e) {
   } else if (run.format == "tsv") {
     std::string folders;
     for (const std::string& f : d.folders) folders += (folders.empty() ? "" : ",") + f;
-    out = OneLine(name) + "\t" + OneLine(e.message_id) + "\t" + OneLine(e.subject) + "\t" + d.rule + "\t" +
-          Action(d.outcome) + "\t" + OneLine(folders) + "\t" + (e.duplicate_of ? When(*e.duplicate_of) : "") + "\n";
+    out = OneLine(name, kShownLine) + "\t" + OneLine(e.message_id) + "\t" + OneLine(e.subject) + "\t" +
+          OneLine(d.rule, kShownLine) + "\t" + Action(d.outcome) + "\t" + OneLine(folders, kShownLine) + "\t" +
+          (e.duplicate_of ? When(*e.duplicate_of) : "") + "\n";
   } else {
-    out = name + " -> " + destination + "  [" + d.rule + "]";
+    std::string shown_destination = OneLine(destination, kShownLine), rule = OneLine(d.rule, kShownLine);
+    out = OneLine(name, kShownLine) + " -> " + shown_destination + "  [" + rule + "]";
     if (!e.message_id.empty()) out += "  " + OneLine(e.message_id);
     if (!e.subject.empty()) out += "  \"" + OneLine(e.subject) + "\"";
     out += "\n";
     if (e.duplicate_of) {
       out += "  duplicate: first delivered " + When(*e.duplicate_of) + "; mda would not deliver it again\n";
     }
-    for (const std::string& w : e.warnings) out += "  warning: " + w + "\n";
+    for (const std::string& w : e.warnings) out += "  warning: " + Shown(w) + "\n";
     if (run.options.explain) {
-      for (const std::string& t : d.trace) out += "  " + t + "\n";
-      out += d.rule == "default" ? "  => no rule filed it: " + destination + "\n"
-                                 : "  => " + d.rule + " decided: " + destination + "\n";
+      for (const std::string& t : d.trace) out += "  " + Shown(t) + "\n";
+      out += d.rule == "default" ? "  => no rule filed it: " + shown_destination + "\n"
+                                 : "  => " + rule + " decided: " + shown_destination + "\n";
     }
   }
   Print(STDOUT_FILENO, out);
@@ -264,17 +278,17 @@ int Diff(Run& run) {
         if (from != to) {
           ++moved;
           ++run.per_destination[from + " -> " + to];
-          Print(STDOUT_FILENO, name + ": " + from + " -> " + to + "  [" + before.decision.rule + " -> " +
-                                   after.decision.rule + "]" +
+          Print(STDOUT_FILENO, Shown(name + ": " + from + " -> " + to + "  [" + before.decision.rule + " -> " +
+                                     after.decision.rule + "]") +
                                    (after.subject.empty() ? "" : "  \"" + OneLine(after.subject) + "\"") + "\n");
         }
         return true;
       },
       &run.errors);
   std::string summary = "\n" + std::to_string(moved) + " of " + std::to_string(run.messages) + " message(s) move";
-  for (const auto& [change, count] : run.per_destination) summary += "\n  " + std::to_string(count) + "  " + change;
+  for (const auto& [change, count] : run.per_destination) summary += "\n  " + std::to_string(count) + "  " + Shown(change);
   Print(STDOUT_FILENO, summary + "\n");
-  for (const std::string& err : run.errors) Print(STDERR_FILENO, "mdatest: " + err + "\n");
+  for (const std::string& err : run.errors) Print(STDERR_FILENO, "mdatest: " + Shown(err) + "\n");
   return run.errors.empty() ? 0 : 1;
 }
 
@@ -298,6 +312,10 @@ int Main(int argc, char** argv) {
   if (run.format != "text" && run.format != "json" && run.format != "tsv") {
     Print(STDERR_FILENO, "mdatest: --format is text, json or tsv, not '" + run.format + "'\n");
     return 2;
+  }
+  if (geteuid() == 0) {
+    Print(STDERR_FILENO, "mdatest: warning: running as root; run it as the mailbox owner (it reads their rule file "
+                         "and mail as they would; no link below the paths given is followed)\n");
   }
   if (run.options.check) return Check(run);
   if (run.options.diff) return Diff(run);
@@ -326,7 +344,7 @@ int Main(int argc, char** argv) {
         return true;
       },
       &run.errors);
-  for (const std::string& err : run.errors) Print(STDERR_FILENO, "mdatest: " + err + "\n");
+  for (const std::string& err : run.errors) Print(STDERR_FILENO, "mdatest: " + Shown(err) + "\n");
   if (run.format == "json") {
     std::string summary = "{\"summary\":{\"messages\":" + std::to_string(run.messages) + ",\"unreadable\":" +
                           std::to_string(run.errors.size()) + ",\"destinations\":{";
@@ -338,7 +356,7 @@ int Main(int argc, char** argv) {
     Print(STDOUT_FILENO, summary + "}}}\n");
   } else if (run.format == "text") {
     std::string summary = "\n" + std::to_string(run.messages) + " message(s)";
-    for (const auto& [dest, count] : run.per_destination) summary += "\n  " + std::to_string(count) + "  " + dest;
+    for (const auto& [dest, count] : run.per_destination) summary += "\n  " + std::to_string(count) + "  " + Shown(dest);
     if (!run.errors.empty()) summary += "\n  " + std::to_string(run.errors.size()) + " unreadable";
     Print(STDOUT_FILENO, summary + "\n");
   }

@@ -296,5 +296,48 @@ TEST_F(MdatestTest, JsonLinesParse) {
   }
 }
 
+// Issue 15, point 10: a header's terminal escapes never reach the terminal, and a huge
+// header value is cut, in text and TSV (JSON escapes them as JSON).
+TEST_F(MdatestTest, HeaderValuesAreSanitisedAndBounded) {
+  test::MakeDirs(home_ / "hostile");
+  std::string id = "<" + std::string(1 << 20, 'x') + "@example.org>";
+  test::WriteFile(home_ / "hostile/m1", "Message-ID: " + id + "\nSubject: \x1b]0;owned\x07\xc2\x9b" "2J\x1b[31mred\n\nb\n");
+  for (const char* format : {"text", "tsv"}) {
+    test::Result r = test::Exec({test::MdatestBinary(), "--format", format, home_ / "hostile"}, Env(), "");
+    ASSERT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
+    EXPECT_EQ(r.output.find('\x1b'), std::string::npos) << format;
+    EXPECT_EQ(r.output.find('\x07'), std::string::npos) << format;
+    EXPECT_EQ(r.output.find("\xc2\x9b"), std::string::npos) << format;
+    EXPECT_NE(r.output.find("\\x1b]0;owned\\x07\\u009b2J"), std::string::npos) << format << r.output.substr(0, 2000);
+    EXPECT_LT(r.output.size(), 4000u) << format << ": the 1 MB Message-ID was printed uncut";
+  }
+}
+
+// Issue 15, point 11: no symbolic link below the given path is followed: a Maildir whose
+// cur/, .Folder or message is a link into another tree shows nothing of that tree.
+TEST_F(MdatestTest, NoSymbolicLinkBelowTheGivenPathIsFollowed) {
+  std::string outside = home_ / "outside";
+  test::MakeDirs(outside + "/cur");
+  test::MakeDirs(outside + "/new");
+  test::WriteFile(outside + "/cur/secret", "Subject: SECRET\n\nx\n");
+  std::string box = home_ / "box";
+  test::MakeDirs(box + "/new");
+  test::MakeDirs(box + "/real/cur");
+  ASSERT_EQ(symlink((outside + "/cur").c_str(), (box + "/cur").c_str()), 0);  // cur/ is a link
+  test::WriteFile(box + "/new/mine", "Subject: mine\n\nx\n");
+  ASSERT_EQ(symlink((outside + "/cur/secret").c_str(), (box + "/new/link").c_str()), 0);
+  test::MakeDirs(box + "2/cur");
+  test::MakeDirs(box + "2/new");
+  test::WriteFile(box + "2/new/mine", "Subject: mine\n\nx\n");
+  ASSERT_EQ(symlink((outside + "/cur/secret").c_str(), (box + "2/new/link").c_str()), 0);  // a message that is a link
+  ASSERT_EQ(symlink(outside.c_str(), (box + "2/.Folder").c_str()), 0);                      // a folder that is a link
+  for (const std::string& path : {box, box + "2"}) {
+    test::Result r = test::Exec({test::MdatestBinary(), "-r", path}, Env(), "");
+    EXPECT_EQ(r.output.find("SECRET"), std::string::npos) << path << ":\n" << r.output;
+  }
+  test::Result r = test::Exec({test::MdatestBinary(), "-r", box + "2"}, Env(), "");
+  EXPECT_NE(r.output.find("\"mine\""), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace mda
