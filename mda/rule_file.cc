@@ -2,6 +2,9 @@
 #include "mda/rule_file.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include "mda/trust.h"
 #include "rules/parser.h"
@@ -13,6 +16,42 @@ namespace {
 std::string Unsafe(const struct stat& st, uid_t uid, const std::string& path, bool directory) {
   std::string why = Untrusted(st, uid, path, directory);
   return why.empty() ? why : why + " (mda only takes rules that the mailbox owner alone controls)";
+}
+
+// Why a rule file reached through symbolic links could be swapped by others, or "": the
+// directory of every link on the way and every directory above the file it reaches must
+// be the owner's (or root's) and writable by nobody else (a link into a mode-777 directory
+// would let others choose the rules).
+std::string UnsafeLinks(FileSystem& fs, const std::string& path, uid_t uid) {
+  auto parent = [](const std::string& p) {
+    size_t slash = p.rfind('/');
+    return slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : p.substr(0, slash);
+  };
+  auto trusted_dir = [&](const std::string& dir) -> std::string {
+    struct stat st;
+    if (fs.FstatAt(AT_FDCWD, dir.c_str(), &st, 0) != 0) return Status::Posix("cannot stat " + dir, errno).message();
+    return Unsafe(st, uid, dir, true);
+  };
+  std::string current = path;
+  for (int hops = 0;; ++hops) {
+    struct stat st;
+    if (fs.FstatAt(AT_FDCWD, current.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode)) break;
+    if (hops == 40) return path + ": too many symbolic links";
+    char target[4096];
+    ssize_t n = readlink(current.c_str(), target, sizeof target - 1);
+    if (n < 0) return Status::Posix("cannot read the link " + current, errno).message();
+    std::string next(target, static_cast<size_t>(n));
+    if (next.empty() || next[0] != '/') next = parent(current) + "/" + next;
+    if (std::string why = trusted_dir(parent(next)); !why.empty()) return "the rule file " + path + " is a link: " + why;
+    current = next;
+  }
+  char resolved[PATH_MAX];
+  if (realpath(path.c_str(), resolved) == nullptr) return Status::Posix("cannot resolve " + path, errno).message();
+  for (std::string dir = parent(resolved);; dir = parent(dir)) {
+    if (std::string why = trusted_dir(dir); !why.empty()) return "the rule file " + path + " is a link: " + why;
+    if (dir == "/") break;
+  }
+  return "";
 }
 
 // Reads one rule file, checking it and its directory first.
@@ -37,6 +76,10 @@ Status ReadChecked(FileSystem& fs, const std::string& path, uid_t uid, std::stri
   struct stat dst;
   if (fs.FstatAt(AT_FDCWD, dir.c_str(), &dst, 0) != 0) return Status::Posix("cannot stat " + dir, errno);
   if (std::string why = Unsafe(dst, uid, dir, true); !why.empty()) return Status::BadInput(why);
+  struct stat lst;
+  if (fs.FstatAt(AT_FDCWD, path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
+    if (std::string why = UnsafeLinks(fs, path, uid); !why.empty()) return Status::BadInput(why);
+  }
   if (static_cast<size_t>(st.st_size) > kMaxRuleFileSize) {
     return Status::BadInput(path + " is larger than 1 MiB; that is not a rule file");
   }

@@ -251,5 +251,26 @@ TEST_F(RulesProcessTest, ASettingThatCanNeverWorkMeansInboxNotDeferral) {
   }
 }
 
+// Issue 15, point 12: a rule file reached through a symbolic link is checked where the link
+// leads too: a link into a directory others can write lets them choose the rules.
+TEST_F(RulesProcessTest, ALinkToARuleFileOthersCouldSwapIsNotUsed) {
+  for (const char* dir : {"safe", "shared"}) {
+    test::MakeDirs(home_ / dir);
+    test::WriteFile(home_ / dir + "/rules", "if X-Spam-Score: >= 5 then folder Junk\n");
+    test::ChownToTestUser(home_ / dir + "/rules");
+  }
+  ASSERT_EQ(chmod((home_ / "shared").c_str(), 0777), 0);
+  ASSERT_EQ(symlink((home_ / "safe/rules").c_str(), (home_ / ".mda/rules").c_str()), 0);
+  ASSERT_EQ(Deliver(kSpam).exit_code, 0);
+  EXPECT_EQ(Files(".Junk").size(), 1u);  // a link to a file only the owner controls: used
+  ASSERT_EQ(unlink((home_ / ".mda/rules").c_str()), 0);
+  ASSERT_EQ(symlink((home_ / "shared/rules").c_str(), (home_ / ".mda/rules").c_str()), 0);
+  test::Result r = Deliver(kSpam);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_EQ(Files(".Junk").size(), 1u);
+  EXPECT_EQ(Files("").size(), 1u);
+  EXPECT_NE(Log().find("is a link: " + (home_ / "shared") + " is writable by everyone"), std::string::npos) << Log();
+}
+
 }  // namespace
 }  // namespace mda
