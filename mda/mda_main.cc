@@ -62,6 +62,19 @@ const char kUsage[] =
     "  -h, --help         this text\n"
     "  -V, --version      the version\n";
 
+// SIGXCPU: the CPU-time limit (RLIMIT_CPU, inherited from Exim or a shell) was reached.
+// Its default action kills us, and Exim bounces a death by signal. Any instant is a safe
+// place to stop (kill -9 is tested: a file in new/ is always complete, a claim ends with the
+// process, a retry of this queue id redoes only what is not done), so stop as a temporary
+// failure: Exim keeps the message and retries.
+void OnCpuLimit(int) {
+  static const char kMessage[] = "mda: CPU time limit reached (SIGXCPU) (exit 75: Exim keeps the message and retries)\n";
+  if (write(STDERR_FILENO, kMessage, sizeof kMessage - 1) < 0) {
+    // nothing more to do: the exit code says it
+  }
+  _exit(mda::kExitTempFail);
+}
+
 int Main(int argc, char** argv) {
   // Exim leaves SIGPIPE at its default: a write to a closed output pipe would kill us,
   // and death by signal is a bounce. A failed write is handled where it happens.
@@ -70,6 +83,7 @@ int Main(int argc, char** argv) {
   // Exim or a shell) would kill us mid-write; ignored, the write fails with EFBIG and the
   // delivery is a temporary failure like a full disk.
   signal(SIGXFSZ, SIG_IGN);
+  signal(SIGXCPU, OnCpuLimit);
   // Files are 0600 and directories 0700 by their explicit modes; the umask only narrows.
   umask(077);
 
