@@ -13,6 +13,10 @@ namespace {
 using Token = Lexer::Token;
 
 constexpr int kMaxIncludeDepth = 8;
+// Totals over the main file and everything it includes: depth alone does not bound the
+// work (20 includes a level, 7 levels deep, is 1.3 billion files).
+constexpr size_t kMaxFiles = 64;
+constexpr size_t kMaxRules = 10000;
 constexpr int kMaxConditionDepth = 100;
 
 // A constant array, not a std::set: a static set is built at every start-up of mda.
@@ -237,6 +241,10 @@ class Parser {
   Status ParseIf(Lexer& lexer, int file) {
     Rule rule;
     rule.location = {file, lexer.line(), lexer.col()};
+    if (out_->rules.size() >= kMaxRules) {
+      return Status::BadInput(lexer.Error("more than " + std::to_string(kMaxRules) +
+                                          " rules in this file and its includes: split the work, or include less"));
+    }
     Status s = ParseOr(lexer, file, 0, &rule.condition);
     if (!s.ok()) return s;
     Token t = lexer.ReadToken();
@@ -528,6 +536,11 @@ class Parser {
       target = (slash == std::string::npos ? std::string(".") : including.substr(0, slash)) + "/" + target;
     }
     if (!options_.read_include) return Status::BadInput(lexer.Error("include is not available here", line, col));
+    if (out_->files.size() >= kMaxFiles) {
+      return Status::BadInput(lexer.Error("this include of " + target + " goes over " + std::to_string(kMaxFiles) +
+                                              " files read in all (a file included twice counts twice)",
+                                          line, col));
+    }
     std::string content, identity;
     s = options_.read_include(target, &content, &identity);
     if (!s.ok()) {

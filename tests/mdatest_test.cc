@@ -339,5 +339,23 @@ TEST_F(MdatestTest, NoSymbolicLinkBelowTheGivenPathIsFollowed) {
   EXPECT_NE(r.output.find("\"mine\""), std::string::npos) << r.output;
 }
 
+// Issue 15, point 15: includes in a diamond (20 a level, 7 levels) are bounded by the total
+// of files read, not only by depth; --check names the include that went over.
+TEST_F(MdatestTest, DiamondIncludesAreBoundedInTotal) {
+  for (int level = 0; level < 7; ++level) {
+    std::string text = "if exists X-Level-" + std::to_string(level) + ": then folder L\n";
+    for (int i = 0; i < 20; ++i) text += "include \"level" + std::to_string(level + 1) + ".rules\"\n";
+    test::WriteFile(home_ / ("level" + std::to_string(level) + ".rules"), text);
+  }
+  test::WriteFile(home_ / "level7.rules", "if exists X-Last: then folder Last\n");
+  test::Result r = test::Exec({"/usr/bin/timeout", "60", test::MdatestBinary(), "--check", "--rules", home_ / "level0.rules"},
+                              Env(), "");
+  EXPECT_EQ(r.exit_code, 1) << r.output.substr(0, 2000);  // 124: timeout killed it
+  EXPECT_NE(r.output.find((home_ / "level6.rules") + ":17:9: error: this include of " + (home_ / "level7.rules") +
+                          " goes over 64 files read in all"),
+            std::string::npos)
+      << r.output.substr(0, 2000);
+}
+
 }  // namespace
 }  // namespace mda
