@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "mda/pipeline.h"
+#include "tests/test_util.h"
 
 namespace mda {
 namespace {
@@ -28,12 +29,13 @@ TEST(ExamplesTest, StarterRulesDoWhatTheyDescribe) {
        "Lists/ops"},
       {"bounce", "From: MAILER-DAEMON@mx.example\nSubject: Undelivered\n\nx\n", "", "Bounces"},
   };
+  test::TempDir home;  // the starter's `set maildir = ~/Maildir` must be makeable there
   for (const Job& job : jobs) {
     Options options;
     options.rules = std::string(MDA_SOURCE_DIR) + "/examples/rules/starter";
     options.sender = job.sender;
     options.recipient = "me@example.com";
-    options.home = "/home/me";
+    options.home = home.path();
     Message message = Message::FromBytes(job.message);
     Evaluation e;
     Status s = Decide(options, [](const char*) -> const char* { return nullptr; }, std::nullopt, getuid(),
