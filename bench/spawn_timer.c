@@ -1,6 +1,7 @@
 /* Runs a command N times, one process per run, stdin from a file (as Exim runs an MDA),
  * and prints the median, 10th and 90th percentile and mean wall time per run in ms, and
  * the largest peak RSS of any run. The children's output is discarded; a failure is its exit status.
+ * Each run gets its own MESSAGE_ID (an Exim queue id) in its environment.
  * Usage: spawn_timer N INPUT COMMAND [ARGS...]
  *   INPUT is a file fed to every run, or @LIST: a file of paths, run i reads line i. */
 #define _GNU_SOURCE
@@ -43,6 +44,10 @@ int main(int argc, char** argv) {
     clock_gettime(CLOCK_MONOTONIC, &a);
     pid_t pid = fork();
     if (pid == 0) {
+      /* Each message its own Exim queue id, as Exim gives them (mda keys its retry marks on it). */
+      char queue_id[32];
+      snprintf(queue_id, sizeof queue_id, "1bench-%06d-00", i);
+      setenv("MESSAGE_ID", queue_id, 1);
       int fd = open(input, O_RDONLY);
       dup2(fd, 0);
       int null = open("/dev/null", O_WRONLY);
