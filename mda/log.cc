@@ -95,21 +95,33 @@ void AppendNonAscii(std::string_view v, size_t* i, bool json, std::string* out) 
   *i += n;
 }
 
+enum class Escapes { kJson, kLogfmt, kDisplay };
+
+// Appends `v` with the escapes of `mode`: JSON's, logfmt's, or logfmt's without escaping the
+// quote and the backslash (for a terminal, where nothing is quoted).
+void AppendText(std::string_view v, Escapes mode, std::string* out) {
+  for (size_t i = 0; i < v.size();) {
+    unsigned char c = static_cast<unsigned char>(v[i]);
+    if (c >= 0x80) {
+      AppendNonAscii(v, &i, mode == Escapes::kJson, out);
+      continue;
+    }
+    if (mode == Escapes::kDisplay && (c == '"' || c == '\\')) {
+      *out += static_cast<char>(c);
+    } else {
+      AppendEscaped(c, mode == Escapes::kJson ? "\\u%04x" : "\\x%02x", out);
+    }
+    ++i;
+  }
+}
+
 }  // namespace
 
 std::string JsonString(std::string_view raw) {
   bool cut;
   std::string_view v = Capped(raw, &cut);
   std::string out = "\"";
-  for (size_t i = 0; i < v.size();) {
-    unsigned char c = static_cast<unsigned char>(v[i]);
-    if (c >= 0x80) {
-      AppendNonAscii(v, &i, /*json=*/true, &out);
-      continue;
-    }
-    AppendEscaped(c, "\\u%04x", &out);
-    ++i;
-  }
+  AppendText(v, Escapes::kJson, &out);
   if (cut) out += "...[cut]";
   return out + "\"";
 }
@@ -183,36 +195,15 @@ std::string LogfmtValue(std::string_view raw) {
   }
   if (plain) return std::string(v);
   std::string out = "\"";
-  for (size_t i = 0; i < v.size();) {
-    unsigned char c = static_cast<unsigned char>(v[i]);
-    if (c >= 0x80) {
-      AppendNonAscii(v, &i, /*json=*/false, &out);
-      continue;
-    }
-    AppendEscaped(c, "\\x%02x", &out);
-    ++i;
-  }
+  AppendText(v, Escapes::kLogfmt, &out);
   if (cut) out += "...[cut]";
   return out + "\"";
 }
 
 std::string DisplayText(std::string_view raw, size_t max) {
   bool cut = raw.size() > max;
-  std::string_view v = cut ? raw.substr(0, max) : raw;
   std::string out;
-  for (size_t i = 0; i < v.size();) {
-    unsigned char c = static_cast<unsigned char>(v[i]);
-    if (c >= 0x80) {
-      AppendNonAscii(v, &i, /*json=*/false, &out);
-      continue;
-    }
-    if (c == '"' || c == '\\') {
-      out += static_cast<char>(c);
-    } else {
-      AppendEscaped(c, "\\x%02x", &out);
-    }
-    ++i;
-  }
+  AppendText(cut ? raw.substr(0, max) : raw, Escapes::kDisplay, &out);
   if (cut) out += "...[cut: " + std::to_string(raw.size()) + " bytes]";
   return out;
 }

@@ -320,6 +320,20 @@ void AppendUtf8(uint32_t cp, std::string* out) {
 
 }  // namespace
 
+// The XXXX of a \uXXXX escape at line[*i], appended as UTF-8.
+bool ReadUnicodeEscape(const std::string& line, size_t* i, std::string* out) {
+  if (*i + 4 > line.size()) return false;
+  uint32_t cp = 0;
+  for (size_t k = 0; k < 4; ++k) {
+    int h = Hex(line[*i + k]);
+    if (h < 0) return false;
+    cp = cp * 16 + static_cast<uint32_t>(h);
+  }
+  *i += 4;
+  AppendUtf8(cp, out);
+  return true;
+}
+
 bool ParseLogfmt(const std::string& line, LogFields* out) {
   out->clear();
   size_t i = 0;
@@ -356,15 +370,8 @@ bool ParseLogfmt(const std::string& line, LogFields* out) {
         else if (e == 'x' && i + 1 < line.size() && Hex(line[i]) >= 0 && Hex(line[i + 1]) >= 0) {
           value += static_cast<char>(Hex(line[i]) * 16 + Hex(line[i + 1]));
           i += 2;
-        } else if (e == 'u' && i + 4 <= line.size()) {
-          uint32_t cp = 0;
-          for (int k = 0; k < 4; ++k) {
-            int h = Hex(line[i + static_cast<size_t>(k)]);
-            if (h < 0) return false;
-            cp = cp * 16 + static_cast<uint32_t>(h);
-          }
-          i += 4;
-          AppendUtf8(cp, &value);
+        } else if (e == 'u') {
+          if (!ReadUnicodeEscape(line, &i, &value)) return false;
         } else {
           return false;
         }
@@ -401,15 +408,8 @@ bool ParseJson(const std::string& line, LogFields* out) {
       else if (e == 'r') *s += '\r';
       else if (e == 't') *s += '\t';
       else if (e == '"' || e == '\\' || e == '/') *s += e;
-      else if (e == 'u' && i + 4 <= line.size()) {
-        uint32_t cp = 0;
-        for (int k = 0; k < 4; ++k) {
-          int h = Hex(line[i + static_cast<size_t>(k)]);
-          if (h < 0) return false;
-          cp = cp * 16 + static_cast<uint32_t>(h);
-        }
-        i += 4;
-        AppendUtf8(cp, s);
+      else if (e == 'u') {
+        if (!ReadUnicodeEscape(line, &i, s)) return false;
       } else {
         return false;
       }
