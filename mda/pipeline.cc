@@ -25,8 +25,56 @@ namespace {
 
 constexpr size_t kBodyTextLimit = 1024 * 1024;  // what a `body` test searches at most
 constexpr int64_t kDefaultDedupPeriod = 7 * 86400;
-// Marks of one attempt start with a byte no folder name has (control characters are refused).
-const std::string kAttemptMark = "\x01" "attempt:";
+
+// The duplicate store's marks of one delivery attempt. Exim runs mda again with the same
+// queue id only when it did not see the earlier run succeed. A retry trusts only the marks
+// of an earlier run of that queue id that read the same size: one that read another size
+// (Exim's writer died part-way and mda stored a prefix) says nothing about this message,
+// and all of it is delivered again; one that read the same size stands (its folders are not
+// copied again, and if it finished, this is a duplicate). A first run of a queue id is a
+// duplicate when any delivery of the key finished ("*"). Without a queue id (mda run by
+// hand): the folder names and "*". The added marks contain a control character, which no
+// folder name has.
+class AttemptMarks {
+ public:
+  AttemptMarks(const std::string& queue_id, size_t size)
+      : retry_(queue_id.empty() ? "" : "\x01q:" + queue_id),
+        sized_(queue_id.empty() ? "" : "\x01" + queue_id + ":" + std::to_string(size)) {}
+  bool by_queue_id() const { return !retry_.empty(); }
+  std::string Folder(const std::string& folder) const { return folder + sized_; }
+  // What a claim asks for: each folder's mark, and the run's own.
+  std::vector<std::string> Asked(const std::vector<std::string>& folders) const {
+    std::vector<std::string> asked;
+    for (const std::string& f : folders) asked.push_back(Folder(f));
+    if (by_queue_id()) asked.insert(asked.end(), {retry_, Done()});
+    return asked;
+  }
+  // What the marks found mean: whether the delivery is done, and which folders are.
+  bool Complete(const DuplicateStore::Lookup& found) const {
+    return by_queue_id() && found.targets.count(retry_) ? found.targets.count(Done()) > 0 : found.complete;
+  }
+  // An earlier run of this queue id marked what it did, and none of it is for this size.
+  bool OtherSizeBefore(const DuplicateStore::Lookup& found, const std::vector<std::string>& folders) const {
+    if (!by_queue_id() || !found.targets.count(retry_) || found.targets.count(Done())) return false;
+    for (const std::string& f : folders) {
+      if (found.targets.count(Folder(f))) return false;
+    }
+    return true;
+  }
+  // The marks once `folder` (the `index`th) is in place; `last`: the delivery is complete.
+  std::vector<std::string> After(const std::string* folder, size_t index, bool last) const {
+    std::vector<std::string> marks;
+    if (folder != nullptr) marks.push_back(Folder(*folder));
+    if (index == 0 && by_queue_id()) marks.push_back(retry_);
+    if (last) marks.push_back(DedupStore::kComplete);
+    if (last && by_queue_id()) marks.push_back(Done());
+    return marks;
+  }
+
+ private:
+  std::string Done() const { return "\x01" "done" + sized_; }
+  std::string retry_, sized_;
+};
 
 RunResult Fail(RunResult result, const Status& status) {
   result.exit_code = kExitTempFail;
@@ -396,19 +444,9 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     if (!s.ok()) return Fail(std::move(result), s);
     if (!untrusted.empty()) e.warnings.push_back(std::move(untrusted));
   }
-  // This attempt's marks: Exim's queue id, and the queue id with the size read. Exim runs
-  // mda again with the same queue id only when it did not see the earlier run succeed; if
-  // that run read another size (Exim's writer died part-way, and mda stored a prefix), its
-  // marks say nothing about this message, and all of it is delivered again.
-  std::vector<std::string> attempt;
-  if (!e.envelope.queue_id.empty()) {
-    attempt = {kAttemptMark + e.envelope.queue_id,
-               kAttemptMark + e.envelope.queue_id + ":" + std::to_string(message.content().size())};
-  }
+  AttemptMarks marks(e.envelope.queue_id, message.content().size());
   if (store) {
-    std::vector<std::string> asked = d.folders;
-    asked.insert(asked.end(), attempt.begin(), attempt.end());
-    s = store->Claim(*key, asked, cutoff, &done);
+    s = store->Claim(*key, marks.Asked(d.folders), cutoff, &done);
     for (std::string& w : store->TakeWarnings()) e.warnings.push_back(std::move(w));
     if (!s.ok() && store->unreachable() && e.dedup.deliver_unchecked) {
       // dedup-unreachable = deliver: the site chose a possible duplicate over a delay.
@@ -417,11 +455,10 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
       done = DuplicateStore::Lookup();
     } else if (!s.ok()) {
       return Fail(std::move(result), s);
-    } else if (!attempt.empty() && done.targets.count(attempt[0]) && !done.targets.count(attempt[1])) {
-      e.warnings.push_back("an earlier attempt of queue id " + e.envelope.queue_id +
+    } else if (marks.OtherSizeBefore(done, d.folders)) {
+      e.warnings.push_back("an earlier run of queue id " + e.envelope.queue_id +
                            " read a message of another size (cut short?); all of it is delivered again");
-      done = DuplicateStore::Lookup();
-    } else if (done.complete) {
+    } else if (marks.Complete(done)) {
       result.duplicate = true;
       result.first_delivered = done.first_delivered;
       result.outcome = "duplicate";
@@ -434,7 +471,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   for (size_t i = 0; i < d.folders.size(); ++i) {
     const std::string& folder = d.folders[i];
     bool last = i + 1 == d.folders.size();
-    if (!done.targets.count(folder)) {  // else an earlier, partly failed attempt put it there
+    if (!done.targets.count(marks.Folder(folder))) {  // else an earlier, partly failed run put it there
       Delivery delivery;
       s = maildir.Deliver(folder, content, &delivery);
       if (!s.ok()) return Fail(std::move(result), s);
@@ -445,17 +482,14 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     if (store) {
       // The copy is in place: a failure to mark is only a warning (failing now would make
       // Exim deliver it again). The last folder and the whole delivery: one transaction.
-      std::vector<std::string> marks = {folder};
-      if (i == 0) marks.insert(marks.end(), attempt.begin(), attempt.end());
-      if (last) marks.push_back(DedupStore::kComplete);
-      if (Status m = store->Mark(*key, marks, now, cutoff, last); !m.ok()) e.warnings.push_back(m.message());
+      if (Status m = store->Mark(*key, marks.After(&folder, i, last), now, cutoff, last); !m.ok()) {
+        e.warnings.push_back(m.message());
+      }
     }
   }
   if (store) {
     if (d.folders.empty()) {  // discarded or rejected without copies
-      std::vector<std::string> marks = attempt;
-      marks.push_back(DedupStore::kComplete);
-      if (Status m = store->Mark(*key, marks, now, cutoff, /*last=*/true); !m.ok()) {
+      if (Status m = store->Mark(*key, marks.After(nullptr, 0, /*last=*/true), now, cutoff, /*last=*/true); !m.ok()) {
         e.warnings.push_back(m.message());
       }
     }

@@ -139,6 +139,33 @@ TEST_P(DedupProcessTest, ACutShortDeliveryIsNotTheOnlyCopyAfterTheRetry) {
   EXPECT_EQ(Count(), 2u);
 }
 
+// The same with a partial failure first: the whole message reached Alerts, not Work (exit
+// 75); the retry was cut short (a prefix in both); the next retry must still put the whole
+// message in Work, whatever the cut-short run marked.
+TEST_P(DedupProcessTest, ACutShortRetryAfterAPartialFailureLosesNothing) {
+  std::string whole = "Message-ID: <cut.2@example.org>\nFrom: shop@example.com\nSubject: receipt\n\n";
+  for (int i = 0; i < 2000; ++i) whole += "line " + std::to_string(i) + " of the receipt\n";
+  Rules("if exists Subject: then copy Alerts folder Work\n");
+  for (const char* sub : {"tmp", "new", "cur"}) test::MakeDirs(home_ / "Maildir/.Work/" + sub);
+  ASSERT_EQ(chmod((home_ / "Maildir/.Work/tmp").c_str(), 0500), 0);
+  queue_id_ = "1q-cut2";
+  EXPECT_EQ(Deliver(whole).exit_code, 75);
+  ASSERT_EQ(chmod((home_ / "Maildir/.Work/tmp").c_str(), 0700), 0);
+  ASSERT_EQ(Deliver(whole.substr(0, whole.size() / 3)).exit_code, 0);
+  ASSERT_EQ(Deliver(whole).exit_code, 0);
+  for (const char* folder : {".Alerts", ".Work"}) {
+    bool found = false;
+    for (const std::string& name : ListDir(home_ / "Maildir/" + folder + "/new")) {
+      found = found || test::ReadFile(home_ / "Maildir/" + folder + "/new/" + name) == whole;
+    }
+    EXPECT_TRUE(found) << folder << " has no whole copy";
+  }
+  EXPECT_EQ(Count(".Alerts"), 2u);  // the whole message and the prefix: never a third copy
+  ASSERT_EQ(Deliver(whole).exit_code, 0);
+  EXPECT_EQ(Count(".Alerts"), 2u);
+  EXPECT_EQ(Count(".Work"), 2u);
+}
+
 // Issue 15, point 16: a sender who guesses a coming Message-ID sends it first from another
 // address; the real message still arrives. One sender's message twice is still one copy.
 TEST_P(DedupProcessTest, AnotherSenderCannotPreemptAMessageId) {
