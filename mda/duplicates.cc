@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <unistd.h>
 
 #include "mda/redis_store.h"
 #include "mda/trust.h"
@@ -64,6 +65,13 @@ class FileDuplicates : public DuplicateStore {
   std::vector<std::string> warnings_;
 };
 
+// Why the file store at `file` (and its lock beside it) is not to be trusted, or "".
+std::string UntrustedStore(FileSystem& fs, const std::string& file, uid_t uid) {
+  size_t slash = file.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : file.substr(0, slash);
+  return UntrustedPlace(fs, dir, {file.substr(slash + 1), kDedupLockName}, uid);
+}
+
 }  // namespace
 
 Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home, uid_t uid,
@@ -83,10 +91,7 @@ Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::str
   }
   // A store that others could write could hold a planted mark for a Message-ID to come:
   // such mail is delivered unchecked (a duplicate is possible, a loss is not).
-  size_t slash = config.file.rfind('/');
-  std::string store_dir = slash == std::string::npos ? "." : config.file.substr(0, slash);
-  std::string name = config.file.substr(slash + 1);
-  if (std::string why = UntrustedPlace(fs, store_dir, {name, kDedupLockName}, uid); !why.empty()) {
+  if (std::string why = UntrustedStore(fs, config.file, uid); !why.empty()) {
     *warning = why + "; delivered without the duplicate check until it is fixed";
     return Status::Ok();
   }
@@ -99,6 +104,11 @@ Status OpenForReading(FileSystem& fs, const DedupConfig& config, std::unique_ptr
   if (config.redis) {
     *out = std::make_unique<RedisStore>(config);
     return Status::Ok();
+  }
+  // mda would not trust a store others could write (it delivers without the check): then
+  // neither does the dry run, or it would show a planted mark as a duplicate.
+  if (std::string why = UntrustedStore(fs, config.file, geteuid()); !why.empty()) {
+    return Status::BadInput(why + "; mda delivers without the duplicate check until it is fixed");
   }
   auto store = std::make_unique<FileDuplicates>(fs, config.file, /*read_only=*/true);
   DuplicateStore::Lookup ignored;

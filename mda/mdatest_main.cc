@@ -131,7 +131,10 @@ mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
   mda::DedupConfig dedup;
   if (mda::DedupSettings(run.options, ctx->rules.status.ok() ? ctx->rules.rules : kNoRules, e.home, &dedup).ok() &&
       dedup.enabled()) {
-    mda::OpenForReading(mda::PosixFs(), dedup, &ctx->store);
+    mda::Status opened = mda::OpenForReading(mda::PosixFs(), dedup, &ctx->store);
+    if (opened.kind() == mda::Status::Kind::kBadInput) {
+      Print(STDERR_FILENO, "mdatest: duplicates are not shown: " + OneLine(opened.message(), kShownLine) + "\n");
+    }
   }
   return mda::Status::Ok();
 }

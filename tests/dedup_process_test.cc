@@ -321,6 +321,14 @@ TEST_F(FileDedupProcessTest, AStoreThatIsNoFileIsSkippedNotADeferralForever) {
 TEST_F(FileDedupProcessTest, AStoreOthersCouldWriteIsNotTrusted) {
   ASSERT_EQ(Deliver(kMessage).exit_code, 0);
   ASSERT_EQ(chmod((home_ / ".mda/dedup.store").c_str(), 0666), 0);
+  // The dry run agrees: no duplicate shown from a store mda would not trust.
+  test::WriteFile(home_ / "m.eml", kMessage);
+  test::Result dry = test::Exec({test::MdatestBinary(), home_ / "m.eml"},
+                                {"HOME=" + home_.path(), "RECIPIENT=bob@example.com"}, "");
+  EXPECT_EQ(dry.output.find("duplicate:"), std::string::npos) << dry.output;
+  EXPECT_NE(dry.output.find("duplicates are not shown: " + (home_ / ".mda/dedup.store") + " is writable by everyone"),
+            std::string::npos)
+      << dry.output;
   test::Result r = Deliver(kMessage);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Count(), 2u);
