@@ -108,7 +108,8 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
   }
   if (!config.path.empty()) {
     // A log where others could write is not written: it could be a planted link or FIFO,
-    // and its lines could be forged. Exim logs this line (log_output).
+    // and its lines could be forged. The reason goes to standard error instead, which Exim
+    // logs when the transport sets log_output (and syslog, if set, still gets the records).
     size_t slash = config.path.rfind('/');
     std::string dir = slash == 0 ? "/" : config.path.substr(0, slash);
     if (std::string why = UntrustedPlace(fs, dir, {config.path.substr(slash + 1)}, uid); !why.empty()) {

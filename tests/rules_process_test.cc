@@ -93,7 +93,8 @@ TEST_F(RulesProcessTest, RuleDirectoryWritableByOthersIsNotUsed) {
   test::Result r = Deliver(kSpam);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Files("").size(), 1u);
-  // The log sits in the same directory, so it is not written either: Exim logs the reason.
+  // The log sits in the same directory, so it is not written either: the reason goes to
+  // standard error (Exim's main log with log_output).
   EXPECT_EQ(Log(), "");
   EXPECT_NE(r.output.find((home_ / ".mda") + " is writable by everyone"), std::string::npos) << r.output;
 }
