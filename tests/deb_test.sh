@@ -31,5 +31,6 @@ check "man mda-rules" 'MANWIDTH=80 man -P cat mda-rules | grep -q "^MDA-RULES(5)
 check "man mda" 'MANWIDTH=80 man -P cat 1 mda | grep -q "^MDA(1)"'
 check "man mdatest" 'MANWIDTH=80 man -P cat mdatest | grep -q "^MDATEST(1)"'
 check "examples installed" 'test -f /usr/share/doc/mda/examples/exim/conf.d/router/750_local_mda && test -f /usr/share/doc/mda/examples/rules/starter'
+check "licence installed" 'grep -q "MIT License" /usr/share/doc/mda/copyright && grep -q "MIT License" /usr/share/doc/mda/LICENSE'
 check "mda refuses root, installed too" '/usr/bin/mda < /dev/null; test $? -eq 75'
 [ "$failures" = 0 ] && echo "deb_test: all checks passed" || exit 1
