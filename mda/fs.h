@@ -45,6 +45,47 @@ class FileSystem {
 // The real thing. One instance serves the whole process.
 FileSystem& PosixFs();
 
+// Passes every call on to another file system (by default the real one). Test doubles
+// derive from it and override only the calls they change (leveldb's EnvWrapper).
+class ForwardingFs : public FileSystem {
+ public:
+  explicit ForwardingFs(FileSystem& target = PosixFs()) : target_(target) {}
+  int OpenAt(int dirfd, const char* path, int flags, mode_t mode) override {
+    return target_.OpenAt(dirfd, path, flags, mode);
+  }
+  ssize_t Read(int fd, void* buf, size_t count) override { return target_.Read(fd, buf, count); }
+  ssize_t Write(int fd, const void* buf, size_t count) override { return target_.Write(fd, buf, count); }
+  int Fsync(int fd) override { return target_.Fsync(fd); }
+  int Close(int fd) override { return target_.Close(fd); }
+  int MkdirAt(int dirfd, const char* path, mode_t mode) override { return target_.MkdirAt(dirfd, path, mode); }
+  int LinkAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) override {
+    return target_.LinkAt(olddirfd, oldpath, newdirfd, newpath);
+  }
+  int LinkFd(int fd, int newdirfd, const char* newpath) override { return target_.LinkFd(fd, newdirfd, newpath); }
+  int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) override {
+    return target_.RenameNoReplace(olddirfd, oldpath, newdirfd, newpath);
+  }
+  int UnlinkAt(int dirfd, const char* path, int flags) override { return target_.UnlinkAt(dirfd, path, flags); }
+  int FstatAt(int dirfd, const char* path, struct stat* st, int flags) override {
+    return target_.FstatAt(dirfd, path, st, flags);
+  }
+  ssize_t Pread(int fd, void* buf, size_t count, off_t offset) override {
+    return target_.Pread(fd, buf, count, offset);
+  }
+  ssize_t Pwrite(int fd, const void* buf, size_t count, off_t offset) override {
+    return target_.Pwrite(fd, buf, count, offset);
+  }
+  int Ftruncate(int fd, off_t length) override { return target_.Ftruncate(fd, length); }
+  int Rename(const char* oldpath, const char* newpath) override { return target_.Rename(oldpath, newpath); }
+  int OfdLock(int fd, int cmd, struct flock* fl) override { return target_.OfdLock(fd, cmd, fl); }
+
+ protected:
+  FileSystem& target() { return target_; }
+
+ private:
+  FileSystem& target_;
+};
+
 // An open descriptor, closed (through its FileSystem) when it goes out of scope.
 // Close() reports the error that the destructor would have had to ignore.
 class UniqueFd {

@@ -29,9 +29,9 @@ const char* OpName(Op op) {
   return "?";
 }
 
-// Passes every call to the real file system, except the nth call of one kind, which fails
-// with `err`. Writes may be cut short to exercise the write loop; link() may be "unsupported".
-class FaultyFs final : public FileSystem {
+// Passes every call to the real file system (ForwardingFs), except the nth call of one
+// kind, which fails with `err`. Writes may be cut short to exercise the write loop; link() may be "unsupported".
+class FaultyFs final : public ForwardingFs {
  public:
   FaultyFs(Op op, int nth, int err) : op_(op), nth_(nth), err_(err) {}
   size_t max_write = SIZE_MAX;
@@ -54,7 +54,6 @@ class FaultyFs final : public FileSystem {
     if (op == Op::kOpenFile && fd >= 0) file_fd_ = fd;
     return fd;
   }
-  ssize_t Read(int fd, void* buf, size_t count) override { return real_.Read(fd, buf, count); }
   ssize_t Write(int fd, const void* buf, size_t count) override {
     if (Hit(Op::kWrite)) return Fail();
     return real_.Write(fd, buf, std::min(count, max_write));
@@ -106,17 +105,6 @@ class FaultyFs final : public FileSystem {
     if (Hit(Op::kRename)) return Fail();
     return real_.RenameNoReplace(a, b, c, d);
   }
-  int UnlinkAt(int dirfd, const char* path, int flags) override {
-    return real_.UnlinkAt(dirfd, path, flags);
-  }
-  int FstatAt(int dirfd, const char* path, struct stat* st, int flags) override {
-    return real_.FstatAt(dirfd, path, st, flags);
-  }
-  ssize_t Pread(int fd, void* b, size_t n, off_t o) override { return real_.Pread(fd, b, n, o); }
-  ssize_t Pwrite(int fd, const void* b, size_t n, off_t o) override { return real_.Pwrite(fd, b, n, o); }
-  int Ftruncate(int fd, off_t n) override { return real_.Ftruncate(fd, n); }
-  int Rename(const char* a, const char* b) override { return real_.Rename(a, b); }
-  int OfdLock(int fd, int cmd, struct flock* fl) override { return real_.OfdLock(fd, cmd, fl); }
 
  private:
   bool Hit(Op op) {
@@ -295,36 +283,19 @@ TEST(FaultInjectionTest, FallsBackToRenameWhereLinksAreUnsupported) {
 
 TEST(FaultInjectionTest, FailingToRemoveTmpAfterPublishingStillDelivers) {
   // Reporting failure here would make Exim deliver the message a second time.
-  class NoUnlinkFs final : public FileSystem {
+  class NoUnlinkFs final : public ForwardingFs {
    public:
     int OpenAt(int d, const char* p, int f, mode_t m) override {
       if ((f & O_TMPFILE) == O_TMPFILE) {  // the named way: there is a tmp/ file to remove
         errno = EOPNOTSUPP;
         return -1;
       }
-      return r.OpenAt(d, p, f, m);
-    }
-    ssize_t Read(int fd, void* b, size_t c) override { return r.Read(fd, b, c); }
-    ssize_t Write(int fd, const void* b, size_t c) override { return r.Write(fd, b, c); }
-    int Fsync(int fd) override { return r.Fsync(fd); }
-    int Close(int fd) override { return r.Close(fd); }
-    int MkdirAt(int d, const char* p, mode_t m) override { return r.MkdirAt(d, p, m); }
-    int LinkAt(int a, const char* b, int c, const char* d) override { return r.LinkAt(a, b, c, d); }
-    int LinkFd(int fd, int d, const char* p) override { return r.LinkFd(fd, d, p); }
-    int RenameNoReplace(int a, const char* b, int c, const char* d) override {
-      return r.RenameNoReplace(a, b, c, d);
+      return ForwardingFs::OpenAt(d, p, f, m);
     }
     int UnlinkAt(int, const char*, int) override {
       errno = EIO;
       return -1;
     }
-    int FstatAt(int d, const char* p, struct stat* st, int f) override { return r.FstatAt(d, p, st, f); }
-    ssize_t Pread(int fd, void* b, size_t n, off_t o) override { return r.Pread(fd, b, n, o); }
-    ssize_t Pwrite(int fd, const void* b, size_t n, off_t o) override { return r.Pwrite(fd, b, n, o); }
-    int Ftruncate(int fd, off_t n) override { return r.Ftruncate(fd, n); }
-    int Rename(const char* a, const char* b) override { return r.Rename(a, b); }
-    int OfdLock(int fd, int cmd, struct flock* fl) override { return r.OfdLock(fd, cmd, fl); }
-    FileSystem& r = PosixFs();
   } fs;
   test::TempDir dir;
   Maildir maildir(fs, dir / "Maildir");
