@@ -1,4 +1,4 @@
-// Duplicates: the store interface, the settings' syntax, and the file store behind it.
+// Duplicates: opening the store a delivery or a dry run needs, and the file store behind the interface.
 #include "mda/duplicates.h"
 
 #include <errno.h>

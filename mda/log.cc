@@ -157,7 +157,7 @@ class OneWriteSink final : public spdlog::sinks::base_sink<spdlog::details::null
     // torn one that would also spoil the next writer's line.
     size_t done = 0;
     while (done < record.size()) {
-      ssize_t n = fs_.Write(fd_, record.data() + done, record.size() - done);  // EINTR: retried below
+      ssize_t n = fs_.Write(fd_, record.data() + done, record.size() - done);  // EINTR: PosixFs retries
       if (n <= 0) {
         error = n < 0 ? errno : EIO;
         break;
@@ -183,8 +183,6 @@ int Facility(std::string_view name) {
 }
 
 }  // namespace
-
-bool IsSyslogFacility(std::string_view name) { return Facility(name) >= 0; }
 
 std::string LogfmtValue(std::string_view raw) {
   bool cut;
@@ -289,18 +287,6 @@ Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRe
     status = Status::Posix("cannot close log " + config.path, errno);
   }
   return status;
-}
-
-Status AppendLogLine(FileSystem& fs, const std::string& path, const std::string& line) {
-  int fd = fs.OpenAt(AT_FDCWD, path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-  if (fd < 0) return Status::Posix("cannot open log " + path, errno);
-  UniqueFd file(&fs, fd);
-  std::string record = line + "\n";
-  ssize_t n = fs.Write(fd, record.data(), record.size());  // one write: never interleaved
-  if (n < 0) return Status::Posix("cannot write log " + path, errno);
-  if (static_cast<size_t>(n) != record.size()) return Status::Temporary("short write to log " + path);
-  if (file.Close() != 0) return Status::Posix("cannot close log " + path, errno);
-  return Status::Ok();
 }
 
 std::string Rfc3339(int64_t seconds, int millis, bool local) {

@@ -57,15 +57,8 @@ struct LogConfig {
 // stderr; it never fails a delivery).
 Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRecord>& records);
 
-// Appends `line` (a newline is added) to `path` with one write(2), creating it 0600.
-// Never follows a symbolic link.
-Status AppendLogLine(FileSystem& fs, const std::string& path, const std::string& line);
-
 // RFC 3339 with milliseconds: "2026-11-25T06:10:15.123Z", or with the local offset.
 std::string Rfc3339(int64_t seconds, int millis, bool local);
 std::string Rfc3339Now(bool local = false);
-
-// Whether `name` is a syslog facility mda knows.
-bool IsSyslogFacility(std::string_view name);
 
 }  // namespace mda

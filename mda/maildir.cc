@@ -32,7 +32,6 @@ class TempFile {
     return fs_.UnlinkAt(dirfd_, name.c_str(), 0);
   }
   void Forget() { name_.clear(); }
-  const std::string& name() const { return name_; }
 
  private:
   FileSystem& fs_;

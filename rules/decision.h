@@ -1,7 +1,7 @@
 // Decision: what the rules decided for one message: where it goes, and which rule said so.
 //
-// The evaluator produces it for mda and mdatest alike; Default() is the decision when no
-// rule decides (or there is no usable rule file).
+// The evaluator produces it for mda and mdatest alike; when no rule decides (or there is no
+// usable rule file) it is the default folder, rule "default".
 #pragma once
 
 #include <string>
@@ -24,14 +24,6 @@ struct Decision {
   std::vector<std::string> add_headers;  // "Name: value" lines to put on top of the message
   std::vector<std::string> warnings;     // for the log: what the user should fix
   std::vector<std::string> trace;        // each rule evaluated and what it saw (mdatest)
-
-  // No rule decided: the default folder (INBOX unless --folder says otherwise).
-  static Decision Default(const std::string& folder) {
-    Decision d;
-    d.folders.push_back(folder);
-    d.rule = "default";
-    return d;
-  }
 };
 
 }  // namespace mda::rules
