@@ -37,12 +37,15 @@ int main(int argc, char** argv) {
   r.subject = "Re: [dev] Release 2.4 branch is open";
   r.size = 4711;
   r.rule = "/home/bob/.mda/rules:12";
-  r.destinations = {{"Lists/dev", "/home/bob/Maildir/.Lists.dev/new/1795586652.M011124P4469Q1R47a15c0216f79d09.mx1,S=4711"}};
+  r.destinations = {
+      {"Lists/dev",
+       "/home/bob/Maildir/.Lists.dev/new/1795586652.M011124P4469Q1R47a15c0216f79d09.mx1,S=4711"}};
   r.duration_ms = 1.234;
   for (bool json : {false, true}) {
     double t0 = Now();
     size_t bytes = 0;
-    for (int i = 0; i < count; ++i) bytes += (json ? mda::FormatJson(r) : mda::FormatLogfmt(r)).size();
+    for (int i = 0; i < count; ++i)
+      bytes += (json ? mda::FormatJson(r) : mda::FormatLogfmt(r)).size();
     double t1 = Now();
     for (int i = 0; i < count; ++i) {
       r.time = mda::Rfc3339Now();
@@ -53,8 +56,9 @@ int main(int argc, char** argv) {
       }
     }
     double t2 = Now();
-    printf("%-6s  format %.2f us/line (%zu bytes)   format+open+write+close %.2f us/line\n", json ? "json" : "logfmt",
-           (t1 - t0) / count, bytes / static_cast<size_t>(count), (t2 - t1) / count);
+    printf("%-6s  format %.2f us/line (%zu bytes)   format+open+write+close %.2f us/line\n",
+           json ? "json" : "logfmt", (t1 - t0) / count, bytes / static_cast<size_t>(count),
+           (t2 - t1) / count);
   }
   return 0;
 }

@@ -1,9 +1,9 @@
 /* Runs a command N times, one process per run, stdin from a file (as Exim runs an MDA),
  * and prints the median, 10th and 90th percentile and mean wall time per run in ms, and
- * the largest peak RSS of any run. The children's output is discarded; a failure is its exit status.
- * Each run gets its own MESSAGE_ID (an Exim queue id) in its environment.
- * Usage: spawn_timer N INPUT COMMAND [ARGS...]
- *   INPUT is a file fed to every run, or @LIST: a file of paths, run i reads line i. */
+ * the largest peak RSS of any run. The children's output is discarded; a failure is its exit
+ * status. Each run gets its own MESSAGE_ID (an Exim queue id) in its environment. Usage:
+ * spawn_timer N INPUT COMMAND [ARGS...] INPUT is a file fed to every run, or @LIST: a file of
+ * paths, run i reads line i. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
       dup2(fd, 0);
       int null = open("/dev/null", O_WRONLY);
       dup2(null, 1);
-      dup2(null, 2);  /* procmail, for one, complains about a passwd home on every run */
+      dup2(null, 2); /* procmail, for one, complains about a passwd home on every run */
       execv(argv[3], argv + 3);
       _exit(127);
     }
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   double sum = 0;
   for (int i = 0; i < n; ++i) sum += t[i];
   qsort(t, (size_t)n, sizeof *t, cmp);
-  printf("runs %5d  median %.3f ms  p10 %.3f  p90 %.3f  mean %.3f  maxrss %ld KB\n", n, t[n / 2], t[n / 10],
-         t[n * 9 / 10], sum / n, max_rss_kb);
+  printf("runs %5d  median %.3f ms  p10 %.3f  p90 %.3f  mean %.3f  maxrss %ld KB\n", n, t[n / 2],
+         t[n / 10], t[n * 9 / 10], sum / n, max_rss_kb);
   return 0;
 }

@@ -66,7 +66,8 @@ class MemFs final : public FileSystem {
     if (it == fds_.end() || it->second.dir) return Fail(EBADF);
     return Name(it->second.data, Resolve(newdirfd, newpath));
   }
-  int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) override {
+  int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd,
+                      const char* newpath) override {
     std::string from = Resolve(olddirfd, oldpath);
     if (LinkAt(olddirfd, oldpath, newdirfd, newpath) != 0) return -1;
     files.erase(from);
@@ -155,7 +156,9 @@ class MemFs final : public FileSystem {
       auto it = fds_.find(dirfd);
       if (it != fds_.end()) base = it->second.path;
     }
-    std::string full = p.empty() || p == "." ? base : p[0] == '/' ? p : (base == "/" ? "/" : base + "/") + p;
+    std::string full = p.empty() || p == "." ? base
+                       : p[0] == '/'         ? p
+                                             : (base == "/" ? "/" : base + "/") + p;
     while (full.size() > 1 && full.back() == '/') full.pop_back();
     return full;
   }

@@ -15,8 +15,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   size_t split = input.find("\n%%\n");
-  std::string_view rules_text = split == std::string_view::npos ? std::string_view() : input.substr(0, split);
-  std::string_view message_bytes = split == std::string_view::npos ? input : input.substr(split + 4);
+  std::string_view rules_text =
+      split == std::string_view::npos ? std::string_view() : input.substr(0, split);
+  std::string_view message_bytes =
+      split == std::string_view::npos ? input : input.substr(split + 4);
 
   mda::LoadedRules loaded;
   loaded.path = "/home/fuzz/.mda/rules";
@@ -26,7 +28,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parse.read_include = [](const std::string& path, std::string*, std::string*) {
     return mda::Status::BadInput("no such file " + path);
   };
-  loaded.status = mda::rules::ParseRules(loaded.path, rules_text, loaded.path, parse, &loaded.rules);
+  loaded.status =
+      mda::rules::ParseRules(loaded.path, rules_text, loaded.path, parse, &loaded.rules);
 
   mda::Options options;
   options.home = "/home/fuzz";

@@ -15,8 +15,10 @@
 namespace {
 
 const char kMessage[] =
-    "From: \"Boss\" <boss@example.com>\nTo: bob@example.org\nSubject: =?UTF-8?Q?caf=C3=A9?= [ALERT] ticket-12-34\n"
-    "List-Id: <dev.lists.example.org>\nX-Spam-Score: 5.5\nContent-Type: multipart/mixed; boundary=b\n\n"
+    "From: \"Boss\" <boss@example.com>\nTo: bob@example.org\nSubject: =?UTF-8?Q?caf=C3=A9?= "
+    "[ALERT] ticket-12-34\n"
+    "List-Id: <dev.lists.example.org>\nX-Spam-Score: 5.5\nContent-Type: multipart/mixed; "
+    "boundary=b\n\n"
     "--b\nContent-Type: text/plain\n\nunsubscribe here\n--b--\n";
 
 }  // namespace
@@ -27,13 +29,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view separator = "\n#--file--\n";
   for (size_t start = 0;;) {
     size_t end = input.find(separator, start);
-    files.emplace_back(input.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    files.emplace_back(
+        input.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
     if (end == std::string_view::npos || files.size() == 8) break;
     start = end + separator.size();
   }
   mda::rules::ParseOptions options;
   options.home = "/home/fuzz";
-  options.read_include = [&files](const std::string& path, std::string* content, std::string* identity) {
+  options.read_include = [&files](const std::string& path, std::string* content,
+                                  std::string* identity) {
     for (size_t i = 1; i < files.size(); ++i) {
       if (path == "/f" + std::to_string(i)) {
         *content = files[i];

@@ -46,7 +46,8 @@ constexpr size_t kSlots = kPage / sizeof(Slot);  // per bucket
 constexpr size_t kGrowAt = kSlots * 3 / 4;       // live slots in one bucket that double the table
 using Bucket = std::array<Slot, kSlots>;
 
-constexpr char kMagic[16] = {'m', 'd', 'a', ' ', 'd', 'e', 'd', 'u', 'p', ' ', 's', 't', 'o', 'r', 'e', '\n'};
+constexpr char kMagic[16] = {'m', 'd', 'a', ' ', 'd', 'e', 'd', 'u',
+                             'p', ' ', 's', 't', 'o', 'r', 'e', '\n'};
 constexpr uint32_t kVersion = 1;
 constexpr uint32_t kByteOrder = 0x01020304;
 constexpr size_t kHeaderChecked = 48;  // bytes covered by the header's check
@@ -76,7 +77,8 @@ off_t BucketOffset(uint64_t b) { return static_cast<off_t>((b + 1) * kPage); }
 ssize_t PreadAll(FileSystem& fs, int fd, void* buf, size_t n, off_t off) {
   size_t done = 0;
   while (done < n) {
-    ssize_t r = fs.Pread(fd, static_cast<char*>(buf) + done, n - done, off + static_cast<off_t>(done));
+    ssize_t r =
+        fs.Pread(fd, static_cast<char*>(buf) + done, n - done, off + static_cast<off_t>(done));
     if (r < 0) return -1;
     if (r == 0) break;
     done += static_cast<size_t>(r);
@@ -86,7 +88,8 @@ ssize_t PreadAll(FileSystem& fs, int fd, void* buf, size_t n, off_t off) {
 bool PwriteAll(FileSystem& fs, int fd, const void* buf, size_t n, off_t off) {
   size_t done = 0;
   while (done < n) {
-    ssize_t r = fs.Pwrite(fd, static_cast<const char*>(buf) + done, n - done, off + static_cast<off_t>(done));
+    ssize_t r = fs.Pwrite(fd, static_cast<const char*>(buf) + done, n - done,
+                          off + static_cast<off_t>(done));
     if (r <= 0) {
       if (r == 0) errno = EIO;
       return false;
@@ -109,15 +112,16 @@ void OnAlarm(int) {}  // only interrupts the blocking fcntl()
 
 // An OFD lock of `type` on one byte of `fd`: at once if free, else waiting up to
 // `timeout_seconds` (an alarm interrupts the wait; no SA_RESTART). F_UNLCK never waits.
-Status LockByte(FileSystem& fs, int fd, short type, off_t offset, int timeout_seconds, const std::string& path,
-                const std::string& held_message) {
+Status LockByte(FileSystem& fs, int fd, short type, off_t offset, int timeout_seconds,
+                const std::string& path, const std::string& held_message) {
   struct flock fl = {};
   fl.l_type = type;
   fl.l_whence = SEEK_SET;
   fl.l_start = offset;
   fl.l_len = 1;
   if (fs.OfdLock(fd, F_OFD_SETLK, &fl) == 0) return Status::Ok();  // uncontended: no timer needed
-  if (type == F_UNLCK || (errno != EAGAIN && errno != EACCES)) return Status::Posix("cannot lock " + path, errno);
+  if (type == F_UNLCK || (errno != EAGAIN && errno != EACCES))
+    return Status::Posix("cannot lock " + path, errno);
   struct sigaction sa = {}, old = {};
   sa.sa_handler = OnAlarm;
   sigemptyset(&sa.sa_mask);
@@ -129,8 +133,8 @@ Status LockByte(FileSystem& fs, int fd, short type, off_t offset, int timeout_se
   sigaction(SIGALRM, &old, nullptr);
   if (rc == 0) return Status::Ok();
   if (err == EINTR) {
-    return Status::Temporary(held_message + " held its lock for " + std::to_string(timeout_seconds) + " s (" +
-                             path + ")");
+    return Status::Temporary(held_message + " held its lock for " +
+                             std::to_string(timeout_seconds) + " s (" + path + ")");
   }
   return Status::Posix("cannot lock " + path, err);
 }
@@ -155,13 +159,16 @@ void WriteHeader(unsigned char* page, uint64_t buckets, uint64_t k0, uint64_t k1
   memcpy(page + 24, &buckets, 8);
   memcpy(page + 32, &k0, 8);
   memcpy(page + 40, &k1, 8);
-  uint64_t check = SipHash24(kHeaderK0, kHeaderK1, std::string_view(reinterpret_cast<char*>(page), kHeaderChecked));
+  uint64_t check = SipHash24(kHeaderK0, kHeaderK1,
+                             std::string_view(reinterpret_cast<char*>(page), kHeaderChecked));
   memcpy(page + kHeaderChecked, &check, 8);
 }
 
 // Writes a store of `buckets` empty buckets to `tmp`, fsynced; the caller renames it.
-Status WriteEmptyStore(FileSystem& fs, const std::string& tmp, uint64_t buckets, uint64_t k0, uint64_t k1, int* out_fd) {
-  int fd = fs.OpenAt(AT_FDCWD, tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+Status WriteEmptyStore(FileSystem& fs, const std::string& tmp, uint64_t buckets, uint64_t k0,
+                       uint64_t k1, int* out_fd) {
+  int fd =
+      fs.OpenAt(AT_FDCWD, tmp.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Status::Posix("cannot create " + tmp, errno);
   unsigned char page[kPage];
   WriteHeader(page, buckets, k0, k1);
@@ -192,8 +199,8 @@ Status Publish(FileSystem& fs, int fd, const std::string& tmp, const std::string
 
 }  // namespace
 
-std::optional<std::string> DedupKey(std::string_view message_id, std::string_view from, std::string_view recipient,
-                                    bool case_sensitive) {
+std::optional<std::string> DedupKey(std::string_view message_id, std::string_view from,
+                                    std::string_view recipient, bool case_sensitive) {
   auto compact = [](std::string_view s, bool lower) {
     std::string out;
     for (char c : s) {
@@ -208,15 +215,17 @@ std::optional<std::string> DedupKey(std::string_view message_id, std::string_vie
   size_t at = rcpt.rfind('@');
   for (size_t i = 0; i < rcpt.size(); ++i) {
     bool domain = at != std::string::npos && i > at;
-    if ((domain || !case_sensitive) && rcpt[i] >= 'A' && rcpt[i] <= 'Z') rcpt[i] = static_cast<char>(rcpt[i] + 32);
+    if ((domain || !case_sensitive) && rcpt[i] >= 'A' && rcpt[i] <= 'Z')
+      rcpt[i] = static_cast<char>(rcpt[i] + 32);
   }
   // The ID and the sender have no white space left, so the first two spaces separate the
   // parts unambiguously.
   return id + " " + compact(from, true) + " " + rcpt;
 }
 
-Status DedupStore::Open(FileSystem& fs, const std::string& path, const std::string& lock_path, bool read_only,
-                        std::unique_ptr<DedupStore>* out, std::string* warning, int lock_fd) {
+Status DedupStore::Open(FileSystem& fs, const std::string& path, const std::string& lock_path,
+                        bool read_only, std::unique_ptr<DedupStore>* out, std::string* warning,
+                        int lock_fd) {
   std::unique_ptr<DedupStore> store(new DedupStore(fs));
   store->path_ = path;
   store->lock_path_ = lock_path;
@@ -235,7 +244,8 @@ Status DedupStore::Open(FileSystem& fs, const std::string& path, const std::stri
     store->lock_fd_ = lock_fd;
     store->owns_lock_fd_ = false;
   } else {
-    store->lock_fd_ = fs.OpenAt(AT_FDCWD, lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    store->lock_fd_ =
+        fs.OpenAt(AT_FDCWD, lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (store->lock_fd_ < 0) return Status::Posix("cannot open lock file " + lock_path, errno);
   }
   if (check != Check::kValid) {
@@ -258,7 +268,8 @@ DedupStore::~DedupStore() {
 
 Status DedupStore::OpenFile(Check* check) {
   if (fd_ >= 0) fs_.Close(fd_);
-  fd_ = fs_.OpenAt(AT_FDCWD, path_.c_str(), (read_only_ ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, 0);
+  fd_ = fs_.OpenAt(AT_FDCWD, path_.c_str(),
+                   (read_only_ ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW, 0);
   if (fd_ < 0) {
     if (errno == ENOENT) {
       *check = Check::kMissing;
@@ -269,20 +280,23 @@ Status DedupStore::OpenFile(Check* check) {
   struct stat st;
   unsigned char header[kHeaderChecked + 8];
   ssize_t n;
-  if (fs_.FstatAt(fd_, "", &st, AT_EMPTY_PATH) != 0 || (n = PreadAll(fs_, fd_, header, sizeof header, 0)) < 0) {
+  if (fs_.FstatAt(fd_, "", &st, AT_EMPTY_PATH) != 0 ||
+      (n = PreadAll(fs_, fd_, header, sizeof header, 0)) < 0) {
     return Status::Posix("cannot read duplicate store " + path_, errno);
   }
   uint32_t version, order;
   uint64_t buckets, check_value;
   *check = Check::kInvalid;
-  if (static_cast<size_t>(n) < sizeof header || memcmp(header, kMagic, sizeof kMagic) != 0) return Status::Ok();
+  if (static_cast<size_t>(n) < sizeof header || memcmp(header, kMagic, sizeof kMagic) != 0)
+    return Status::Ok();
   memcpy(&version, header + 16, 4);
   memcpy(&order, header + 20, 4);
   memcpy(&buckets, header + 24, 8);
   memcpy(&check_value, header + kHeaderChecked, 8);
   if (version != kVersion || order != kByteOrder || buckets == 0 || buckets > kMaxBuckets ||
       (buckets & (buckets - 1)) != 0 || st.st_size != BucketOffset(buckets) ||
-      check_value != SipHash24(kHeaderK0, kHeaderK1, std::string_view(reinterpret_cast<char*>(header), kHeaderChecked))) {
+      check_value != SipHash24(kHeaderK0, kHeaderK1,
+                               std::string_view(reinterpret_cast<char*>(header), kHeaderChecked))) {
     return Status::Ok();
   }
   buckets_ = buckets;
@@ -300,7 +314,8 @@ Status DedupStore::Replace(bool exists, std::string* warning) {
     if (fs_.Rename(path_.c_str(), aside.c_str()) != 0) {
       return Status::Posix("cannot move corrupt duplicate store " + path_ + " aside", errno);
     }
-    *warning = "duplicate store " + path_ + " was corrupt; moved to " + aside + " and started afresh";
+    *warning =
+        "duplicate store " + path_ + " was corrupt; moved to " + aside + " and started afresh";
   }
   uint64_t key[2];
   if (getrandom(key, sizeof key, 0) != static_cast<ssize_t>(sizeof key)) {
@@ -315,7 +330,8 @@ Status DedupStore::Replace(bool exists, std::string* warning) {
   if (!s.ok()) return s;
   Check check;
   s = OpenFile(&check);
-  if (s.ok() && check != Check::kValid) s = Status::Temporary("duplicate store " + path_ + " changed while created");
+  if (s.ok() && check != Check::kValid)
+    s = Status::Temporary("duplicate store " + path_ + " changed while created");
   return s;
 }
 
@@ -324,7 +340,9 @@ Status DedupStore::LockTable(short type) {
                   "another delivery (marking, or doubling the duplicate store)");
 }
 
-void DedupStore::UnlockTable() { LockByte(fs_, lock_fd_, F_UNLCK, kTableLockOffset, 0, lock_path_, ""); }
+void DedupStore::UnlockTable() {
+  LockByte(fs_, lock_fd_, F_UNLCK, kTableLockOffset, 0, lock_path_, "");
+}
 
 uint64_t DedupStore::Tag(const std::string& key, std::string_view target) const {
   // "t", the key's length, the key, the target: unambiguous, and never a key hash's input.
@@ -336,8 +354,8 @@ uint64_t DedupStore::Tag(const std::string& key, std::string_view target) const 
   return SipHash24(k0_, k1_, input);
 }
 
-Status DedupStore::Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
-                        Lookup* out) {
+Status DedupStore::Find(const std::string& key, const std::vector<std::string>& targets,
+                        int64_t cutoff, Lookup* out) {
   *out = Lookup();
   uint64_t kh = SipHash24(k0_, k1_, "k" + key);
   Bucket bucket;
@@ -366,14 +384,15 @@ Status DedupStore::Find(const std::string& key, const std::vector<std::string>& 
   return Status::Ok();
 }
 
-Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now,
-                        int64_t cutoff) {
+Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& targets,
+                        int64_t now, int64_t cutoff) {
   if (read_only_) return Status::Temporary("duplicate store " + path_ + " is open read-only");
   Status s = LockTable(F_WRLCK);
   if (!s.ok()) return s;
   // A grower or a repair may have replaced the file since we opened it: follow it.
   struct stat st;
-  if (fs_.FstatAt(fd_, "", &st, AT_EMPTY_PATH) != 0) s = Status::Posix("cannot stat duplicate store " + path_, errno);
+  if (fs_.FstatAt(fd_, "", &st, AT_EMPTY_PATH) != 0)
+    s = Status::Posix("cannot stat duplicate store " + path_, errno);
   if (s.ok() && st.st_nlink == 0) {
     Check check;
     s = OpenFile(&check);
@@ -386,7 +405,8 @@ Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& 
   Bucket bucket;
   if (s.ok()) {
     ssize_t n = PreadAll(fs_, fd_, bucket.data(), kPage, offset);
-    if (n != static_cast<ssize_t>(kPage)) s = Status::Posix("cannot read duplicate store " + path_, n < 0 ? errno : EIO);
+    if (n != static_cast<ssize_t>(kPage))
+      s = Status::Posix("cannot read duplicate store " + path_, n < 0 ? errno : EIO);
   }
   if (s.ok()) {
     for (const std::string& target : targets) {
@@ -417,7 +437,8 @@ Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& 
       *found = Slot{kh, tag, now, 0};
       found->check = SlotCheck(*found);
     }
-    if (!PwriteAll(fs_, fd_, bucket.data(), kPage, offset)) s = Status::Posix("cannot write duplicate store " + path_, errno);
+    if (!PwriteAll(fs_, fd_, bucket.data(), kPage, offset))
+      s = Status::Posix("cannot write duplicate store " + path_, errno);
   }
   if (s.ok()) {
     size_t live = 0;
@@ -428,7 +449,8 @@ Status DedupStore::Mark(const std::string& key, const std::vector<std::string>& 
     }
   }
   UnlockTable();
-  if (!s.ok()) return Status::Temporary("cannot mark the delivery in the duplicate store: " + s.message());
+  if (!s.ok())
+    return Status::Temporary("cannot mark the delivery in the duplicate store: " + s.message());
   return Status::Ok();
 }
 
@@ -482,14 +504,14 @@ Status DedupStore::Grow(int64_t cutoff) {
   return Status::Ok();
 }
 
-Status KeyLock::Acquire(FileSystem& fs, const std::string& lock_path, const std::string& key, int timeout_seconds,
-                        std::unique_ptr<KeyLock>* out) {
+Status KeyLock::Acquire(FileSystem& fs, const std::string& lock_path, const std::string& key,
+                        int timeout_seconds, std::unique_ptr<KeyLock>* out) {
   int fd = fs.OpenAt(AT_FDCWD, lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return Status::Posix("cannot open lock file " + lock_path, errno);
   std::unique_ptr<KeyLock> lock(new KeyLock(fs));
   lock->fd_ = fd;
-  Status s = LockByte(fs, fd, F_WRLCK, static_cast<off_t>(Fnv1a(key) & kKeyLockMask), timeout_seconds, lock_path,
-                      "another delivery of the same message");
+  Status s = LockByte(fs, fd, F_WRLCK, static_cast<off_t>(Fnv1a(key) & kKeyLockMask),
+                      timeout_seconds, lock_path, "another delivery of the same message");
   if (!s.ok()) return s;
   *out = std::move(lock);
   return Status::Ok();

@@ -41,8 +41,8 @@ inline constexpr const char* kDedupLockName = "dedup.lock";
 // sender who knows or guesses a coming Message-ID (a GitHub or ticket number) cannot make
 // the real message a duplicate of theirs unless they also forge its From. The recipient's
 // domain is lower-cased, and its local part too unless `case_sensitive`.
-std::optional<std::string> DedupKey(std::string_view message_id, std::string_view from, std::string_view recipient,
-                                    bool case_sensitive);
+std::optional<std::string> DedupKey(std::string_view message_id, std::string_view from,
+                                    std::string_view recipient, bool case_sensitive);
 
 class DedupStore {
  public:
@@ -58,30 +58,33 @@ class DedupStore {
   // header, wrong size) is moved aside to PATH.corrupt-TIME and a new one created;
   // *warning says so.
   // `lock_fd`: the lock file already open (mda's KeyLock), shared instead of opened again.
-  static Status Open(FileSystem& fs, const std::string& path, const std::string& lock_path, bool read_only,
-                     std::unique_ptr<DedupStore>* out, std::string* warning, int lock_fd = -1);
+  static Status Open(FileSystem& fs, const std::string& path, const std::string& lock_path,
+                     bool read_only, std::unique_ptr<DedupStore>* out, std::string* warning,
+                     int lock_fd = -1);
   ~DedupStore();
 
   // Entries marked before `cutoff` (unix time) have expired and are not found.
-  Status Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff, Lookup* out);
+  Status Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
+              Lookup* out);
   // Marks `targets` (folder names, or kComplete) delivered for `key` at `now`; an entry
   // already there keeps its first time. Expired slots (before `cutoff`) are reused.
-  Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now, int64_t cutoff);
+  Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now,
+              int64_t cutoff);
   static constexpr const char* kComplete = "*";
 
   // Warnings from a Mark (a corrupt store replaced, a failed growth); cleared when taken.
   std::vector<std::string> TakeWarnings() { return std::move(warnings_); }
   uint64_t buckets() const { return buckets_; }
 
-  static constexpr uint64_t kInitialBuckets = 16;      // 68 KiB: 2 048 slots
-  static constexpr uint64_t kMaxBuckets = 1u << 18;    // 1 GiB: beyond it, the oldest go
+  static constexpr uint64_t kInitialBuckets = 16;    // 68 KiB: 2 048 slots
+  static constexpr uint64_t kMaxBuckets = 1u << 18;  // 1 GiB: beyond it, the oldest go
 
  private:
   explicit DedupStore(FileSystem& fs) : fs_(fs) {}
   enum class Check { kValid, kMissing, kInvalid };
-  Status OpenFile(Check* check);                           // (re)opens path_, reads the header
-  Status Replace(bool exists, std::string* warning);       // under the table lock
-  Status Grow(int64_t cutoff);                             // under the table lock
+  Status OpenFile(Check* check);                      // (re)opens path_, reads the header
+  Status Replace(bool exists, std::string* warning);  // under the table lock
+  Status Grow(int64_t cutoff);                        // under the table lock
   Status LockTable(short type);
   void UnlockTable();
   uint64_t Tag(const std::string& key, std::string_view target) const;
@@ -101,8 +104,8 @@ class DedupStore {
 class KeyLock {
  public:
   // Blocks up to `timeout_seconds` for the lock on `key` in `lock_path` (created 0600).
-  static Status Acquire(FileSystem& fs, const std::string& lock_path, const std::string& key, int timeout_seconds,
-                        std::unique_ptr<KeyLock>* out);
+  static Status Acquire(FileSystem& fs, const std::string& lock_path, const std::string& key,
+                        int timeout_seconds, std::unique_ptr<KeyLock>* out);
   ~KeyLock();
   int fd() const { return fd_; }  // the lock file, for DedupStore::Open to share
 

@@ -1,4 +1,5 @@
-// Duplicates: opening the store a delivery or a dry run needs, and the file store behind the interface.
+// Duplicates: opening the store a delivery or a dry run needs, and the file store behind the
+// interface.
 #include "mda/duplicates.h"
 
 #include <errno.h>
@@ -25,7 +26,8 @@ class FileDuplicates : public DuplicateStore {
     Status s = KeyLock::Acquire(fs_, lock_path, key, kKeyLockTimeout, &lock_);
     if (!s.ok()) return s;
     std::string warning;
-    s = DedupStore::Open(fs_, path_, lock_path, /*read_only=*/false, &store_, &warning, lock_->fd());
+    s = DedupStore::Open(fs_, path_, lock_path, /*read_only=*/false, &store_, &warning,
+                         lock_->fd());
     if (!warning.empty()) warnings_.push_back(warning);
     if (!s.ok()) return s;
     return store_->Find(key, targets, cutoff, out);
@@ -41,8 +43,8 @@ class FileDuplicates : public DuplicateStore {
     return store_->Find(key, targets, cutoff, out);
   }
 
-  Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now, int64_t cutoff,
-              bool /*last*/) override {
+  Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now,
+              int64_t cutoff, bool /*last*/) override {
     // The key lock is released with the process (or this object): a mark needs no more.
     return store_->Mark(key, targets, now, cutoff);
   }
@@ -74,8 +76,8 @@ std::string UntrustedStore(FileSystem& fs, const std::string& file, uid_t uid) {
 
 }  // namespace
 
-Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home, uid_t uid,
-                       std::unique_ptr<DuplicateStore>* out, std::string* warning) {
+Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home,
+                       uid_t uid, std::unique_ptr<DuplicateStore>* out, std::string* warning) {
   out->reset();
   if (config.redis) {
     *out = std::make_unique<RedisStore>(config);
@@ -99,7 +101,8 @@ Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::str
   return Status::Ok();
 }
 
-Status OpenForReading(FileSystem& fs, const DedupConfig& config, std::unique_ptr<DuplicateStore>* out) {
+Status OpenForReading(FileSystem& fs, const DedupConfig& config,
+                      std::unique_ptr<DuplicateStore>* out) {
   out->reset();
   if (config.redis) {
     *out = std::make_unique<RedisStore>(config);

@@ -24,13 +24,13 @@ using rules::RedisAddress;
 
 // What the rule file and the command line say about duplicates.
 struct DedupConfig {
-  int64_t period = 0;               // seconds a delivery is remembered; 0: off
-  bool case_sensitive = false;      // keep the local part's case in the key
-  std::string file;                 // the file store (~/.mda/dedup.store) when not Redis
+  int64_t period = 0;           // seconds a delivery is remembered; 0: off
+  bool case_sensitive = false;  // keep the local part's case in the key
+  std::string file;             // the file store (~/.mda/dedup.store) when not Redis
   std::optional<RedisAddress> redis;
-  std::string password_file;        // Redis: the password, alone on the file's first line
-  int timeout_ms = 5000;            // Redis: connecting, and each reply
-  bool deliver_unchecked = false;   // Redis unreachable: deliver without the check (logged)
+  std::string password_file;       // Redis: the password, alone on the file's first line
+  int timeout_ms = 5000;           // Redis: connecting, and each reply
+  bool deliver_unchecked = false;  // Redis unreachable: deliver without the check (logged)
   bool enabled() const { return period > 0 && (redis || !file.empty()); }
 };
 
@@ -40,11 +40,11 @@ class DuplicateStore {
   virtual ~DuplicateStore() = default;
   // Claims `key` for this delivery: waits (bounded) while another delivery holds it, then
   // says which of `targets` were delivered since `cutoff`, and whether all of it was.
-  virtual Status Claim(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
-                       Lookup* out) = 0;
+  virtual Status Claim(const std::string& key, const std::vector<std::string>& targets,
+                       int64_t cutoff, Lookup* out) = 0;
   // The same look-up without a claim, writing nothing (mdatest).
-  virtual Status Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
-                      Lookup* out) = 0;
+  virtual Status Find(const std::string& key, const std::vector<std::string>& targets,
+                      int64_t cutoff, Lookup* out) = 0;
   // Marks `targets` (folders, or DedupStore::kComplete) delivered at `now`; `last`: the
   // claim ends with it.
   virtual Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now,
@@ -59,9 +59,10 @@ class DuplicateStore {
 // mda: the store for one delivery. ok with *out empty: there is none (no home directory to
 // keep the file in), or the file store is where others could change it (*warning says
 // what to fix). Nothing is opened or connected before Claim.
-Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home, uid_t uid,
-                       std::unique_ptr<DuplicateStore>* out, std::string* warning);
+Status OpenForDelivery(FileSystem& fs, const DedupConfig& config, const std::string& home,
+                       uid_t uid, std::unique_ptr<DuplicateStore>* out, std::string* warning);
 // mdatest: the store read-only; fails (nothing created) if there is none to read.
-Status OpenForReading(FileSystem& fs, const DedupConfig& config, std::unique_ptr<DuplicateStore>* out);
+Status OpenForReading(FileSystem& fs, const DedupConfig& config,
+                      std::unique_ptr<DuplicateStore>* out);
 
 }  // namespace mda

@@ -33,12 +33,12 @@ struct Envelope {
   std::string local_part;  // LOCAL_PART: without Exim's prefix and suffix
   std::string local_part_prefix;  // LOCAL_PART_PREFIX ("pre-"), empty if none
   std::string local_part_suffix;  // LOCAL_PART_SUFFIX ("+tag"), empty if none
-  std::string domain;      // DOMAIN
-  std::string home;        // absolute; empty if none could be found
-  std::string queue_id;    // MESSAGE_ID: Exim's queue id, the same on every retry
-  std::string maildir;     // absolute path of the Maildir root
-  std::string rules;       // absolute path of the rule file
-  std::string folder;      // where mail goes when no rule decides
+  std::string domain;             // DOMAIN
+  std::string home;               // absolute; empty if none could be found
+  std::string queue_id;           // MESSAGE_ID: Exim's queue id, the same on every retry
+  std::string maildir;            // absolute path of the Maildir root
+  std::string rules;              // absolute path of the rule file
+  std::string folder;             // where mail goes when no rule decides
 };
 
 // Resolves the envelope. `from_line` is the message's mbox From_ line (or empty): its

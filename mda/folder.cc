@@ -116,7 +116,8 @@ Status FolderDirectory(std::string_view folder, std::string* directory) {
     size_t slash = folder.find('/', start);
     std::string_view component = folder.substr(start, slash - start);
     if (component.empty()) {
-      return Status::BadInput(quoted + " has an empty component (a leading, trailing or double '/')");
+      return Status::BadInput(quoted +
+                              " has an empty component (a leading, trailing or double '/')");
     }
     if (component.front() == '.' || component.back() == '.' ||
         component.find("..") != std::string_view::npos) {

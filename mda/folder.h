@@ -1,5 +1,6 @@
 // Folder names: the user's folder name (INBOX, Junk, Lists/dev) checked and mapped to its
-// Maildir++ directory (".Junk", ".Lists.dev"), in IMAP's modified UTF-7 as Dovecot and Courier store it.
+// Maildir++ directory (".Junk", ".Lists.dev"), in IMAP's modified UTF-7 as Dovecot and Courier
+// store it.
 #pragma once
 
 #include <string>

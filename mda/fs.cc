@@ -47,9 +47,11 @@ class PosixFileSystem final : public FileSystem {
   int LinkFd(int fd, int newdirfd, const char* newpath) override {
     char proc[40];
     snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
-    return RetryOnEintr([&] { return ::linkat(AT_FDCWD, proc, newdirfd, newpath, AT_SYMLINK_FOLLOW); });
+    return RetryOnEintr(
+        [&] { return ::linkat(AT_FDCWD, proc, newdirfd, newpath, AT_SYMLINK_FOLLOW); });
   }
-  int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) override {
+  int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd,
+                      const char* newpath) override {
     return RetryOnEintr(
         [&] { return ::renameat2(olddirfd, oldpath, newdirfd, newpath, RENAME_NOREPLACE); });
   }

@@ -29,7 +29,8 @@ class FileSystem {
   // /proc/self/fd/FD, which needs no privilege (AT_EMPTY_PATH would). ENOENT: no /proc.
   virtual int LinkFd(int fd, int newdirfd, const char* newpath) = 0;
   // renameat2(RENAME_NOREPLACE): the fallback where hard links are not supported.
-  virtual int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) = 0;
+  virtual int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd,
+                              const char* newpath) = 0;
   virtual int UnlinkAt(int dirfd, const char* path, int flags) = 0;
   virtual int FstatAt(int dirfd, const char* path, struct stat* st, int flags) = 0;
   // For the duplicate store: positioned I/O, size, replacing rename, and OFD locks.
@@ -54,18 +55,27 @@ class ForwardingFs : public FileSystem {
     return target_.OpenAt(dirfd, path, flags, mode);
   }
   ssize_t Read(int fd, void* buf, size_t count) override { return target_.Read(fd, buf, count); }
-  ssize_t Write(int fd, const void* buf, size_t count) override { return target_.Write(fd, buf, count); }
+  ssize_t Write(int fd, const void* buf, size_t count) override {
+    return target_.Write(fd, buf, count);
+  }
   int Fsync(int fd) override { return target_.Fsync(fd); }
   int Close(int fd) override { return target_.Close(fd); }
-  int MkdirAt(int dirfd, const char* path, mode_t mode) override { return target_.MkdirAt(dirfd, path, mode); }
+  int MkdirAt(int dirfd, const char* path, mode_t mode) override {
+    return target_.MkdirAt(dirfd, path, mode);
+  }
   int LinkAt(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) override {
     return target_.LinkAt(olddirfd, oldpath, newdirfd, newpath);
   }
-  int LinkFd(int fd, int newdirfd, const char* newpath) override { return target_.LinkFd(fd, newdirfd, newpath); }
-  int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd, const char* newpath) override {
+  int LinkFd(int fd, int newdirfd, const char* newpath) override {
+    return target_.LinkFd(fd, newdirfd, newpath);
+  }
+  int RenameNoReplace(int olddirfd, const char* oldpath, int newdirfd,
+                      const char* newpath) override {
     return target_.RenameNoReplace(olddirfd, oldpath, newdirfd, newpath);
   }
-  int UnlinkAt(int dirfd, const char* path, int flags) override { return target_.UnlinkAt(dirfd, path, flags); }
+  int UnlinkAt(int dirfd, const char* path, int flags) override {
+    return target_.UnlinkAt(dirfd, path, flags);
+  }
   int FstatAt(int dirfd, const char* path, struct stat* st, int flags) override {
     return target_.FstatAt(dirfd, path, st, flags);
   }
@@ -76,7 +86,9 @@ class ForwardingFs : public FileSystem {
     return target_.Pwrite(fd, buf, count, offset);
   }
   int Ftruncate(int fd, off_t length) override { return target_.Ftruncate(fd, length); }
-  int Rename(const char* oldpath, const char* newpath) override { return target_.Rename(oldpath, newpath); }
+  int Rename(const char* oldpath, const char* newpath) override {
+    return target_.Rename(oldpath, newpath);
+  }
   int OfdLock(int fd, int cmd, struct flock* fl) override { return target_.OfdLock(fd, cmd, fl); }
 
  protected:

@@ -14,10 +14,14 @@ using rules::Test;
 
 std::string Describe(const Condition& c) {
   switch (c.kind) {
-    case Condition::Kind::kAnd: return "(" + Describe(*c.left) + " and " + Describe(*c.right) + ")";
-    case Condition::Kind::kOr: return "(" + Describe(*c.left) + " or " + Describe(*c.right) + ")";
-    case Condition::Kind::kNot: return "not " + Describe(*c.left);
-    case Condition::Kind::kTest: return c.test.source;
+    case Condition::Kind::kAnd:
+      return "(" + Describe(*c.left) + " and " + Describe(*c.right) + ")";
+    case Condition::Kind::kOr:
+      return "(" + Describe(*c.left) + " or " + Describe(*c.right) + ")";
+    case Condition::Kind::kNot:
+      return "not " + Describe(*c.left);
+    case Condition::Kind::kTest:
+      return c.test.source;
   }
   return "";
 }
@@ -27,18 +31,23 @@ std::string Describe(const Condition& c) {
 bool AlwaysTrue(const Condition& c);
 bool AlwaysFalse(const Condition& c) {
   switch (c.kind) {
-    case Condition::Kind::kAnd: return AlwaysFalse(*c.left) || AlwaysFalse(*c.right);
-    case Condition::Kind::kOr: return AlwaysFalse(*c.left) && AlwaysFalse(*c.right);
-    case Condition::Kind::kNot: return AlwaysTrue(*c.left);
+    case Condition::Kind::kAnd:
+      return AlwaysFalse(*c.left) || AlwaysFalse(*c.right);
+    case Condition::Kind::kOr:
+      return AlwaysFalse(*c.left) && AlwaysFalse(*c.right);
+    case Condition::Kind::kNot:
+      return AlwaysTrue(*c.left);
     case Condition::Kind::kTest:
       return c.test.subject == Test::Subject::kSize &&
-             ((c.test.op == Test::Op::kLt && c.test.number <= 0) || (c.test.op == Test::Op::kLe && c.test.number < 0));
+             ((c.test.op == Test::Op::kLt && c.test.number <= 0) ||
+              (c.test.op == Test::Op::kLe && c.test.number < 0));
   }
   return false;
 }
 bool AlwaysTrue(const Condition& c) {
   switch (c.kind) {
-    case Condition::Kind::kAnd: return AlwaysTrue(*c.left) && AlwaysTrue(*c.right);
+    case Condition::Kind::kAnd:
+      return AlwaysTrue(*c.left) && AlwaysTrue(*c.right);
     case Condition::Kind::kOr: {
       if (AlwaysTrue(*c.left) || AlwaysTrue(*c.right)) return true;
       const Condition* l = c.left.get();
@@ -47,33 +56,41 @@ bool AlwaysTrue(const Condition& c) {
       if (r->kind == Condition::Kind::kNot && Describe(*r->left) == Describe(*l)) return true;
       return false;
     }
-    case Condition::Kind::kNot: return AlwaysFalse(*c.left);
+    case Condition::Kind::kNot:
+      return AlwaysFalse(*c.left);
     case Condition::Kind::kTest:
       return c.test.subject == Test::Subject::kSize &&
-             ((c.test.op == Test::Op::kGe && c.test.number <= 0) || (c.test.op == Test::Op::kGt && c.test.number < 0));
+             ((c.test.op == Test::Op::kGe && c.test.number <= 0) ||
+              (c.test.op == Test::Op::kGt && c.test.number < 0));
   }
   return false;
 }
 
 const char* ActionName(Action::Kind k) {
   switch (k) {
-    case Action::Kind::kFolder: return "folder";
-    case Action::Kind::kCopy: return "copy";
-    case Action::Kind::kDiscard: return "discard";
-    case Action::Kind::kDefer: return "defer";
-    case Action::Kind::kReject: return "reject";
-    case Action::Kind::kAddHeader: return "add-header";
+    case Action::Kind::kFolder:
+      return "folder";
+    case Action::Kind::kCopy:
+      return "copy";
+    case Action::Kind::kDiscard:
+      return "discard";
+    case Action::Kind::kDefer:
+      return "defer";
+    case Action::Kind::kReject:
+      return "reject";
+    case Action::Kind::kAddHeader:
+      return "add-header";
   }
   return "?";
 }
 
 }  // namespace
 
-std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at, const std::string& level,
-                       const std::string& message) {
+std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at,
+                       const std::string& level, const std::string& message) {
   const std::string& file = rules.files[static_cast<size_t>(at.file)];
-  std::string out = file + ":" + std::to_string(at.line) + ":" + std::to_string(at.col) + ": " + level + ": " +
-                    message + "\n";
+  std::string out = file + ":" + std::to_string(at.line) + ":" + std::to_string(at.col) + ": " +
+                    level + ": " + message + "\n";
   const std::string& source = rules.sources[static_cast<size_t>(at.file)];
   size_t start = 0;
   for (int l = 1; l < at.line && start != std::string::npos; ++l) {
@@ -85,7 +102,10 @@ std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at, c
   std::string line = source.substr(start, (end == std::string::npos ? source.size() : end) - start);
   if (!line.empty() && line.back() == '\r') line.pop_back();
   out += line + "\n";
-  for (int i = 1; i < at.col; ++i) out += (static_cast<size_t>(i - 1) < line.size() && line[static_cast<size_t>(i - 1)] == '\t') ? '\t' : ' ';
+  for (int i = 1; i < at.col; ++i)
+    out += (static_cast<size_t>(i - 1) < line.size() && line[static_cast<size_t>(i - 1)] == '\t')
+               ? '\t'
+               : ' ';
   return out + "^";
 }
 
@@ -98,15 +118,18 @@ std::vector<Finding> Lint(const rules::RuleSet& rules) {
   for (const rules::Rule& rule : rules.rules) {
     if (always != nullptr) {
       findings.push_back({false, Diagnostic(rules, rule.location, "warning",
-                                            "this rule can never run: the rule at " + rules.Where(always->location) +
+                                            "this rule can never run: the rule at " +
+                                                rules.Where(always->location) +
                                                 " always files the message first")});
     }
     const Action* final_action = nullptr;
     for (const Action& a : rule.actions) {
       if (final_action != nullptr) {
-        findings.push_back({false, Diagnostic(rules, a.location, "warning",
-                                              std::string("'") + ActionName(a.kind) + "' never runs: it comes after '" +
-                                                  ActionName(final_action->kind) + "', which ends the run")});
+        findings.push_back(
+            {false,
+             Diagnostic(rules, a.location, "warning",
+                        std::string("'") + ActionName(a.kind) + "' never runs: it comes after '" +
+                            ActionName(final_action->kind) + "', which ends the run")});
         continue;
       }
       if ((a.kind == Action::Kind::kFolder || a.kind == Action::Kind::kCopy) &&
@@ -114,16 +137,18 @@ std::vector<Finding> Lint(const rules::RuleSet& rules) {
         std::string dir;
         Status s = FolderDirectory(a.argument, &dir);
         if (!s.ok()) {
-          findings.push_back({true, Diagnostic(rules, a.location, "error",
-                                               s.message() + "; mda would deliver to INBOX instead")});
+          findings.push_back(
+              {true, Diagnostic(rules, a.location, "error",
+                                s.message() + "; mda would deliver to INBOX instead")});
         } else if (auto [it, added] = by_directory.try_emplace(dir, a.argument, a.location);
                    !added && it->second.first != a.argument) {
           findings.push_back(
-              {false, Diagnostic(rules, a.location, "warning",
-                                 "folder '" + a.argument + "' is the same folder as '" + it->second.first + "' at " +
-                                     rules.Where(it->second.second) + " (" +
-                                     (dir.empty() ? std::string("INBOX") : "Maildir/" + dir) +
-                                     "; '.' separates folders as '/' does): use one spelling")});
+              {false,
+               Diagnostic(rules, a.location, "warning",
+                          "folder '" + a.argument + "' is the same folder as '" + it->second.first +
+                              "' at " + rules.Where(it->second.second) + " (" +
+                              (dir.empty() ? std::string("INBOX") : "Maildir/" + dir) +
+                              "; '.' separates folders as '/' does): use one spelling")});
         }
       }
       if (a.final()) final_action = &a;

@@ -18,7 +18,7 @@ struct Finding {
 std::vector<Finding> Lint(const rules::RuleSet& rules);
 
 // "file:line:col: LEVEL: message", the line from the rule set's sources, a caret.
-std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at, const std::string& level,
-                       const std::string& message);
+std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at,
+                       const std::string& level, const std::string& message);
 
 }  // namespace mda

@@ -6,13 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <syslog.h>
-#include <time.h>
-#include <unistd.h>
-
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/syslog_sink.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 namespace mda {
 namespace {
@@ -22,11 +21,21 @@ namespace {
 // \x%02x for logfmt), anything else as it is.
 void AppendEscaped(unsigned char c, const char* control_format, std::string* out) {
   switch (c) {
-    case '"': *out += "\\\""; return;
-    case '\\': *out += "\\\\"; return;
-    case '\n': *out += "\\n"; return;
-    case '\r': *out += "\\r"; return;
-    case '\t': *out += "\\t"; return;
+    case '"':
+      *out += "\\\"";
+      return;
+    case '\\':
+      *out += "\\\\";
+      return;
+    case '\n':
+      *out += "\\n";
+      return;
+    case '\r':
+      *out += "\\r";
+      return;
+    case '\t':
+      *out += "\\t";
+      return;
     default:
       if (c < 0x20 || c == 0x7f) {
         char buf[8];
@@ -47,7 +56,10 @@ std::string_view Capped(std::string_view v, bool* cut) {
 // (a stray or truncated byte, an overlong form, a surrogate).
 size_t Utf8At(std::string_view s, size_t i, uint32_t* cp) {
   unsigned char c = static_cast<unsigned char>(s[i]);
-  int extra = c >= 0xF0 && c <= 0xF4 ? 3 : c >= 0xE0 && c < 0xF0 ? 2 : c >= 0xC2 && c < 0xE0 ? 1 : -1;
+  int extra = c >= 0xF0 && c <= 0xF4  ? 3
+              : c >= 0xE0 && c < 0xF0 ? 2
+              : c >= 0xC2 && c < 0xE0 ? 1
+                                      : -1;
   if (extra < 0 || i + static_cast<size_t>(extra) >= s.size()) return 0;
   uint32_t v = c & (0x3F >> extra);
   for (int k = 1; k <= extra; ++k) {
@@ -55,7 +67,8 @@ size_t Utf8At(std::string_view s, size_t i, uint32_t* cp) {
     if ((cc & 0xC0) != 0x80) return 0;
     v = (v << 6) | (cc & 0x3F);
   }
-  if ((extra == 2 && v < 0x800) || (extra == 3 && (v < 0x10000 || v > 0x10FFFF)) || (v >= 0xD800 && v <= 0xDFFF)) {
+  if ((extra == 2 && v < 0x800) || (extra == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
+      (v >= 0xD800 && v <= 0xDFFF)) {
     return 0;
   }
   *cp = v;
@@ -66,8 +79,9 @@ size_t Utf8At(std::string_view s, size_t i, uint32_t* cp) {
 // (the C1 controls U+0080-U+009F: CSI, OSC) or reorder what it shows (bidi controls):
 // written as \uXXXX, never raw.
 bool Hidden(uint32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x061C || cp == 0x200E ||
-         cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
+  return (cp >= 0x80 && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x061C ||
+         cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) ||
+         (cp >= 0x2066 && cp <= 0x2069) || cp == 0xFEFF;
 }
 
 // Appends the non-ASCII text at v[*i]: a valid sequence as it is, unless Hidden (then
@@ -157,7 +171,8 @@ class OneWriteSink final : public spdlog::sinks::base_sink<spdlog::details::null
     // torn one that would also spoil the next writer's line.
     size_t done = 0;
     while (done < record.size()) {
-      ssize_t n = fs_.Write(fd_, record.data() + done, record.size() - done);  // EINTR: PosixFs retries
+      ssize_t n =
+          fs_.Write(fd_, record.data() + done, record.size() - done);  // EINTR: PosixFs retries
       if (n <= 0) {
         error = n < 0 ? errno : EIO;
         break;
@@ -178,7 +193,8 @@ int Facility(std::string_view name) {
   if (name == "daemon") return LOG_DAEMON;
   static constexpr int kLocal[] = {LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3,
                                    LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
-  if (name.size() == 6 && name.substr(0, 5) == "local" && name[5] >= '0' && name[5] <= '7') return kLocal[name[5] - '0'];
+  if (name.size() == 6 && name.substr(0, 5) == "local" && name[5] >= '0' && name[5] <= '7')
+    return kLocal[name[5] - '0'];
   return -1;
 }
 
@@ -245,9 +261,11 @@ std::string FormatJson(const LogRecord& r) {
   field("rule", r.rule);
   if (!r.destinations.empty()) {
     line += ",\"folders\":[";
-    for (size_t i = 0; i < r.destinations.size(); ++i) line += (i ? "," : "") + JsonString(r.destinations[i].first);
+    for (size_t i = 0; i < r.destinations.size(); ++i)
+      line += (i ? "," : "") + JsonString(r.destinations[i].first);
     line += "],\"files\":[";
-    for (size_t i = 0; i < r.destinations.size(); ++i) line += (i ? "," : "") + JsonString(r.destinations[i].second);
+    for (size_t i = 0; i < r.destinations.size(); ++i)
+      line += (i ? "," : "") + JsonString(r.destinations[i].second);
     line += "]";
   }
   field("first_delivered", r.first_delivered);
@@ -260,7 +278,8 @@ Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRe
   if (records.empty() || (config.path.empty() && config.syslog.empty())) return Status::Ok();
   int fd = -1;
   if (!config.path.empty()) {
-    fd = fs.OpenAt(AT_FDCWD, config.path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+    fd = fs.OpenAt(AT_FDCWD, config.path.c_str(),
+                   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
     if (fd < 0) return Status::Posix("cannot open log " + config.path, errno);
   }
   Status status;
@@ -272,14 +291,17 @@ Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRe
       sinks.push_back(file);
     }
     if (int facility = Facility(config.syslog); facility >= 0) {
-      sinks.push_back(std::make_shared<spdlog::sinks::syslog_sink_st>("mda", LOG_PID, facility, false));
+      sinks.push_back(
+          std::make_shared<spdlog::sinks::syslog_sink_st>("mda", LOG_PID, facility, false));
     }
     spdlog::logger logger("mda", sinks.begin(), sinks.end());
     for (const LogRecord& r : records) {
       std::string line = config.json ? FormatJson(r) : FormatLogfmt(r);
-      logger.log(r.level == "warning" ? spdlog::level::warn : spdlog::level::info, std::string_view(line));
+      logger.log(r.level == "warning" ? spdlog::level::warn : spdlog::level::info,
+                 std::string_view(line));
     }
-    if (file && file->error != 0) status = Status::Posix("cannot write log " + config.path, file->error);
+    if (file && file->error != 0)
+      status = Status::Posix("cannot write log " + config.path, file->error);
   } catch (const std::exception& e) {
     status = Status::Temporary(std::string("cannot write log: ") + e.what());
   }
@@ -303,7 +325,8 @@ std::string Rfc3339(int64_t seconds, int millis, bool local) {
   std::string out = buf;
   if (!local) return out + "Z";
   long offset = tm.tm_gmtoff / 60;
-  snprintf(buf, sizeof buf, "%c%02ld:%02ld", offset < 0 ? '-' : '+', labs(offset) / 60, labs(offset) % 60);
+  snprintf(buf, sizeof buf, "%c%02ld:%02ld", offset < 0 ? '-' : '+', labs(offset) / 60,
+           labs(offset) % 60);
   return out + buf;
 }
 

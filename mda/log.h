@@ -20,11 +20,11 @@ struct LogRecord {
   std::string level;  // "info" for a message, "warning" for something to fix
   std::string queue_id, message_id, sender, recipient, subject;
   std::optional<int64_t> size;
-  std::string rule;  // file:line, or "default"
+  std::string rule;                                               // file:line, or "default"
   std::vector<std::pair<std::string, std::string>> destinations;  // folder, stored file
-  std::string outcome;  // delivered, duplicate, discarded, deferred, rejected, fallback
-  std::string reason;   // deferred, rejected; for warnings, what to fix
-  std::string first_delivered;      // duplicate
+  std::string outcome;          // delivered, duplicate, discarded, deferred, rejected, fallback
+  std::string reason;           // deferred, rejected; for warnings, what to fix
+  std::string first_delivered;  // duplicate
   std::optional<double> duration_ms;
 };
 
@@ -48,9 +48,9 @@ std::string LogfmtValue(std::string_view value);
 std::string DisplayText(std::string_view value, size_t max);
 
 struct LogConfig {
-  std::string path;        // empty: no file
+  std::string path;  // empty: no file
   bool json = false;
-  std::string syslog;      // facility name (mail, user, local0..local7); empty: none
+  std::string syslog;  // facility name (mail, user, local0..local7); empty: none
 };
 
 // Writes the records, each as one line. A failure is returned (the caller reports it on

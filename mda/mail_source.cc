@@ -20,10 +20,13 @@ bool IsDirectory(const std::string& path) {
   return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-bool IsMaildir(const std::string& dir) { return IsDirectory(dir + "/cur") && IsDirectory(dir + "/new"); }
+bool IsMaildir(const std::string& dir) {
+  return IsDirectory(dir + "/cur") && IsDirectory(dir + "/new");
+}
 
 // The entries of `dir`; `top`: the path the user gave, which may itself be a link.
-std::vector<std::string> SortedEntries(const std::string& dir, bool top, std::vector<std::string>* errors) {
+std::vector<std::string> SortedEntries(const std::string& dir, bool top,
+                                       std::vector<std::string>* errors) {
   std::vector<std::string> names;
   int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
   DIR* d = fd < 0 ? nullptr : fdopendir(fd);
@@ -43,7 +46,8 @@ std::vector<std::string> SortedEntries(const std::string& dir, bool top, std::ve
 
 class Walker {
  public:
-  Walker(FileSystem& fs, bool recursive, const MessageVisitor& visit, std::vector<std::string>* errors)
+  Walker(FileSystem& fs, bool recursive, const MessageVisitor& visit,
+         std::vector<std::string>* errors)
       : fs_(fs), recursive_(recursive), visit_(visit), errors_(errors) {}
 
   bool Path(const std::string& path) {
@@ -67,7 +71,8 @@ class Walker {
 
  private:
   bool File(const std::string& path, bool top = false) {
-    int fd = fs_.OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | (top ? 0 : O_NOFOLLOW), 0);
+    int fd = fs_.OpenAt(AT_FDCWD, path.c_str(),
+                        O_RDONLY | O_CLOEXEC | O_NOCTTY | (top ? 0 : O_NOFOLLOW), 0);
     if (fd < 0) {
       errors_->push_back(Status::Posix("cannot open " + path, errno).message());
       return true;
@@ -81,10 +86,12 @@ class Walker {
     }
     // An mbox holds one or more messages behind From_ lines; a message file, one.
     if (!m.from_line().empty()) {
-      std::vector<std::string> messages = SplitMbox(std::string(m.from_line()) + "\n" + std::string(m.content()));
+      std::vector<std::string> messages =
+          SplitMbox(std::string(m.from_line()) + "\n" + std::string(m.content()));
       if (messages.size() > 1) {
         for (size_t i = 0; i < messages.size(); ++i) {
-          if (!visit_(path + "#" + std::to_string(i + 1), Message::FromBytes(messages[i]))) return false;
+          if (!visit_(path + "#" + std::to_string(i + 1), Message::FromBytes(messages[i])))
+            return false;
         }
         return true;
       }
@@ -104,7 +111,8 @@ class Walker {
       }
       if (!recursive_) return true;
       for (const std::string& name : SortedEntries(dir, top, errors_)) {  // Maildir++ folders
-        if (name.size() > 1 && name[0] == '.' && name != ".." && IsDirectory(dir + "/" + name) && IsMaildir(dir + "/" + name)) {
+        if (name.size() > 1 && name[0] == '.' && name != ".." && IsDirectory(dir + "/" + name) &&
+            IsMaildir(dir + "/" + name)) {
           if (!Directory(dir + "/" + name, false)) return false;
         }
       }

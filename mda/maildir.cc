@@ -48,8 +48,8 @@ bool LinkUnsupported(int err) {
 bool IsSameFile(FileSystem& fs, int dir, const std::string& name, const struct stat& st) {
   int saved = errno;
   struct stat linked;
-  bool same = fs.FstatAt(dir, name.c_str(), &linked, AT_SYMLINK_NOFOLLOW) == 0 && linked.st_dev == st.st_dev &&
-              linked.st_ino == st.st_ino;
+  bool same = fs.FstatAt(dir, name.c_str(), &linked, AT_SYMLINK_NOFOLLOW) == 0 &&
+              linked.st_dev == st.st_dev && linked.st_ino == st.st_ino;
   errno = saved;
   return same;
 }
@@ -117,7 +117,8 @@ Status Maildir::OpenDirectory(int parent, const std::string& name, const std::st
     if (err == ELOOP || err == ENOTDIR) {
       struct stat st;
       if (fs_.FstatAt(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
-        return Status::Temporary(path + " is a symbolic link; mda does not follow symbolic links "
+        return Status::Temporary(path +
+                                 " is a symbolic link; mda does not follow symbolic links "
                                  "inside a Maildir (replace it with a directory)");
       }
       return Status::Temporary(path + " exists but is not a directory (move it away)");
@@ -177,7 +178,8 @@ Status Maildir::OpenFolder(std::string_view folder, FolderDirs* out) {
   // A Maildir++ root is itself a Maildir (INBOX): give a new one its subdirectories, and
   // finish one whose making was cut short (cur/ is made last).
   struct stat st;
-  if (!directory.empty() && (root_created || fs_.FstatAt(root.get(), "cur", &st, AT_SYMLINK_NOFOLLOW) != 0)) {
+  if (!directory.empty() &&
+      (root_created || fs_.FstatAt(root.get(), "cur", &st, AT_SYMLINK_NOFOLLOW) != 0)) {
     root_created = true;  // synced below like a new one
     s = MakeSubdirectories(root.get(), root_);
     if (!s.ok()) return s;
@@ -188,7 +190,8 @@ Status Maildir::OpenFolder(std::string_view folder, FolderDirs* out) {
   out->path = root_;
   if (!directory.empty()) {
     out->path = root_ + "/" + directory;
-    s = OpenDirectory(root.get(), directory, out->path, /*create=*/true, &folder_fd, &folder_created);
+    s = OpenDirectory(root.get(), directory, out->path, /*create=*/true, &folder_fd,
+                      &folder_created);
     if (!s.ok()) return s;
   }
   int dir = directory.empty() ? root.get() : folder_fd.get();
@@ -204,13 +207,15 @@ Status Maildir::OpenFolder(std::string_view folder, FolderDirs* out) {
   if (!s.ok()) return s;
   bool incomplete = tmp_created || new_created || folder_created;
   if (!incomplete) {
-    incomplete = fs_.FstatAt(dir, directory.empty() ? "cur" : "maildirfolder", &st, AT_SYMLINK_NOFOLLOW) != 0;
+    incomplete = fs_.FstatAt(dir, directory.empty() ? "cur" : "maildirfolder", &st,
+                             AT_SYMLINK_NOFOLLOW) != 0;
   }
   if (incomplete) {
     s = MakeSubdirectories(dir, out->path);  // cur/, the one not opened above
     if (!s.ok()) return s;
     if (!directory.empty()) {
-      int marker = fs_.OpenAt(dir, "maildirfolder", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+      int marker =
+          fs_.OpenAt(dir, "maildirfolder", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
       if (marker < 0) return Status::Posix("cannot create " + out->path + "/maildirfolder", errno);
       UniqueFd marker_fd(&fs_, marker);
       if (marker_fd.Close() != 0) {
@@ -253,7 +258,8 @@ Status Maildir::SyncNew(FolderDirs& dirs, const std::string& name) {
   return s;
 }
 
-Status Maildir::DeliverUnnamed(FolderDirs& dirs, std::string_view content, Delivery* out, bool* unsupported) {
+Status Maildir::DeliverUnnamed(FolderDirs& dirs, std::string_view content, Delivery* out,
+                               bool* unsupported) {
   // 1. An unnamed file in tmp/ (O_TMPFILE): invisible, and freed by the kernel on any
   // failure or crash until step 3 names it. Messages name it by the name it will get.
   std::string name = FormatUniqueName(NewUniqueNameParts(), content.size());
@@ -278,7 +284,8 @@ Status Maildir::DeliverUnnamed(FolderDirs& dirs, std::string_view content, Deliv
     if (fs_.LinkFd(file.get(), dirs.new_.get(), name.c_str()) == 0) break;
     int err = errno;
     struct stat st;
-    if (err != ENOENT && !LinkUnsupported(err) && fs_.FstatAt(file.get(), "", &st, AT_EMPTY_PATH) == 0 &&
+    if (err != ENOENT && !LinkUnsupported(err) &&
+        fs_.FstatAt(file.get(), "", &st, AT_EMPTY_PATH) == 0 &&
         IsSameFile(fs_, dirs.new_.get(), name, st)) {
       break;  // made after all
     }

@@ -33,9 +33,9 @@ std::string FormatUniqueName(const UniqueNameParts& parts, size_t size);
 UniqueNameParts NewUniqueNameParts();
 
 struct Delivery {
-  std::string folder;       // the folder's name as the rules say it (set by the caller)
-  std::string folder_path;  // absolute path of the folder (the Maildir root for INBOX)
-  std::string name;         // the file's name in new/
+  std::string folder;                 // the folder's name as the rules say it (set by the caller)
+  std::string folder_path;            // absolute path of the folder (the Maildir root for INBOX)
+  std::string name;                   // the file's name in new/
   std::vector<std::string> warnings;  // delivered, but something deserves a look
   std::string path() const { return folder_path + "/new/" + name; }
 };
@@ -67,7 +67,8 @@ class Maildir {
   Status SyncDirectory(int fd, const std::string& path);
   // The two ways to put `content` in new/; *unsupported: O_TMPFILE (or linking it) is not
   // available here and nothing was done, so the named way must serve.
-  Status DeliverUnnamed(FolderDirs& dirs, std::string_view content, Delivery* out, bool* unsupported);
+  Status DeliverUnnamed(FolderDirs& dirs, std::string_view content, Delivery* out,
+                        bool* unsupported);
   Status DeliverNamed(FolderDirs& dirs, std::string_view content, Delivery* out);
   // After new/NAME is linked: makes the entry durable, or takes it back.
   Status SyncNew(FolderDirs& dirs, const std::string& name);

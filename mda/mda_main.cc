@@ -68,7 +68,8 @@ const char kUsage[] =
 // process, a retry of this queue id redoes only what is not done), so stop as a temporary
 // failure: Exim keeps the message and retries.
 void OnCpuLimit(int) {
-  static const char kMessage[] = "mda: CPU time limit reached (SIGXCPU) (exit 75: Exim keeps the message and retries)\n";
+  static const char kMessage[] =
+      "mda: CPU time limit reached (SIGXCPU) (exit 75: Exim keeps the message and retries)\n";
   if (write(STDERR_FILENO, kMessage, sizeof kMessage - 1) < 0) {
     // nothing more to do: the exit code says it
   }
@@ -101,9 +102,9 @@ int Main(int argc, char** argv) {
     WriteStdout("mda " MDA_VERSION "\n");
     return 0;
   }
-  mda::RunResult result =
-      mda::RunMda(options, mda::PosixFs(), [](const char* name) { return getenv(name); },
-                  STDIN_FILENO, mda::Identity{getuid(), geteuid()});
+  mda::RunResult result = mda::RunMda(
+      options, mda::PosixFs(), [](const char* name) { return getenv(name); }, STDIN_FILENO,
+      mda::Identity{getuid(), geteuid()});
   if (!result.output.empty()) WriteStdout(result.output + "\n");
   if (!result.diagnostic.empty()) WriteStderr("mda: " + result.diagnostic + "\n");
   return result.exit_code;

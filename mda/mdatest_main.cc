@@ -49,7 +49,8 @@ const char kUsage[] =
     "  --explain          every rule evaluated: each test, the value it saw, the result, the\n"
     "                     captures, and where evaluation stopped\n"
     "  --format FORMAT    text (default), json (one object per line), tsv\n"
-    "  -r, --recursive    also the Maildir++ folders of a Maildir, the subdirectories of a directory\n"
+    "  -r, --recursive    also the Maildir++ folders of a Maildir, the subdirectories of a "
+    "directory\n"
     "  --recipient ADDR  --sender ADDR  --local-part NAME  --domain DOMAIN  --home DIR\n"
     "  --maildir DIR  --folder NAME  --dedup-store URL  --dedup-password-file FILE   as for mda\n"
     "  -h, --help  -V, --version\n"
@@ -63,20 +64,28 @@ std::string Destination(const mda::rules::Decision& d) {
   std::string folders;
   for (const std::string& f : d.folders) folders += (folders.empty() ? "" : " + ") + f;
   switch (d.outcome) {
-    case Outcome::kDeliver: return folders;
-    case Outcome::kDiscard: return "discard" + (folders.empty() ? "" : " (copies: " + folders + ")");
-    case Outcome::kDefer: return "defer \"" + d.reason + "\"";
-    case Outcome::kReject: return "reject \"" + d.reason + "\"" + (folders.empty() ? "" : " (copies: " + folders + ")");
+    case Outcome::kDeliver:
+      return folders;
+    case Outcome::kDiscard:
+      return "discard" + (folders.empty() ? "" : " (copies: " + folders + ")");
+    case Outcome::kDefer:
+      return "defer \"" + d.reason + "\"";
+    case Outcome::kReject:
+      return "reject \"" + d.reason + "\"" + (folders.empty() ? "" : " (copies: " + folders + ")");
   }
   return "?";
 }
 
 std::string Action(Outcome o) {
   switch (o) {
-    case Outcome::kDeliver: return "deliver";
-    case Outcome::kDiscard: return "discard";
-    case Outcome::kDefer: return "defer";
-    case Outcome::kReject: return "reject";
+    case Outcome::kDeliver:
+      return "deliver";
+    case Outcome::kDiscard:
+      return "discard";
+    case Outcome::kDefer:
+      return "defer";
+    case Outcome::kReject:
+      return "reject";
   }
   return "?";
 }
@@ -84,9 +93,11 @@ std::string Action(Outcome o) {
 // Text for a terminal or a TSV field: escapes (ESC, OSC, BEL, C1, Unicode line ends, bytes
 // that are not UTF-8) written out, cut at `max` bytes. A Subject or Message-ID is the
 // sender's text: it must not act on the terminal of the user who runs mdatest.
-constexpr size_t kShownHeader = 200;   // a header value in text and TSV output
-constexpr size_t kShownLine = 4096;    // a warning, trace or diagnostic line
-std::string OneLine(const std::string& s, size_t max = kShownHeader) { return mda::DisplayText(s, max); }
+constexpr size_t kShownHeader = 200;  // a header value in text and TSV output
+constexpr size_t kShownLine = 4096;   // a warning, trace or diagnostic line
+std::string OneLine(const std::string& s, size_t max = kShownHeader) {
+  return mda::DisplayText(s, max);
+}
 // The same for text of several lines (a diagnostic with its caret): each line on its own.
 std::string Shown(const std::string& s) {
   std::string out;
@@ -129,18 +140,21 @@ mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
   // usable); none there, or Redis not reachable: no duplicates shown.
   static const mda::rules::RuleSet kNoRules;
   mda::DedupConfig dedup;
-  if (mda::DedupSettings(run.options, ctx->rules.status.ok() ? ctx->rules.rules : kNoRules, e.home, &dedup).ok() &&
+  if (mda::DedupSettings(run.options, ctx->rules.status.ok() ? ctx->rules.rules : kNoRules, e.home,
+                         &dedup)
+          .ok() &&
       dedup.enabled()) {
     mda::Status opened = mda::OpenForReading(mda::PosixFs(), dedup, &ctx->store);
     if (opened.kind() == mda::Status::Kind::kBadInput) {
-      Print(STDERR_FILENO, "mdatest: duplicates are not shown: " + OneLine(opened.message(), kShownLine) + "\n");
+      Print(STDERR_FILENO,
+            "mdatest: duplicates are not shown: " + OneLine(opened.message(), kShownLine) + "\n");
     }
   }
   return mda::Status::Ok();
 }
 
-mda::Status DecideOne(Run& run, Context& ctx, const mda::Message& message, const std::string& rules_path,
-                      mda::Evaluation* e) {
+mda::Status DecideOne(Run& run, Context& ctx, const mda::Message& message,
+                      const std::string& rules_path, mda::Evaluation* e) {
   mda::Options options = run.options;
   if (!rules_path.empty()) options.rules = rules_path;
   mda::DecideOptions how;
@@ -148,7 +162,8 @@ mda::Status DecideOne(Run& run, Context& ctx, const mda::Message& message, const
   how.lookup_duplicate = ctx.store != nullptr;
   how.preloaded = &ctx.rules;
   how.store = ctx.store.get();
-  mda::Status s = mda::Decide(options, run.env, run.account, getuid(), mda::PosixFs(), message, how, e);
+  mda::Status s =
+      mda::Decide(options, run.env, run.account, getuid(), mda::PosixFs(), message, how, e);
   if (ctx.store && ctx.store->unreachable() && !ctx.said_unreachable) {
     // Said once: without it, "no duplicate" would look like an answer.
     Print(STDERR_FILENO, "mdatest: the duplicate store did not answer; duplicates are not shown\n");
@@ -163,8 +178,9 @@ void Report(Run& run, const std::string& name, const mda::Evaluation& e) {
   ++run.per_destination[destination];
   std::string out;
   if (run.format == "json") {
-    out = "{\"name\":" + Json(name) + ",\"message_id\":" + Json(e.message_id) + ",\"subject\":" + Json(e.subject) +
-          ",\"rule\":" + Json(d.rule) + ",\"action\":" + Json(Action(d.outcome)) + ",\"folders\":[";
+    out = "{\"name\":" + Json(name) + ",\"message_id\":" + Json(e.message_id) +
+          ",\"subject\":" + Json(e.subject) + ",\"rule\":" + Json(d.rule) +
+          ",\"action\":" + Json(Action(d.outcome)) + ",\"folders\":[";
     for (size_t i = 0; i < d.folders.size(); ++i) out += (i ? "," : "") + Json(d.folders[i]);
     out += "]";
     if (!d.reason.empty()) out += ",\"reason\":" + Json(d.reason);
@@ -181,17 +197,20 @@ void Report(Run& run, const std::string& name, const mda::Evaluation& e) {
   } else if (run.format == "tsv") {
     std::string folders;
     for (const std::string& f : d.folders) folders += (folders.empty() ? "" : ",") + f;
-    out = OneLine(name, kShownLine) + "\t" + OneLine(e.message_id) + "\t" + OneLine(e.subject) + "\t" +
-          OneLine(d.rule, kShownLine) + "\t" + Action(d.outcome) + "\t" + OneLine(folders, kShownLine) + "\t" +
-          (e.duplicate_of ? When(*e.duplicate_of) : "") + "\n";
+    out = OneLine(name, kShownLine) + "\t" + OneLine(e.message_id) + "\t" + OneLine(e.subject) +
+          "\t" + OneLine(d.rule, kShownLine) + "\t" + Action(d.outcome) + "\t" +
+          OneLine(folders, kShownLine) + "\t" + (e.duplicate_of ? When(*e.duplicate_of) : "") +
+          "\n";
   } else {
-    std::string shown_destination = OneLine(destination, kShownLine), rule = OneLine(d.rule, kShownLine);
+    std::string shown_destination = OneLine(destination, kShownLine),
+                rule = OneLine(d.rule, kShownLine);
     out = OneLine(name, kShownLine) + " -> " + shown_destination + "  [" + rule + "]";
     if (!e.message_id.empty()) out += "  " + OneLine(e.message_id);
     if (!e.subject.empty()) out += "  \"" + OneLine(e.subject) + "\"";
     out += "\n";
     if (e.duplicate_of) {
-      out += "  duplicate: first delivered " + When(*e.duplicate_of) + "; mda would not deliver it again\n";
+      out += "  duplicate: first delivered " + When(*e.duplicate_of) +
+             "; mda would not deliver it again\n";
     }
     for (const std::string& w : e.warnings) out += "  warning: " + Shown(w) + "\n";
     if (run.options.explain) {
@@ -207,7 +226,9 @@ int Check(Run& run) {
   mda::Envelope e;
   mda::Status s = mda::ResolveEnvelope(run.options, run.env, run.account, "", &e);
   if (!s.ok() || e.rules.empty()) {
-    Print(STDERR_FILENO, "mdatest: " + (s.ok() ? std::string("no rule file: give --rules FILE") : s.message()) + "\n");
+    Print(STDERR_FILENO,
+          "mdatest: " + (s.ok() ? std::string("no rule file: give --rules FILE") : s.message()) +
+              "\n");
     return 2;
   }
   mda::rules::RuleSet rules;
@@ -223,13 +244,16 @@ int Check(Run& run) {
     size_t at = std::string::npos;
     for (size_t i = 0; i + 1 < text.size() && text[i] != '\n'; ++i) {
       // the ": " after ":LINE:COL"
-      if (text[i] == ':' && text[i + 1] == ' ' && i > 0 && isdigit(static_cast<unsigned char>(text[i - 1]))) {
+      if (text[i] == ':' && text[i + 1] == ' ' && i > 0 &&
+          isdigit(static_cast<unsigned char>(text[i - 1]))) {
         at = i + 2;
         break;
       }
     }
-    text = at == std::string::npos ? "error: " + text : text.substr(0, at) + "error: " + text.substr(at);
-    Print(STDOUT_FILENO, text + "\n" + e.rules + ": 1 error: mda would not use this file (mail would go to INBOX)\n");
+    text = at == std::string::npos ? "error: " + text
+                                   : text.substr(0, at) + "error: " + text.substr(at);
+    Print(STDOUT_FILENO, text + "\n" + e.rules +
+                             ": 1 error: mda would not use this file (mail would go to INBOX)\n");
     return 1;
   }
   int errors = 0, warnings = 0;
@@ -238,8 +262,9 @@ int Check(Run& run) {
     out += f.text + "\n";
     (f.error ? errors : warnings)++;
   }
-  out += e.rules + ": " + std::to_string(rules.rules.size()) + " rule(s) in " + std::to_string(rules.files.size()) +
-         " file(s), " + std::to_string(errors) + " error(s), " + std::to_string(warnings) + " warning(s)\n";
+  out += e.rules + ": " + std::to_string(rules.rules.size()) + " rule(s) in " +
+         std::to_string(rules.files.size()) + " file(s), " + std::to_string(errors) +
+         " error(s), " + std::to_string(warnings) + " warning(s)\n";
   Print(STDOUT_FILENO, out);
   return errors > 0 ? 1 : 0;
 }
@@ -260,8 +285,9 @@ int Diff(Run& run) {
   }
   for (const Context* c : {&old_ctx, &new_ctx}) {
     if (!c->rules.status.ok() || !c->rules.found) {
-      Print(STDERR_FILENO, "mdatest: " + c->rules.path + ": " +
-                               (c->rules.found ? c->rules.status.message() : std::string("no such file")) + "\n");
+      Print(STDERR_FILENO,
+            "mdatest: " + c->rules.path + ": " +
+                (c->rules.found ? c->rules.status.message() : std::string("no such file")) + "\n");
       return 1;
     }
   }
@@ -281,15 +307,18 @@ int Diff(Run& run) {
         if (from != to) {
           ++moved;
           ++run.per_destination[from + " -> " + to];
-          Print(STDOUT_FILENO, Shown(name + ": " + from + " -> " + to + "  [" + before.decision.rule + " -> " +
-                                     after.decision.rule + "]") +
-                                   (after.subject.empty() ? "" : "  \"" + OneLine(after.subject) + "\"") + "\n");
+          Print(STDOUT_FILENO,
+                Shown(name + ": " + from + " -> " + to + "  [" + before.decision.rule + " -> " +
+                      after.decision.rule + "]") +
+                    (after.subject.empty() ? "" : "  \"" + OneLine(after.subject) + "\"") + "\n");
         }
         return true;
       },
       &run.errors);
-  std::string summary = "\n" + std::to_string(moved) + " of " + std::to_string(run.messages) + " message(s) move";
-  for (const auto& [change, count] : run.per_destination) summary += "\n  " + std::to_string(count) + "  " + Shown(change);
+  std::string summary =
+      "\n" + std::to_string(moved) + " of " + std::to_string(run.messages) + " message(s) move";
+  for (const auto& [change, count] : run.per_destination)
+    summary += "\n  " + std::to_string(count) + "  " + Shown(change);
   Print(STDOUT_FILENO, summary + "\n");
   for (const std::string& err : run.errors) Print(STDERR_FILENO, "mdatest: " + Shown(err) + "\n");
   return run.errors.empty() ? 0 : 1;
@@ -317,8 +346,10 @@ int Main(int argc, char** argv) {
     return 2;
   }
   if (geteuid() == 0) {
-    Print(STDERR_FILENO, "mdatest: warning: running as root; run it as the mailbox owner (it reads their rule file "
-                         "and mail as they would; no link below the paths given is followed)\n");
+    Print(
+        STDERR_FILENO,
+        "mdatest: warning: running as root; run it as the mailbox owner (it reads their rule file "
+        "and mail as they would; no link below the paths given is followed)\n");
   }
   if (run.options.check) return Check(run);
   if (run.options.diff) return Diff(run);
@@ -332,7 +363,8 @@ int Main(int argc, char** argv) {
     Print(STDERR_FILENO, "mdatest: " + s.message() + "\n");
     return 1;
   }
-  if (run.format == "tsv") Print(STDOUT_FILENO, "name\tmessage_id\tsubject\trule\taction\tfolders\tduplicate_of\n");
+  if (run.format == "tsv")
+    Print(STDOUT_FILENO, "name\tmessage_id\tsubject\trule\taction\tfolders\tduplicate_of\n");
   mda::ForEachMessage(
       mda::PosixFs(), run.options.paths, run.options.recursive,
       [&](const std::string& name, const mda::Message& message) {
@@ -349,8 +381,9 @@ int Main(int argc, char** argv) {
       &run.errors);
   for (const std::string& err : run.errors) Print(STDERR_FILENO, "mdatest: " + Shown(err) + "\n");
   if (run.format == "json") {
-    std::string summary = "{\"summary\":{\"messages\":" + std::to_string(run.messages) + ",\"unreadable\":" +
-                          std::to_string(run.errors.size()) + ",\"destinations\":{";
+    std::string summary = "{\"summary\":{\"messages\":" + std::to_string(run.messages) +
+                          ",\"unreadable\":" + std::to_string(run.errors.size()) +
+                          ",\"destinations\":{";
     bool first = true;
     for (const auto& [dest, count] : run.per_destination) {
       summary += (first ? "" : ",") + Json(dest) + ":" + std::to_string(count);
@@ -359,7 +392,8 @@ int Main(int argc, char** argv) {
     Print(STDOUT_FILENO, summary + "}}}\n");
   } else if (run.format == "text") {
     std::string summary = "\n" + std::to_string(run.messages) + " message(s)";
-    for (const auto& [dest, count] : run.per_destination) summary += "\n  " + std::to_string(count) + "  " + Shown(dest);
+    for (const auto& [dest, count] : run.per_destination)
+      summary += "\n  " + std::to_string(count) + "  " + Shown(dest);
     if (!run.errors.empty()) summary += "\n  " + std::to_string(run.errors.size()) + " unreadable";
     Print(STDOUT_FILENO, summary + "\n");
   }

@@ -1,4 +1,5 @@
-// Message: one mail message read whole from a descriptor, kept byte for byte, minus an mbox From_ line.
+// Message: one mail message read whole from a descriptor, kept byte for byte, minus an mbox From_
+// line.
 #include "mda/message.h"
 
 #include <errno.h>

@@ -1,10 +1,11 @@
-// Message: one mail message read whole from a descriptor, kept byte for byte, minus an mbox From_ line.
+// Message: one mail message read whole from a descriptor, kept byte for byte, minus an mbox From_
+// line.
 #pragma once
 
 #include <cstddef>
 #include <cstdlib>
-#include <string>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "mda/fs.h"

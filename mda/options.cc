@@ -14,12 +14,18 @@ struct ValueOption {
 };
 
 constexpr ValueOption kValueOptions[] = {
-    {"recipient", &Options::recipient}, {"sender", &Options::sender},
-    {"local-part", &Options::local_part}, {"domain", &Options::domain},
-    {"local-part-prefix", &Options::local_part_prefix}, {"local-part-suffix", &Options::local_part_suffix},
-    {"home", &Options::home},           {"queue-id", &Options::queue_id},
-    {"maildir", &Options::maildir},     {"rules", &Options::rules},
-    {"folder", &Options::folder},       {"dedup-store", &Options::dedup_store},
+    {"recipient", &Options::recipient},
+    {"sender", &Options::sender},
+    {"local-part", &Options::local_part},
+    {"domain", &Options::domain},
+    {"local-part-prefix", &Options::local_part_prefix},
+    {"local-part-suffix", &Options::local_part_suffix},
+    {"home", &Options::home},
+    {"queue-id", &Options::queue_id},
+    {"maildir", &Options::maildir},
+    {"rules", &Options::rules},
+    {"folder", &Options::folder},
+    {"dedup-store", &Options::dedup_store},
     {"dedup-password-file", &Options::dedup_password_file},
 };
 

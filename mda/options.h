@@ -21,18 +21,18 @@ struct Options {
   std::optional<std::string> queue_id;
   std::optional<std::string> maildir;
   std::optional<std::string> rules;
-  std::optional<std::string> folder;  // where mail goes when no rule decides (default INBOX)
-  std::optional<std::string> dedup_store;          // file, or a Redis URL shared by several hosts
+  std::optional<std::string> folder;       // where mail goes when no rule decides (default INBOX)
+  std::optional<std::string> dedup_store;  // file, or a Redis URL shared by several hosts
   std::optional<std::string> dedup_password_file;  // Redis's password
   bool help = false;
   bool version = false;
   // mdatest only.
-  bool explain = false;     // every rule evaluated, what each test saw
-  bool recursive = false;   // Maildir++ folders of a Maildir, subdirectories of a directory
-  bool check = false;       // lint the rule file; no mail
-  bool diff = false;        // the first two operands are OLD and NEW rule files
+  bool explain = false;    // every rule evaluated, what each test saw
+  bool recursive = false;  // Maildir++ folders of a Maildir, subdirectories of a directory
+  bool check = false;      // lint the rule file; no mail
+  bool diff = false;       // the first two operands are OLD and NEW rule files
   std::optional<std::string> format;  // text, json, tsv
-  std::vector<std::string> paths;  // operands: mdatest's messages; mda takes none
+  std::vector<std::string> paths;     // operands: mdatest's messages; mda takes none
 };
 
 // Parses argv[1..]. Accepts "--name VALUE" and "--name=VALUE"; "--" ends options.

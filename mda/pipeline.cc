@@ -51,10 +51,12 @@ class AttemptMarks {
   }
   // What the marks found mean: whether the delivery is done, and which folders are.
   bool Complete(const DuplicateStore::Lookup& found) const {
-    return by_queue_id() && found.targets.count(retry_) ? found.targets.count(Done()) > 0 : found.complete;
+    return by_queue_id() && found.targets.count(retry_) ? found.targets.count(Done()) > 0
+                                                        : found.complete;
   }
   // An earlier run of this queue id marked what it did, and none of it is for this size.
-  bool OtherSizeBefore(const DuplicateStore::Lookup& found, const std::vector<std::string>& folders) const {
+  bool OtherSizeBefore(const DuplicateStore::Lookup& found,
+                       const std::vector<std::string>& folders) const {
     if (!by_queue_id() || !found.targets.count(retry_) || found.targets.count(Done())) return false;
     for (const std::string& f : folders) {
       if (found.targets.count(Folder(f))) return false;
@@ -72,7 +74,11 @@ class AttemptMarks {
   }
 
  private:
-  std::string Done() const { return "\x01" "done" + sized_; }
+  std::string Done() const {
+    return "\x01"
+           "done" +
+           sized_;
+  }
   std::string retry_, sized_;
 };
 
@@ -87,7 +93,8 @@ RunResult Fail(RunResult result, const Status& status) {
 // The message with the rules' add-header lines on top, in the message's own line ending.
 std::string WithAddedHeaders(std::string_view content, const std::vector<std::string>& headers) {
   size_t nl = content.find('\n');
-  const char* eol = (nl != std::string_view::npos && nl > 0 && content[nl - 1] == '\r') ? "\r\n" : "\n";
+  const char* eol =
+      (nl != std::string_view::npos && nl > 0 && content[nl - 1] == '\r') ? "\r\n" : "\n";
   std::string out;
   for (const std::string& h : headers) out += h + eol;
   out += content;
@@ -112,7 +119,8 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
     // logs when the transport sets log_output (and syslog, if set, still gets the records).
     size_t slash = config.path.rfind('/');
     std::string dir = slash == 0 ? "/" : config.path.substr(0, slash);
-    if (std::string why = UntrustedPlace(fs, dir, {config.path.substr(slash + 1)}, uid); !why.empty()) {
+    if (std::string why = UntrustedPlace(fs, dir, {config.path.substr(slash + 1)}, uid);
+        !why.empty()) {
       if (!result.diagnostic.empty()) result.diagnostic += "\nmda: ";
       result.diagnostic += "log " + config.path + " not written: " + why;
       for (const std::string& w : e.warnings) result.diagnostic += "\nmda: warning: " + w;
@@ -163,20 +171,26 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
 // never work (a Maildir whose directory does not exist, a password file that is not there)
 // makes the rule file unusable, so the mail goes to INBOX now instead of being deferred
 // until Exim gives up. kTemporary: an I/O error, worth a retry.
-Status CheckPaths(FileSystem& fs, const Options& options, const rules::RuleSet& rules, const std::string& home) {
+Status CheckPaths(FileSystem& fs, const Options& options, const rules::RuleSet& rules,
+                  const std::string& home) {
   auto setting = [&rules](const char* name) -> const std::string* {
     auto it = rules.settings.find(name);
     return it == rules.settings.end() ? nullptr : &it->second.value;
   };
-  auto at = [&rules](const char* name) { return rules.Where(rules.settings.at(name).location) + ": "; };
-  auto permanent = [](int err) { return err == ENOENT || err == ENOTDIR || err == EACCES || err == ELOOP; };
+  auto at = [&rules](const char* name) {
+    return rules.Where(rules.settings.at(name).location) + ": ";
+  };
+  auto permanent = [](int err) {
+    return err == ENOENT || err == ENOTDIR || err == EACCES || err == ELOOP;
+  };
   if (const std::string* maildir = setting("maildir"); maildir && !options.maildir) {
     std::string path;
     Status s = ExpandPath(*maildir, home, "the maildir setting", &path);
     if (!s.ok()) return Status::BadInput(at("maildir") + s.message());
     struct stat st;
     if (fs.FstatAt(AT_FDCWD, path.c_str(), &st, 0) == 0) {
-      if (!S_ISDIR(st.st_mode)) return Status::BadInput(at("maildir") + path + " is not a directory");
+      if (!S_ISDIR(st.st_mode))
+        return Status::BadInput(at("maildir") + path + " is not a directory");
     } else if (errno != ENOENT) {
       if (!permanent(errno)) return Status::Posix("cannot look up the Maildir " + path, errno);
       return Status::BadInput(at("maildir") + Status::Posix("cannot use " + path, errno).message());
@@ -185,23 +199,26 @@ Status CheckPaths(FileSystem& fs, const Options& options, const rules::RuleSet& 
       std::string parent = path.substr(0, std::max<size_t>(path.rfind('/'), 1));
       if (fs.FstatAt(AT_FDCWD, parent.c_str(), &st, 0) != 0) {
         if (!permanent(errno)) return Status::Posix("cannot look up " + parent, errno);
-        return Status::BadInput(at("maildir") + "the Maildir " + path + " cannot be made: " +
-                                Status::Posix(parent, errno).message() + " (create it, or fix the setting)");
+        return Status::BadInput(at("maildir") + "the Maildir " + path +
+                                " cannot be made: " + Status::Posix(parent, errno).message() +
+                                " (create it, or fix the setting)");
       }
       if (!S_ISDIR(st.st_mode)) {
-        return Status::BadInput(at("maildir") + "the Maildir " + path + " cannot be made: " + parent +
-                                " is not a directory");
+        return Status::BadInput(at("maildir") + "the Maildir " + path +
+                                " cannot be made: " + parent + " is not a directory");
       }
     }
   }
-  if (const std::string* file = setting("dedup-password-file"); file && !options.dedup_password_file) {
+  if (const std::string* file = setting("dedup-password-file");
+      file && !options.dedup_password_file) {
     std::string path;
     Status s = ExpandPath(*file, home, "the dedup-password-file setting", &path);
     if (!s.ok()) return Status::BadInput(at("dedup-password-file") + s.message());
     int fd = fs.OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0);
     if (fd < 0) {
       if (!permanent(errno)) return Status::Posix("cannot open dedup-password-file " + path, errno);
-      return Status::BadInput(at("dedup-password-file") + Status::Posix("cannot open " + path, errno).message());
+      return Status::BadInput(at("dedup-password-file") +
+                              Status::Posix("cannot open " + path, errno).message());
     }
     fs.Close(fd);
   }
@@ -227,22 +244,26 @@ Status DedupSettings(const Options& options, const rules::RuleSet& rules, const 
   // On for 7 days unless the rule file says otherwise.
   c.period = kDefaultDedupPeriod;
   if (const std::string* dedup = setting("dedup")) {
-    c.period = *dedup == "off" ? 0 : static_cast<int64_t>(rules::ParsePeriod(*dedup).value_or(kDefaultDedupPeriod));
+    c.period = *dedup == "off"
+                   ? 0
+                   : static_cast<int64_t>(rules::ParsePeriod(*dedup).value_or(kDefaultDedupPeriod));
   }
   if (const std::string* v = setting("dedup-case")) c.case_sensitive = *v == "sensitive";
-  if (const std::string* v = setting("dedup-timeout")) c.timeout_ms = rules::ParseTimeoutMs(*v).value_or(c.timeout_ms);
+  if (const std::string* v = setting("dedup-timeout"))
+    c.timeout_ms = rules::ParseTimeoutMs(*v).value_or(c.timeout_ms);
   if (const std::string* v = setting("dedup-unreachable")) c.deliver_unchecked = *v == "deliver";
   const std::string* store = options.dedup_store ? &*options.dedup_store : setting("dedup-store");
   if (store && *store != "file") {
     RedisAddress address;
     Status s = rules::ParseRedisUrl(*store, &address);
-    if (!s.ok()) return Status::BadInput((options.dedup_store ? "--dedup-store: " : "") + s.message());
+    if (!s.ok())
+      return Status::BadInput((options.dedup_store ? "--dedup-store: " : "") + s.message());
     c.redis = std::move(address);
   } else if (!home.empty()) {
     c.file = home + "/.mda/" + kDedupStoreName;
   }
-  const std::string* password = options.dedup_password_file ? &*options.dedup_password_file
-                                                             : setting("dedup-password-file");
+  const std::string* password =
+      options.dedup_password_file ? &*options.dedup_password_file : setting("dedup-password-file");
   if (password) {
     Status s = ExpandPath(*password, home, "the dedup-password-file setting", &c.password_file);
     if (!s.ok()) return s;
@@ -264,7 +285,8 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   // Known before the rules load, so that a log line about a failure still names the message.
   rules::HeaderBlock headers(message.content());
   if (auto ids = headers.Find("Message-ID"); !ids.empty()) out->message_id = ids[0]->value;
-  if (auto subjects = headers.Find("Subject"); !subjects.empty()) out->subject = rules::DecodeRfc2047(subjects[0]->value);
+  if (auto subjects = headers.Find("Subject"); !subjects.empty())
+    out->subject = rules::DecodeRfc2047(subjects[0]->value);
 
   LoadedRules local;
   LoadedRules* own = &local;
@@ -287,7 +309,8 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   if (usable.kind() == Status::Kind::kTemporary) return usable;
   const rules::RuleSet& rules = usable.ok() ? loaded->rules : kNoRules;
   if (!usable.ok()) {
-    out->warnings.push_back("rule file not used, mail goes to " + e.folder + ": " + usable.message());
+    out->warnings.push_back("rule file not used, mail goes to " + e.folder + ": " +
+                            usable.message());
   } else {
     out->rules_used = out->rules_found;
   }
@@ -302,7 +325,8 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   }
   if (const std::string* format = setting("log-format")) out->log_json = *format == "json";
   if (const std::string* t = setting("log-time")) out->log_local_time = *t == "local";
-  if (const std::string* facility = setting("syslog")) out->syslog = *facility == "off" ? "" : *facility;
+  if (const std::string* facility = setting("syslog"))
+    out->syslog = *facility == "off" ? "" : *facility;
   const std::string* log = setting("log");
   if (log && *log == "off") {
     out->log.clear();
@@ -348,8 +372,9 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   };
   out->decision = rules::Evaluate(rules, context, e.folder, how.trace);
   if (body_skipped) {
-    out->warnings.push_back("message of " + std::to_string(message.content().size()) + " bytes is over max-size " +
-                            *setting("max-size") + ": body tests saw no text (raise max-size to let them read it)");
+    out->warnings.push_back("message of " + std::to_string(message.content().size()) +
+                            " bytes is over max-size " + *setting("max-size") +
+                            ": body tests saw no text (raise max-size to let them read it)");
   }
   for (std::string& w : out->decision.warnings) out->warnings.push_back(std::move(w));
   out->decision.warnings.clear();
@@ -363,7 +388,8 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
     std::string dir;
     Status f = FolderDirectory(folder, &dir);
     if (!f.ok()) {
-      out->warnings.push_back("rule " + out->decision.rule + ": " + f.message() + "; delivered to INBOX instead");
+      out->warnings.push_back("rule " + out->decision.rule + ": " + f.message() +
+                              "; delivered to INBOX instead");
       folder = "INBOX";
       dir.clear();
     }
@@ -378,10 +404,12 @@ Status Decide(const Options& options, const Environment& env, const std::optiona
   out->decision.folders = std::move(checked);
 
   if (how.lookup_duplicate && out->dedup.enabled()) {
-    std::optional<std::string> key = DedupKey(out->message_id, out->from_address, e.recipient, out->dedup.case_sensitive);
+    std::optional<std::string> key =
+        DedupKey(out->message_id, out->from_address, e.recipient, out->dedup.case_sensitive);
     std::unique_ptr<DuplicateStore> own_store;
     DuplicateStore* store = how.store;
-    if (key && store == nullptr && OpenForReading(fs, out->dedup, &own_store).ok()) store = own_store.get();
+    if (key && store == nullptr && OpenForReading(fs, out->dedup, &own_store).ok())
+      store = own_store.get();
     DuplicateStore::Lookup found;
     int64_t cutoff = time(nullptr) - out->dedup.period;
     if (key && store != nullptr && store->Find(*key, {}, cutoff, &found).ok() && found.complete) {
@@ -434,7 +462,8 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
 
   // Duplicates: claim the key across look-up, delivery and marks; mark only what succeeded.
   std::optional<std::string> key;
-  if (e.dedup.enabled()) key = DedupKey(e.message_id, e.from_address, e.envelope.recipient, e.dedup.case_sensitive);
+  if (e.dedup.enabled())
+    key = DedupKey(e.message_id, e.from_address, e.envelope.recipient, e.dedup.case_sensitive);
   int64_t now = time(nullptr);
   int64_t cutoff = now - e.dedup.period;
   std::unique_ptr<DuplicateStore> store;
@@ -451,14 +480,16 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     for (std::string& w : store->TakeWarnings()) e.warnings.push_back(std::move(w));
     if (!s.ok() && store->unreachable() && e.dedup.deliver_unchecked) {
       // dedup-unreachable = deliver: the site chose a possible duplicate over a delay.
-      e.warnings.push_back(s.message() + "; delivered without the duplicate check (dedup-unreachable = deliver)");
+      e.warnings.push_back(s.message() +
+                           "; delivered without the duplicate check (dedup-unreachable = deliver)");
       store.reset();
       done = DuplicateStore::Lookup();
     } else if (!s.ok()) {
       return Fail(std::move(result), s);
     } else if (marks.OtherSizeBefore(done, d.folders)) {
-      e.warnings.push_back("an earlier run of queue id " + e.envelope.queue_id +
-                           " read a message of another size (cut short?); all of it is delivered again");
+      e.warnings.push_back(
+          "an earlier run of queue id " + e.envelope.queue_id +
+          " read a message of another size (cut short?); all of it is delivered again");
     } else if (marks.Complete(done)) {
       result.duplicate = true;
       result.first_delivered = done.first_delivered;
@@ -472,7 +503,8 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   for (size_t i = 0; i < d.folders.size(); ++i) {
     const std::string& folder = d.folders[i];
     bool last = i + 1 == d.folders.size();
-    if (!done.targets.count(marks.Folder(folder))) {  // else an earlier, partly failed run put it there
+    if (!done.targets.count(
+            marks.Folder(folder))) {  // else an earlier, partly failed run put it there
       Delivery delivery;
       s = maildir.Deliver(folder, content, &delivery);
       if (!s.ok()) return Fail(std::move(result), s);
@@ -490,7 +522,9 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   }
   if (store) {
     if (d.folders.empty()) {  // discarded or rejected without copies
-      if (Status m = store->Mark(*key, marks.After(nullptr, 0, /*last=*/true), now, cutoff, /*last=*/true); !m.ok()) {
+      if (Status m =
+              store->Mark(*key, marks.After(nullptr, 0, /*last=*/true), now, cutoff, /*last=*/true);
+          !m.ok()) {
         e.warnings.push_back(m.message());
       }
     }

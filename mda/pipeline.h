@@ -35,19 +35,19 @@ struct Identity {
 struct Evaluation {
   Envelope envelope;
   rules::Decision decision;
-  bool rules_found = false;           // a rule file exists (used or not)
-  bool rules_used = false;            // ... and was safe and parsed
-  std::string log;                    // processing log path; empty when off or no home
-  bool log_is_default = false;        // ~/.mda/log: its directory is made when missing
-  bool log_known = false;             // Decide got as far as the log settings
-  bool log_json = false;              // set log-format = json
-  bool log_local_time = false;        // set log-time = local
-  std::string syslog;                 // set syslog = FACILITY
-  std::vector<std::string> warnings;  // for the log: what the user should fix
-  std::string message_id;             // the first Message-ID header, unfolded
-  std::string from_address;           // the first From address (addr-spec), when dedup is on
-  std::string subject;                // the first Subject, decoded (for the log)
-  DedupConfig dedup;                  // the duplicate store, its period and key
+  bool rules_found = false;             // a rule file exists (used or not)
+  bool rules_used = false;              // ... and was safe and parsed
+  std::string log;                      // processing log path; empty when off or no home
+  bool log_is_default = false;          // ~/.mda/log: its directory is made when missing
+  bool log_known = false;               // Decide got as far as the log settings
+  bool log_json = false;                // set log-format = json
+  bool log_local_time = false;          // set log-time = local
+  std::string syslog;                   // set syslog = FACILITY
+  std::vector<std::string> warnings;    // for the log: what the user should fix
+  std::string message_id;               // the first Message-ID header, unfolded
+  std::string from_address;             // the first From address (addr-spec), when dedup is on
+  std::string subject;                  // the first Subject, decoded (for the log)
+  DedupConfig dedup;                    // the duplicate store, its period and key
   std::optional<int64_t> duplicate_of;  // mdatest: time of the first complete delivery
 };
 
@@ -61,8 +61,8 @@ struct LoadedRules {
 LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home);
 
 struct DecideOptions {
-  bool trace = false;  // fill Decision::trace
-  bool lookup_duplicate = false;  // mdatest: read the duplicate store (never written)
+  bool trace = false;                      // fill Decision::trace
+  bool lookup_duplicate = false;           // mdatest: read the duplicate store (never written)
   const LoadedRules* preloaded = nullptr;  // mdatest: rules loaded once, for this path
   DuplicateStore* store = nullptr;         // mdatest: the store, opened read-only once
   // mda: the process ends right after this message, so the rules it loads are kept, not
@@ -89,11 +89,12 @@ struct RunResult {
   std::string output;      // for stdout: a reject's reason (Exim's return_fail_output)
   Evaluation evaluation;
   std::vector<Delivery> deliveries;
-  bool duplicate = false;          // suppressed: delivered before
-  int64_t first_delivered = 0;     // ... at this time
-  std::string outcome;             // for the log: delivered, duplicate, discarded, deferred, rejected, fallback
-  std::string reason;              // for the log: why deferred or rejected
-  std::optional<size_t> size;      // the message's size, once read
+  bool duplicate = false;       // suppressed: delivered before
+  int64_t first_delivered = 0;  // ... at this time
+  std::string
+      outcome;         // for the log: delivered, duplicate, discarded, deferred, rejected, fallback
+  std::string reason;  // for the log: why deferred or rejected
+  std::optional<size_t> size;  // the message's size, once read
 };
 
 // Runs mda on the message readable from `input`. Never throws for an expected failure;

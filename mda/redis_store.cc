@@ -14,8 +14,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <strings.h>
 #include <signal.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -23,10 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
-
-#include <algorithm>
 #include <string_view>
 
 #include "mda/sha256.h"
@@ -161,16 +160,21 @@ Status ReadPassword(const std::string& path, std::string* out) {
   struct stat st;
   char buffer[4096];
   ssize_t n = -1;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < static_cast<off_t>(sizeof buffer)) {
-    do n = read(fd, buffer, sizeof buffer); while (n < 0 && errno == EINTR);
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+      st.st_size < static_cast<off_t>(sizeof buffer)) {
+    do n = read(fd, buffer, sizeof buffer);
+    while (n < 0 && errno == EINTR);
   }
   int err = errno;
   close(fd);
-  if (n < 0) return Status::Posix("cannot read dedup-password-file " + path + " (a regular file under 4 KiB)", err);
+  if (n < 0)
+    return Status::Posix(
+        "cannot read dedup-password-file " + path + " (a regular file under 4 KiB)", err);
   std::string password(buffer, static_cast<size_t>(n));
   password = password.substr(0, password.find('\n'));
   if (!password.empty() && password.back() == '\r') password.pop_back();
-  if (password.empty()) return Status::Temporary("dedup-password-file " + path + " has no password on its first line");
+  if (password.empty())
+    return Status::Temporary("dedup-password-file " + path + " has no password on its first line");
   *out = std::move(password);
   return Status::Ok();
 }
@@ -186,7 +190,8 @@ std::string HostName() {
 // instead of waiting for it to expire. A PID reused since only means waiting.
 bool HolderIsDead(const std::string& holder) {
   size_t last = holder.rfind(':');
-  size_t before = last == std::string::npos || last == 0 ? std::string::npos : holder.rfind(':', last - 1);
+  size_t before =
+      last == std::string::npos || last == 0 ? std::string::npos : holder.rfind(':', last - 1);
   if (before == std::string::npos || holder.substr(0, before) != HostName()) return false;
   std::string pid_text = holder.substr(before + 1, last - before - 1);
   char* end = nullptr;
@@ -213,7 +218,8 @@ std::string RandomToken() {
 
 // Redis's answers that mean "not now" rather than "wrong": retried later, like no answer.
 bool ServerUnavailable(std::string_view error) {
-  for (std::string_view prefix : {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN"}) {
+  for (std::string_view prefix :
+       {"LOADING", "BUSY", "MASTERDOWN", "READONLY", "TRYAGAIN", "CLUSTERDOWN"}) {
     if (error.substr(0, prefix.size()) == prefix) return true;
   }
   return false;
@@ -275,7 +281,8 @@ Status RedisStore::ConnectOnce() {
     length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + a.socket.size() + 1);
   } else if (!Resolve(a.host, a.port, &address, &length)) {
     // Not unreachable: a setting to fix, and no amount of retrying cures it.
-    return Failed("cannot resolve '" + a.host + "': mda takes an IP address or a name in /etc/hosts", false);
+    return Failed(
+        "cannot resolve '" + a.host + "': mda takes an IP address or a name in /etc/hosts", false);
   }
   int fd = socket(address.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return Failed(std::string("cannot make a socket: ") + strerror(errno), true);
@@ -299,7 +306,8 @@ Status RedisStore::ConnectOnce() {
   }
   if (err != 0) {
     close(fd);
-    return Failed("cannot connect" + (err == ETIMEDOUT ? " within " + timeout : std::string(": ") + strerror(err)),
+    return Failed("cannot connect" +
+                      (err == ETIMEDOUT ? " within " + timeout : std::string(": ") + strerror(err)),
                   true);
   }
   int flags = fcntl(fd, F_GETFL);
@@ -328,7 +336,8 @@ Status RedisStore::ConnectOnce() {
       setup.push_back({"AUTH", a.user, password});
     }
   } else if (!a.user.empty()) {
-    return Failed("the user " + a.user + " needs a password: name its file with dedup-password-file", false);
+    return Failed(
+        "the user " + a.user + " needs a password: name its file with dedup-password-file", false);
   }
   if (a.db != 0) setup.push_back({"SELECT", std::to_string(a.db)});
   for (const auto& command : setup) {
@@ -362,7 +371,8 @@ Status RedisStore::Run(const std::vector<std::string>& args, const char* what, r
     argv.push_back(arg.data());
     lengths.push_back(arg.size());
   }
-  auto* r = static_cast<redisReply*>(redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  auto* r = static_cast<redisReply*>(
+      redisCommandArgv(context_, static_cast<int>(argv.size()), argv.data(), lengths.data()));
   if (r == nullptr) {
     return Failed(std::string(what) + ": " + NoAnswer(context_, config_.timeout_ms), true);
   }
@@ -407,31 +417,33 @@ void ReadMarks(const redisReply* pairs, const std::vector<std::string>& targets,
 
 }  // namespace
 
-Status RedisStore::Claim(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
-                         Lookup* out) {
+Status RedisStore::Claim(const std::string& key, const std::vector<std::string>& targets,
+                         int64_t cutoff, Lookup* out) {
   std::string lease = LeaseKey(key), token = RandomToken();
   int64_t deadline = MonotonicMs() + kWaitMs;
   int64_t pause_ms = 1;
   std::string dead;  // the token of a holder found dead
   for (;;) {
     redisReply* r = nullptr;
-    Status s = Run({"EVAL", kClaimScript, "2", lease, MarksKey(key), token, std::to_string(kLeaseMs), dead},
-                   "claiming the key", &r);
+    Status s = Run(
+        {"EVAL", kClaimScript, "2", lease, MarksKey(key), token, std::to_string(kLeaseMs), dead},
+        "claiming the key", &r);
     if (!s.ok()) return s;
-    bool claimed = r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->type == REDIS_REPLY_INTEGER &&
-                   r->element[0]->integer == 1;
+    bool claimed = r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+                   r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 1;
     if (claimed) {
       token_ = token;
       lease_key_ = lease;
       ReadMarks(r->element[1], targets, cutoff, out);
       freeReplyObject(r);
       if (!dead.empty()) {
-        warnings_.push_back("duplicate store " + config_.redis->url + ": took over the lease of a killed delivery (" +
-                            dead + ")");
+        warnings_.push_back("duplicate store " + config_.redis->url +
+                            ": took over the lease of a killed delivery (" + dead + ")");
       }
       return Status::Ok();
     }
-    bool answer = r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[1]->type == REDIS_REPLY_INTEGER &&
+    bool answer = r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+                  r->element[1]->type == REDIS_REPLY_INTEGER &&
                   r->element[2]->type == REDIS_REPLY_STRING;
     int64_t left = answer ? r->element[1]->integer : -1;
     std::string holder = answer ? std::string(r->element[2]->str, r->element[2]->len) : "";
@@ -443,20 +455,22 @@ Status RedisStore::Claim(const std::string& key, const std::vector<std::string>&
     int64_t now = MonotonicMs();
     if (now >= deadline) {
       unreachable_ = false;
-      return Status::Temporary("duplicate store " + config_.redis->url + ": another delivery of this message held it for " +
+      return Status::Temporary("duplicate store " + config_.redis->url +
+                               ": another delivery of this message held it for " +
                                std::to_string(kWaitMs / 1000) + " s");
     }
     // Another delivery holds it: wait for its end (usually a few ms), or for it to expire.
     int64_t sleep_ms = std::min<int64_t>(pause_ms, deadline - now);
     if (left > 0) sleep_ms = std::min(sleep_ms, left);
-    struct timespec ts = {static_cast<time_t>(sleep_ms / 1000), static_cast<long>(sleep_ms % 1000) * 1000000};
+    struct timespec ts = {static_cast<time_t>(sleep_ms / 1000),
+                          static_cast<long>(sleep_ms % 1000) * 1000000};
     nanosleep(&ts, nullptr);
     pause_ms = std::min<int64_t>(pause_ms * 2, 50);
   }
 }
 
-Status RedisStore::Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
-                        Lookup* out) {
+Status RedisStore::Find(const std::string& key, const std::vector<std::string>& targets,
+                        int64_t cutoff, Lookup* out) {
   redisReply* r = nullptr;
   Status s = Run({"HGETALL", MarksKey(key)}, "looking up", &r);
   if (!s.ok()) return s;
@@ -465,11 +479,18 @@ Status RedisStore::Find(const std::string& key, const std::vector<std::string>& 
   return Status::Ok();
 }
 
-Status RedisStore::Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now, int64_t cutoff,
-                        bool last) {
-  std::vector<std::string> args = {"EVAL", kMarkScript, "2", LeaseKey(key), MarksKey(key),
-                                   token_, std::to_string(now), std::to_string(cutoff),
-                                   std::to_string(std::max<int64_t>(1, now - cutoff)), std::to_string(kLeaseMs),
+Status RedisStore::Mark(const std::string& key, const std::vector<std::string>& targets,
+                        int64_t now, int64_t cutoff, bool last) {
+  std::vector<std::string> args = {"EVAL",
+                                   kMarkScript,
+                                   "2",
+                                   LeaseKey(key),
+                                   MarksKey(key),
+                                   token_,
+                                   std::to_string(now),
+                                   std::to_string(cutoff),
+                                   std::to_string(std::max<int64_t>(1, now - cutoff)),
+                                   std::to_string(kLeaseMs),
                                    last ? "1" : "0"};
   args.insert(args.end(), targets.begin(), targets.end());
   redisReply* r = nullptr;
@@ -478,8 +499,9 @@ Status RedisStore::Mark(const std::string& key, const std::vector<std::string>& 
   bool held = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
   freeReplyObject(r);
   if (!held && !token_.empty()) {
-    warnings_.push_back("duplicate store " + config_.redis->url + ": this delivery outlasted its lease (" +
-                        std::to_string(kLeaseMs / 1000) + " s), so another delivery of the message may have run");
+    warnings_.push_back("duplicate store " + config_.redis->url +
+                        ": this delivery outlasted its lease (" + std::to_string(kLeaseMs / 1000) +
+                        " s), so another delivery of the message may have run");
   }
   if (last) token_.clear();
   return Status::Ok();
@@ -488,7 +510,8 @@ Status RedisStore::Mark(const std::string& key, const std::vector<std::string>& 
 void RedisStore::Release() {
   if (token_.empty() || context_ == nullptr) return;
   redisReply* r = nullptr;
-  if (Run({"EVAL", kReleaseScript, "1", lease_key_, token_}, "ending the claim", &r).ok()) freeReplyObject(r);
+  if (Run({"EVAL", kReleaseScript, "1", lease_key_, token_}, "ending the claim", &r).ok())
+    freeReplyObject(r);
   token_.clear();
 }
 
@@ -502,6 +525,7 @@ std::vector<std::string> RedisStore::TakeWarnings() {
 
 // The static mda links with --wrap=getaddrinfo (CMakeLists.txt): hiredis's connect
 // functions, which mda never calls, get this instead of glibc's resolver and its NSS.
-extern "C" int __wrap_getaddrinfo(const char*, const char*, const struct addrinfo*, struct addrinfo**) {
+extern "C" int __wrap_getaddrinfo(const char*, const char*, const struct addrinfo*,
+                                  struct addrinfo**) {
   return EAI_FAIL;
 }

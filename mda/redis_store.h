@@ -35,8 +35,8 @@ class RedisStore : public DuplicateStore {
                Lookup* out) override;
   Status Find(const std::string& key, const std::vector<std::string>& targets, int64_t cutoff,
               Lookup* out) override;
-  Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now, int64_t cutoff,
-              bool last) override;
+  Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now,
+              int64_t cutoff, bool last) override;
   std::vector<std::string> TakeWarnings() override;
   bool unreachable() const override { return unreachable_; }
 
@@ -57,8 +57,8 @@ class RedisStore : public DuplicateStore {
 
   DedupConfig config_;
   redisContext* context_ = nullptr;
-  std::string token_;       // this delivery's lease, when claimed
-  std::string lease_key_;   // ... and the lease's key
+  std::string token_;      // this delivery's lease, when claimed
+  std::string lease_key_;  // ... and the lease's key
   bool unreachable_ = false;
   Status gave_up_;  // the server did not answer: not tried again by this process
   std::vector<std::string> warnings_;

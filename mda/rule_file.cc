@@ -25,30 +25,38 @@ std::string Unsafe(const struct stat& st, uid_t uid, const std::string& path, bo
 std::string UnsafeLinks(FileSystem& fs, const std::string& path, uid_t uid) {
   auto parent = [](const std::string& p) {
     size_t slash = p.rfind('/');
-    return slash == std::string::npos ? std::string(".") : slash == 0 ? std::string("/") : p.substr(0, slash);
+    return slash == std::string::npos ? std::string(".")
+           : slash == 0               ? std::string("/")
+                                      : p.substr(0, slash);
   };
   auto trusted_dir = [&](const std::string& dir) -> std::string {
     struct stat st;
-    if (fs.FstatAt(AT_FDCWD, dir.c_str(), &st, 0) != 0) return Status::Posix("cannot stat " + dir, errno).message();
+    if (fs.FstatAt(AT_FDCWD, dir.c_str(), &st, 0) != 0)
+      return Status::Posix("cannot stat " + dir, errno).message();
     return Unsafe(st, uid, dir, true);
   };
   std::string current = path;
   for (int hops = 0;; ++hops) {
     struct stat st;
-    if (fs.FstatAt(AT_FDCWD, current.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISLNK(st.st_mode)) break;
+    if (fs.FstatAt(AT_FDCWD, current.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+        !S_ISLNK(st.st_mode))
+      break;
     if (hops == 40) return path + ": too many symbolic links";
     char target[4096];
     ssize_t n = readlink(current.c_str(), target, sizeof target - 1);
     if (n < 0) return Status::Posix("cannot read the link " + current, errno).message();
     std::string next(target, static_cast<size_t>(n));
     if (next.empty() || next[0] != '/') next = parent(current) + "/" + next;
-    if (std::string why = trusted_dir(parent(next)); !why.empty()) return "the rule file " + path + " is a link: " + why;
+    if (std::string why = trusted_dir(parent(next)); !why.empty())
+      return "the rule file " + path + " is a link: " + why;
     current = next;
   }
   char resolved[PATH_MAX];
-  if (realpath(path.c_str(), resolved) == nullptr) return Status::Posix("cannot resolve " + path, errno).message();
+  if (realpath(path.c_str(), resolved) == nullptr)
+    return Status::Posix("cannot resolve " + path, errno).message();
   for (std::string dir = parent(resolved);; dir = parent(dir)) {
-    if (std::string why = trusted_dir(dir); !why.empty()) return "the rule file " + path + " is a link: " + why;
+    if (std::string why = trusted_dir(dir); !why.empty())
+      return "the rule file " + path + " is a link: " + why;
     if (dir == "/") break;
   }
   return "";
@@ -62,19 +70,22 @@ Status ReadChecked(FileSystem& fs, const std::string& path, uid_t uid, std::stri
   if (fd < 0) {
     int err = errno;
     if (err == ENOENT) return Status::Ok();
-    if (err == EACCES || err == ELOOP || err == ENOTDIR) return Status::BadInput(Status::Posix("cannot open " + path, err).message());
+    if (err == EACCES || err == ELOOP || err == ENOTDIR)
+      return Status::BadInput(Status::Posix("cannot open " + path, err).message());
     return Status::Posix("cannot open rule file " + path, err);
   }
   UniqueFd file(&fs, fd);
   *found = true;
   struct stat st;
-  if (fs.FstatAt(fd, "", &st, AT_EMPTY_PATH) != 0) return Status::Posix("cannot stat " + path, errno);
+  if (fs.FstatAt(fd, "", &st, AT_EMPTY_PATH) != 0)
+    return Status::Posix("cannot stat " + path, errno);
   if (!S_ISREG(st.st_mode)) return Status::BadInput(path + " is not a regular file");
   if (std::string why = Unsafe(st, uid, path, false); !why.empty()) return Status::BadInput(why);
   size_t slash = path.rfind('/');
   std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
   struct stat dst;
-  if (fs.FstatAt(AT_FDCWD, dir.c_str(), &dst, 0) != 0) return Status::Posix("cannot stat " + dir, errno);
+  if (fs.FstatAt(AT_FDCWD, dir.c_str(), &dst, 0) != 0)
+    return Status::Posix("cannot stat " + dir, errno);
   if (std::string why = Unsafe(dst, uid, dir, true); !why.empty()) return Status::BadInput(why);
   struct stat lst;
   if (fs.FstatAt(AT_FDCWD, path.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(lst.st_mode)) {
@@ -105,7 +116,8 @@ Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const st
   if (!s.ok() || !*found) return s;
   rules::ParseOptions options;
   options.home = home;
-  options.read_include = [&fs, uid](const std::string& include, std::string* text, std::string* id) {
+  options.read_include = [&fs, uid](const std::string& include, std::string* text,
+                                    std::string* id) {
     bool exists = false;
     Status r = ReadChecked(fs, include, uid, text, id, &exists);
     if (r.ok() && !exists) return Status::BadInput("no such file");

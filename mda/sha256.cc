@@ -32,7 +32,8 @@ void Block(uint32_t h[8], const unsigned char* p) {
   }
   uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
   for (int i = 0; i < 64; ++i) {
-    uint32_t t1 = k + (Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
+    uint32_t t1 =
+        k + (Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25)) + ((e & f) ^ (~e & g)) + kRound[i] + w[i];
     uint32_t t2 = (Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
     k = g;
     g = f;
@@ -49,9 +50,11 @@ void Block(uint32_t h[8], const unsigned char* p) {
 }  // namespace
 
 std::string Sha256Hex(std::string_view data) {
-  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
   size_t whole = data.size() / 64 * 64;
-  for (size_t i = 0; i < whole; i += 64) Block(h, reinterpret_cast<const unsigned char*>(data.data()) + i);
+  for (size_t i = 0; i < whole; i += 64)
+    Block(h, reinterpret_cast<const unsigned char*>(data.data()) + i);
   // The tail, the 0x80 byte, zeros, and the length in bits (big-endian): one or two blocks.
   unsigned char tail[128] = {};
   size_t rest = data.size() - whole;
@@ -59,7 +62,8 @@ std::string Sha256Hex(std::string_view data) {
   tail[rest] = 0x80;
   size_t blocks = rest + 1 + 8 <= 64 ? 1 : 2;
   uint64_t bits = static_cast<uint64_t>(data.size()) * 8;
-  for (int i = 0; i < 8; ++i) tail[blocks * 64 - 1 - static_cast<size_t>(i)] = static_cast<unsigned char>(bits >> (8 * i));
+  for (int i = 0; i < 8; ++i)
+    tail[blocks * 64 - 1 - static_cast<size_t>(i)] = static_cast<unsigned char>(bits >> (8 * i));
   for (size_t b = 0; b < blocks; ++b) Block(h, tail + 64 * b);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out;

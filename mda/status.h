@@ -16,8 +16,12 @@ class Status {
 
   Status() = default;
   static Status Ok() { return Status(); }
-  static Status Temporary(std::string message) { return Status(Kind::kTemporary, std::move(message)); }
-  static Status BadInput(std::string message) { return Status(Kind::kBadInput, std::move(message)); }
+  static Status Temporary(std::string message) {
+    return Status(Kind::kTemporary, std::move(message));
+  }
+  static Status BadInput(std::string message) {
+    return Status(Kind::kBadInput, std::move(message));
+  }
   // "CONTEXT: strerror(err)", a temporary failure (leveldb's PosixError).
   static Status Posix(std::string_view context, int err);
 

@@ -8,8 +8,8 @@ namespace mda {
 
 std::string Untrusted(const struct stat& st, uid_t uid, const std::string& path, bool directory) {
   if (st.st_uid != uid && !(directory && st.st_uid == 0)) {
-    return path + " belongs to uid " + std::to_string(st.st_uid) + ", not to the mailbox owner (uid " +
-           std::to_string(uid) + "): chown it";
+    return path + " belongs to uid " + std::to_string(st.st_uid) +
+           ", not to the mailbox owner (uid " + std::to_string(uid) + "): chown it";
   }
   bool sticky = directory && (st.st_mode & S_ISVTX);
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky) {
@@ -19,9 +19,11 @@ std::string Untrusted(const struct stat& st, uid_t uid, const std::string& path,
   return "";
 }
 
-std::string UntrustedPlace(FileSystem& fs, const std::string& dir, const std::vector<std::string>& names, uid_t uid) {
+std::string UntrustedPlace(FileSystem& fs, const std::string& dir,
+                           const std::vector<std::string>& names, uid_t uid) {
   struct stat st;
-  if (fs.FstatAt(AT_FDCWD, dir.c_str(), &st, 0) != 0) return "";  // nothing there yet: made by us, or no place
+  if (fs.FstatAt(AT_FDCWD, dir.c_str(), &st, 0) != 0)
+    return "";  // nothing there yet: made by us, or no place
   if (std::string why = Untrusted(st, uid, dir, true); !why.empty()) return why;
   for (const std::string& name : names) {
     std::string path = dir + "/" + name;

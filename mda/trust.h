@@ -19,6 +19,7 @@ std::string Untrusted(const struct stat& st, uid_t uid, const std::string& path,
 // Why the directory `dir`, or one of the `names` in it that exists, is not safe to trust,
 // or "". A file must also be a regular file (not a link, not a FIFO). A trusted directory
 // holding trusted files stays so: nobody else can put or swap anything there.
-std::string UntrustedPlace(FileSystem& fs, const std::string& dir, const std::vector<std::string>& names, uid_t uid);
+std::string UntrustedPlace(FileSystem& fs, const std::string& dir,
+                           const std::vector<std::string>& names, uid_t uid);
 
 }  // namespace mda

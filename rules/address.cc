@@ -68,9 +68,12 @@ std::vector<std::string> ParseAddresses(std::string_view v) {
       int depth = 1;
       size_t j = i + 1;
       while (j < v.size() && depth > 0) {
-        if (v[j] == '\\') ++j;
-        else if (v[j] == '(') ++depth;
-        else if (v[j] == ')') --depth;
+        if (v[j] == '\\')
+          ++j;
+        else if (v[j] == '(')
+          ++depth;
+        else if (v[j] == ')')
+          --depth;
         ++j;
       }
       i = j - 1;

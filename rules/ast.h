@@ -23,10 +23,10 @@ struct Test {
   Subject subject = Subject::kHeader;
   std::string header;  // the header name, for kHeader, kAddress and kExists
   Op op = Op::kExists;
-  std::string text;    // for kIs and kContains
-  double number = 0;   // for the numeric ops
+  std::string text;              // for kIs and kContains
+  double number = 0;             // for the numeric ops
   std::unique_ptr<Regex> regex;  // for kMatch and kNotMatch
-  std::string source;  // the test as written, for traces
+  std::string source;            // the test as written, for traces
   Location location;
 };
 

@@ -28,7 +28,8 @@ void AppendPart(const std::string& raw, const std::string& encoding, const std::
   if (out->size() >= limit) return;
   std::string bytes;
   std::string enc = Lowered(encoding);
-  while (!enc.empty() && (enc.back() == ' ' || enc.back() == '\t' || enc.back() == '\r')) enc.pop_back();
+  while (!enc.empty() && (enc.back() == ' ' || enc.back() == '\t' || enc.back() == '\r'))
+    enc.pop_back();
   while (!enc.empty() && (enc.front() == ' ' || enc.front() == '\t')) enc.erase(0, 1);
   if (enc == "base64") {
     bytes = DecodeBase64(raw);
@@ -49,7 +50,8 @@ std::string Param(std::string_view value, std::string_view name) {
   size_t pos = 0;
   while ((pos = lower.find(Lowered(name), pos)) != std::string::npos) {
     size_t eq = pos + name.size();
-    bool starts = pos == 0 || lower[pos - 1] == ';' || lower[pos - 1] == ' ' || lower[pos - 1] == '\t';
+    bool starts =
+        pos == 0 || lower[pos - 1] == ';' || lower[pos - 1] == ' ' || lower[pos - 1] == '\t';
     while (eq < lower.size() && (lower[eq] == ' ' || lower[eq] == '\t')) ++eq;
     if (!starts || eq >= lower.size() || lower[eq] != '=') {
       ++pos;
@@ -59,14 +61,14 @@ std::string Param(std::string_view value, std::string_view name) {
     while (eq < value.size() && (value[eq] == ' ' || value[eq] == '\t')) ++eq;
     if (eq < value.size() && value[eq] == '"') {
       size_t close = value.find('"', eq + 1);
-      return std::string(value.substr(eq + 1, (close == std::string_view::npos ? value.size() : close) - eq - 1));
+      return std::string(
+          value.substr(eq + 1, (close == std::string_view::npos ? value.size() : close) - eq - 1));
     }
     size_t end = value.find_first_of("; \t", eq);
     return std::string(value.substr(eq, (end == std::string_view::npos ? value.size() : end) - eq));
   }
   return "";
 }
-
 
 // Where a line begins in `text` at or after `from`: 0, or after LF, or after a lone CR.
 bool LineStart(std::string_view text, size_t pos) {
@@ -109,7 +111,8 @@ std::vector<std::string_view> SplitParts(std::string_view body, std::string_view
     part_start = end;
     pos = end;
   }
-  if (part_start != std::string_view::npos && part_start <= body.size()) parts.push_back(body.substr(part_start));
+  if (part_start != std::string_view::npos && part_start <= body.size())
+    parts.push_back(body.substr(part_start));
   return parts;
 }
 
@@ -142,10 +145,13 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
   if (!type.empty() && type.rfind("text/", 0) != 0) return;
   std::string disposition = Lowered(first("Content-Disposition"));
   disposition = disposition.substr(0, disposition.find(';'));
-  while (!disposition.empty() && (disposition.back() == ' ' || disposition.back() == '\t')) disposition.pop_back();
-  while (!disposition.empty() && (disposition.front() == ' ' || disposition.front() == '\t')) disposition.erase(0, 1);
+  while (!disposition.empty() && (disposition.back() == ' ' || disposition.back() == '\t'))
+    disposition.pop_back();
+  while (!disposition.empty() && (disposition.front() == ' ' || disposition.front() == '\t'))
+    disposition.erase(0, 1);
   if (disposition == "attachment") return;
-  AppendPart(std::string(body), first("Content-Transfer-Encoding"), Param(content_type, "charset"), limit, out);
+  AppendPart(std::string(body), first("Content-Transfer-Encoding"), Param(content_type, "charset"),
+             limit, out);
 }
 
 }  // namespace

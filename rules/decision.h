@@ -18,9 +18,9 @@ enum class Outcome {
 
 struct Decision {
   Outcome outcome = Outcome::kDeliver;
-  std::vector<std::string> folders;  // folder names as the user writes them; copies first
-  std::string reason;                // for kDefer and kReject
-  std::string rule;                  // "file:line" of the deciding rule, or "default"
+  std::vector<std::string> folders;      // folder names as the user writes them; copies first
+  std::string reason;                    // for kDefer and kReject
+  std::string rule;                      // "file:line" of the deciding rule, or "default"
   std::vector<std::string> add_headers;  // "Name: value" lines to put on top of the message
   std::vector<std::string> warnings;     // for the log: what the user should fix
   std::vector<std::string> trace;        // each rule evaluated and what it saw (mdatest)

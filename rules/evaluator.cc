@@ -27,13 +27,20 @@ bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
 
 bool Compare(double value, Test::Op op, double limit) {
   switch (op) {
-    case Test::Op::kLt: return value < limit;
-    case Test::Op::kLe: return value <= limit;
-    case Test::Op::kGt: return value > limit;
-    case Test::Op::kGe: return value >= limit;
-    case Test::Op::kEq: return value == limit;
-    case Test::Op::kNe: return value != limit;
-    default: return false;
+    case Test::Op::kLt:
+      return value < limit;
+    case Test::Op::kLe:
+      return value <= limit;
+    case Test::Op::kGt:
+      return value > limit;
+    case Test::Op::kGe:
+      return value >= limit;
+    case Test::Op::kEq:
+      return value == limit;
+    case Test::Op::kNe:
+      return value != limit;
+    default:
+      return false;
   }
 }
 
@@ -53,10 +60,14 @@ class Run {
 
   bool Eval(const Condition& c) {
     switch (c.kind) {
-      case Condition::Kind::kAnd: return Eval(*c.left) && Eval(*c.right);
-      case Condition::Kind::kOr: return Eval(*c.left) || Eval(*c.right);
-      case Condition::Kind::kNot: return !Eval(*c.left);
-      case Condition::Kind::kTest: return EvalTest(c.test);
+      case Condition::Kind::kAnd:
+        return Eval(*c.left) && Eval(*c.right);
+      case Condition::Kind::kOr:
+        return Eval(*c.left) || Eval(*c.right);
+      case Condition::Kind::kNot:
+        return !Eval(*c.left);
+      case Condition::Kind::kTest:
+        return EvalTest(c.test);
     }
     return false;
   }
@@ -90,12 +101,15 @@ class Run {
           gave_up_.push_back(&t);
           std::string more = gave_up_.size() == kMaxGaveUp
                                  ? "; this is the " + std::to_string(kMaxGaveUp) +
-                                       "th pattern to give up on this message: all other regex tests count as no match"
+                                       "th pattern to give up on this message: all other regex "
+                                       "tests count as no match"
                                  : "";
-          d_->warnings.push_back(rules_.Where(t.location) + ": regex /" + t.regex->pattern() +
-                                 "/ gave up (match limit) on " + t.source.substr(0, t.source.find(' ')) +
-                                 "; counted as no match for the whole message: simplify the pattern "
-                                 "(nested repeats like (a+)+)" + more);
+          d_->warnings.push_back(
+              rules_.Where(t.location) + ": regex /" + t.regex->pattern() +
+              "/ gave up (match limit) on " + t.source.substr(0, t.source.find(' ')) +
+              "; counted as no match for the whole message: simplify the pattern "
+              "(nested repeats like (a+)+)" +
+              more);
           return false;
         }
         if (r == Regex::Result::kMatch) {
@@ -103,9 +117,11 @@ class Run {
             if (trace_) {
               captured_.clear();
               for (size_t i = 1; i < found.numbered.size(); ++i) {
-                if (!found.numbered[i].empty()) captured_ += " $" + std::to_string(i) + "='" + Shorten(found.numbered[i]) + "'";
+                if (!found.numbered[i].empty())
+                  captured_ += " $" + std::to_string(i) + "='" + Shorten(found.numbered[i]) + "'";
               }
-              for (const auto& [group, text] : found.named) captured_ += " ${" + group + "}='" + Shorten(text) + "'";
+              for (const auto& [group, text] : found.named)
+                captured_ += " ${" + group + "}='" + Shorten(text) + "'";
             }
             captures_ = std::move(found);
           }
@@ -120,7 +136,8 @@ class Run {
         }
         return true;
       }
-      case Test::Op::kContains: return ContainsIgnoreCase(value, t.text);
+      case Test::Op::kContains:
+        return ContainsIgnoreCase(value, t.text);
       default: {
         std::optional<double> n = FirstNumber(value);
         return n && Compare(*n, t.op, t.number);
@@ -188,9 +205,11 @@ class Run {
         break;
     }
     if (trace_) {
-      d_->trace.push_back("  " + rules_.Where(t.location) + ": " + t.source + (seen.empty() ? "" : " saw " + seen) +
-                          " -> " + (result ? "true" : "false") +
-                          (result && t.op == Test::Op::kMatch && !captured_.empty() ? ", captures" + captured_ : ""));
+      d_->trace.push_back(
+          "  " + rules_.Where(t.location) + ": " + t.source + (seen.empty() ? "" : " saw " + seen) +
+          " -> " + (result ? "true" : "false") +
+          (result && t.op == Test::Op::kMatch && !captured_.empty() ? ", captures" + captured_
+                                                                    : ""));
       captured_.clear();
     }
     return result;
@@ -265,15 +284,17 @@ std::string Expand(std::string_view text, const Captures& captures, const Messag
   return out;
 }
 
-Decision Evaluate(const RuleSet& rules, const MessageContext& message, const std::string& default_folder,
-                  bool trace) {
+Decision Evaluate(const RuleSet& rules, const MessageContext& message,
+                  const std::string& default_folder, bool trace) {
   Decision d;
   Run run(rules, message, trace, &d);
   std::vector<std::string> copies;
   bool decided = false;
   for (const Rule& rule : rules.rules) {
     bool matched = run.Eval(*rule.condition);
-    if (trace) d.trace.push_back(rules.Where(rule.location) + ": " + (matched ? "matched" : "did not match"));
+    if (trace)
+      d.trace.push_back(rules.Where(rule.location) + ": " +
+                        (matched ? "matched" : "did not match"));
     if (!matched) continue;
     for (const Action& a : rule.actions) {
       std::string arg = Expand(a.argument, run.captures(), message);

@@ -13,7 +13,7 @@ namespace mda::rules {
 
 // What the rules can see of one message.
 struct MessageContext {
-  std::string_view content;     // the message as stored
+  std::string_view content;  // the message as stored
   const HeaderBlock* headers = nullptr;
   std::string_view sender, recipient, local_part, domain, home;
   std::string_view local_part_prefix, local_part_suffix;

@@ -13,8 +13,8 @@ bool IsWordChar(char c) {
 }  // namespace
 
 std::string Lexer::Error(const std::string& message, int line, int col) const {
-  std::string out = std::string(filename_) + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                    ": " + message + "\n";
+  std::string out = std::string(filename_) + ":" + std::to_string(line) + ":" +
+                    std::to_string(col) + ": " + message + "\n";
   // The offending line, and a caret under the column.
   size_t start = 0;
   for (int l = 1; l < line && start < input_.size(); ++l) {
@@ -26,7 +26,8 @@ std::string Lexer::Error(const std::string& message, int line, int col) const {
     start = nl + 1;
   }
   size_t end = input_.find('\n', start);
-  std::string_view text = input_.substr(start, (end == std::string_view::npos ? input_.size() : end) - start);
+  std::string_view text =
+      input_.substr(start, (end == std::string_view::npos ? input_.size() : end) - start);
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
   out += text;
   out += "\n";
@@ -61,7 +62,8 @@ bool Lexer::TokenStartsLine() const {
   // Tokens never span lines, so after ReadToken the current line is the token's line and
   // line_start_ its first byte; col_ is counted from there.
   if (line_ != current_line_) return false;
-  for (size_t i = line_start_; i < line_start_ + static_cast<size_t>(col_ - 1) && i < input_.size(); ++i) {
+  for (size_t i = line_start_; i < line_start_ + static_cast<size_t>(col_ - 1) && i < input_.size();
+       ++i) {
     if (input_[i] != ' ' && input_[i] != '\t') return false;
   }
   return true;
@@ -130,10 +132,17 @@ Lexer::Token Lexer::ReadToken() {
   char c = input_[pos_];
   char next = pos_ + 1 < input_.size() ? input_[pos_ + 1] : '\0';
   switch (c) {
-    case '(': ++pos_; return Token::kLParen;
-    case ')': ++pos_; return Token::kRParen;
-    case '~': ++pos_; return Token::kMatch;
-    case '"': return ReadQuoted() ? Token::kString : Token::kError;
+    case '(':
+      ++pos_;
+      return Token::kLParen;
+    case ')':
+      ++pos_;
+      return Token::kRParen;
+    case '~':
+      ++pos_;
+      return Token::kMatch;
+    case '"':
+      return ReadQuoted() ? Token::kString : Token::kError;
     case '<':
       pos_ += next == '=' ? 2 : 1;
       return next == '=' ? Token::kLe : Token::kLt;
@@ -189,12 +198,14 @@ bool Lexer::ReadRegex(std::string* pattern, std::string* flags) {
     *pattern += input_[pos_++];
   }
   if (pos_ >= input_.size() || input_[pos_] != '/') {
-    error_ = Error("unterminated regex: end it with '/' on the same line (write \\/ for a slash inside)");
+    error_ = Error(
+        "unterminated regex: end it with '/' on the same line (write \\/ for a slash inside)");
     return false;
   }
   ++pos_;
   flags->clear();
-  while (pos_ < input_.size() && ((input_[pos_] >= 'a' && input_[pos_] <= 'z') || (input_[pos_] >= 'A' && input_[pos_] <= 'Z'))) {
+  while (pos_ < input_.size() && ((input_[pos_] >= 'a' && input_[pos_] <= 'z') ||
+                                  (input_[pos_] >= 'A' && input_[pos_] <= 'Z'))) {
     *flags += input_[pos_++];
   }
   return true;
@@ -209,7 +220,8 @@ bool Lexer::ReadValue(std::string* value) {
     return true;
   }
   value->clear();
-  while (pos_ < input_.size() && !IsBlank(input_[pos_]) && input_[pos_] != '#') *value += input_[pos_++];
+  while (pos_ < input_.size() && !IsBlank(input_[pos_]) && input_[pos_] != '#')
+    *value += input_[pos_++];
   if (value->empty()) {
     error_ = Error("expected a value here");
     return false;

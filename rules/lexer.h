@@ -21,8 +21,8 @@ class Lexer {
     kLe,
     kGt,
     kGe,
-    kEq,  // ==
-    kNe,  // !=
+    kEq,      // ==
+    kNe,      // !=
     kAssign,  // =
     kError,   // error() says what
   };

@@ -20,8 +20,9 @@ constexpr size_t kMaxRules = 10000;
 constexpr int kMaxConditionDepth = 100;
 
 // A constant array, not a std::set: a static set is built at every start-up of mda.
-constexpr std::string_view kEnvelopeVariables[] = {"RECIPIENT", "LOCAL_PART", "LOCAL_PART_PREFIX",
-                                                   "LOCAL_PART_SUFFIX", "DOMAIN", "SENDER", "HOME"};
+constexpr std::string_view kEnvelopeVariables[] = {
+    "RECIPIENT", "LOCAL_PART", "LOCAL_PART_PREFIX", "LOCAL_PART_SUFFIX", "DOMAIN",
+    "SENDER",    "HOME"};
 
 bool IsEnvelopeVariable(std::string_view name) {
   for (std::string_view v : kEnvelopeVariables) {
@@ -33,7 +34,8 @@ bool IsEnvelopeVariable(std::string_view name) {
 bool IsIdentifier(std::string_view s) {
   if (s.empty()) return false;
   for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) return false;
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
+      return false;
   }
   return true;
 }
@@ -62,7 +64,8 @@ std::optional<std::string> CheckVariables(std::string_view text) {
     name = text.substr(i + 1, j - i - 1);
     if (!IsEnvelopeVariable(name)) {
       return "unknown variable '$" + std::string(name) +
-             "' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $LOCAL_PART_PREFIX, "
+             "' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, "
+             "$LOCAL_PART_PREFIX, "
              "$LOCAL_PART_SUFFIX, $DOMAIN, $SENDER, $HOME; $$ is a dollar sign)";
     }
     i = j - 1;
@@ -85,7 +88,8 @@ class Parser {
 
   Status ParseFile(const std::string& path, std::string_view content, const std::string& identity) {
     if (static_cast<int>(stack_.size()) > kMaxIncludeDepth) {
-      return Status::BadInput(path + ": includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep");
+      return Status::BadInput(path + ": includes nested more than " +
+                              std::to_string(kMaxIncludeDepth) + " deep");
     }
     stack_.push_back(identity);
     int file = static_cast<int>(out_->files.size());
@@ -107,7 +111,8 @@ class Parser {
         s = ParseInclude(lexer, path);
       } else {
         s = StartError(lexer, content,
-                       lexer.Error(Describe(t, lexer) + " where a rule should start (with 'if', 'set' or 'include')"));
+                       lexer.Error(Describe(t, lexer) +
+                                   " where a rule should start (with 'if', 'set' or 'include')"));
       }
       if (!s.ok()) return s;
     }
@@ -119,35 +124,58 @@ class Parser {
  private:
   static std::string Describe(Token t, const Lexer& lexer) {
     switch (t) {
-      case Token::kEof: return "the end of the file";
-      case Token::kWord: return "'" + lexer.text() + "'";
-      case Token::kHeader: return "'" + lexer.text() + ":'";
-      case Token::kString: return "\"" + lexer.text() + "\"";
-      case Token::kLParen: return "'('";
-      case Token::kRParen: return "')'";
-      case Token::kMatch: return "'~'";
-      case Token::kNotMatch: return "'!~'";
-      case Token::kLt: return "'<'";
-      case Token::kLe: return "'<='";
-      case Token::kGt: return "'>'";
-      case Token::kGe: return "'>='";
-      case Token::kEq: return "'=='";
-      case Token::kNe: return "'!='";
-      case Token::kAssign: return "'='";
-      case Token::kError: return "an error";
+      case Token::kEof:
+        return "the end of the file";
+      case Token::kWord:
+        return "'" + lexer.text() + "'";
+      case Token::kHeader:
+        return "'" + lexer.text() + ":'";
+      case Token::kString:
+        return "\"" + lexer.text() + "\"";
+      case Token::kLParen:
+        return "'('";
+      case Token::kRParen:
+        return "')'";
+      case Token::kMatch:
+        return "'~'";
+      case Token::kNotMatch:
+        return "'!~'";
+      case Token::kLt:
+        return "'<'";
+      case Token::kLe:
+        return "'<='";
+      case Token::kGt:
+        return "'>'";
+      case Token::kGe:
+        return "'>='";
+      case Token::kEq:
+        return "'=='";
+      case Token::kNe:
+        return "'!='";
+      case Token::kAssign:
+        return "'='";
+      case Token::kError:
+        return "an error";
     }
     return "?";
   }
 
   static std::optional<Test::Op> ComparisonOp(Token t) {
     switch (t) {
-      case Token::kLt: return Test::Op::kLt;
-      case Token::kLe: return Test::Op::kLe;
-      case Token::kGt: return Test::Op::kGt;
-      case Token::kGe: return Test::Op::kGe;
-      case Token::kEq: return Test::Op::kEq;
-      case Token::kNe: return Test::Op::kNe;
-      default: return std::nullopt;
+      case Token::kLt:
+        return Test::Op::kLt;
+      case Token::kLe:
+        return Test::Op::kLe;
+      case Token::kGt:
+        return Test::Op::kGt;
+      case Token::kGe:
+        return Test::Op::kGe;
+      case Token::kEq:
+        return Test::Op::kEq;
+      case Token::kNe:
+        return Test::Op::kNe;
+      default:
+        return std::nullopt;
     }
   }
 
@@ -160,7 +188,8 @@ class Parser {
     }
     if (start == std::string_view::npos) return {};
     size_t end = content.find('\n', start);
-    std::string_view text = content.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+    std::string_view text =
+        content.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     return text;
   }
@@ -172,42 +201,53 @@ class Parser {
     line.remove_prefix(i);
     auto starts = [&](std::string_view p) { return line.substr(0, p.size()) == p; };
     if (starts(":0")) {
-      return "this is a procmail recipe start (:0); mda rules read 'if CONDITION then ACTION' with no "
+      return "this is a procmail recipe start (:0); mda rules read 'if CONDITION then ACTION' with "
+             "no "
              "recipe line: procmail's 'c' flag is mda's 'copy', and no lock file is needed";
     }
     if (starts("*")) {
       std::string_view cond = line.substr(1);
       cond.remove_prefix(std::min(cond.find_first_not_of(" \t"), cond.size()));
-      if (cond.substr(0, 1) == "^" && cond.find(':') != std::string_view::npos && cond.substr(0, 3) != "^TO") {
+      if (cond.substr(0, 1) == "^" && cond.find(':') != std::string_view::npos &&
+          cond.substr(0, 3) != "^TO") {
         std::string_view header = cond.substr(1, cond.find(':') - 1);
         std::string_view rest = cond.substr(cond.find(':') + 1);
         while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
         if (rest.substr(0, 2) == ".*") rest.remove_prefix(2);
-        bool plain_name = !header.empty() && header.find_first_of(" .*[(|\\") == std::string_view::npos;
+        bool plain_name =
+            !header.empty() && header.find_first_of(" .*[(|\\") == std::string_view::npos;
         if (plain_name) {
-          return "this is a procmail condition; in mda: if " + std::string(header) + ": ~ /" + std::string(rest) +
-                 "/i then ...  (procmail matches case-insensitively)";
+          return "this is a procmail condition; in mda: if " + std::string(header) + ": ~ /" +
+                 std::string(rest) + "/i then ...  (procmail matches case-insensitively)";
         }
       }
       if (cond.substr(0, 3) == "^TO") {
-        return "this is a procmail condition (^TO); in mda: if address To: ~ /.../i or address Cc: ~ /.../i then ...";
+        return "this is a procmail condition (^TO); in mda: if address To: ~ /.../i or address Cc: "
+               "~ /.../i then ...";
       }
-      return "this is a procmail condition (*); in mda a condition follows 'if', e.g. if Subject: ~ /.../ then ...";
+      return "this is a procmail condition (*); in mda a condition follows 'if', e.g. if Subject: "
+             "~ /.../ then ...";
     }
     if (starts("!")) {
-      return "this is a procmail forward (!); mda does not forward mail: use Exim for that (a .forward file or a "
+      return "this is a procmail forward (!); mda does not forward mail: use Exim for that (a "
+             ".forward file or a "
              "redirect router)";
     }
     if (starts("|")) return "this is a procmail pipe (|); mda runs no commands";
-    if (starts("{") || starts("}")) return "procmail nesting ({ }) does not exist in mda: combine conditions with 'and'";
+    if (starts("{") || starts("}"))
+      return "procmail nesting ({ }) does not exist in mda: combine conditions with 'and'";
     size_t eq = line.find('=');
-    if (eq != std::string_view::npos && eq > 0 && line.substr(0, eq).find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string_view::npos) {
+    if (eq != std::string_view::npos && eq > 0 &&
+        line.substr(0, eq).find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") ==
+            std::string_view::npos) {
       std::string_view var = line.substr(0, eq), value = line.substr(eq + 1);
       std::string v(value);
       if (v.rfind("$HOME/", 0) == 0) v = "~/" + v.substr(6);
-      if (var == "MAILDIR" || var == "DEFAULT") return "this is a procmail variable; in mda: set maildir = " + v;
+      if (var == "MAILDIR" || var == "DEFAULT")
+        return "this is a procmail variable; in mda: set maildir = " + v;
       if (var == "LOGFILE") return "this is a procmail variable; in mda: set log = " + v;
-      return "this is a procmail variable assignment (" + std::string(var) + "=); mda settings read 'set NAME = VALUE'";
+      return "this is a procmail variable assignment (" + std::string(var) +
+             "=); mda settings read 'set NAME = VALUE'";
     }
     if (starts("$MAILDIR/") || starts(".") || line.back() == '/') {
       std::string_view folder = line;
@@ -215,7 +255,8 @@ class Parser {
       while (!folder.empty() && (folder[0] == '.' || folder[0] == '/')) folder.remove_prefix(1);
       while (!folder.empty() && folder.back() == '/') folder.remove_suffix(1);
       if (!folder.empty()) {
-        return "this looks like a procmail action (a Maildir folder); in mda: then folder " + std::string(folder);
+        return "this looks like a procmail action (a Maildir folder); in mda: then folder " +
+               std::string(folder);
       }
     }
     return "";
@@ -223,7 +264,8 @@ class Parser {
 
   // The error for a statement that cannot start: the procmail hint when the line is
   // procmail, at its first column, else `fallback`.
-  static Status StartError(const Lexer& lexer, std::string_view content, const std::string& fallback) {
+  static Status StartError(const Lexer& lexer, std::string_view content,
+                           const std::string& fallback) {
     std::string_view line = LineText(content, lexer.line());
     std::string hint = ProcmailHint(line);
     if (hint.empty()) return Status::BadInput(fallback);
@@ -234,7 +276,9 @@ class Parser {
   Status Expect(Lexer& lexer, Token want, const char* what) {
     Token t = lexer.ReadToken();
     if (t == Token::kError) return Status::BadInput(lexer.error());
-    if (t != want) return Status::BadInput(lexer.Error("expected " + std::string(what) + ", got " + Describe(t, lexer)));
+    if (t != want)
+      return Status::BadInput(
+          lexer.Error("expected " + std::string(what) + ", got " + Describe(t, lexer)));
     return Status::Ok();
   }
 
@@ -242,15 +286,17 @@ class Parser {
     Rule rule;
     rule.location = {file, lexer.line(), lexer.col()};
     if (out_->rules.size() >= kMaxRules) {
-      return Status::BadInput(lexer.Error("more than " + std::to_string(kMaxRules) +
-                                          " rules in this file and its includes: split the work, or include less"));
+      return Status::BadInput(
+          lexer.Error("more than " + std::to_string(kMaxRules) +
+                      " rules in this file and its includes: split the work, or include less"));
     }
     Status s = ParseOr(lexer, file, 0, &rule.condition);
     if (!s.ok()) return s;
     Token t = lexer.ReadToken();
     if (t == Token::kError) return Status::BadInput(lexer.error());
     if (t != Token::kWord || lexer.text() != "then") {
-      return Status::BadInput(lexer.Error("expected 'then' (or 'and', 'or') after the condition, got " + Describe(t, lexer)));
+      return Status::BadInput(lexer.Error(
+          "expected 'then' (or 'and', 'or') after the condition, got " + Describe(t, lexer)));
     }
     s = ParseActions(lexer, file, &rule.actions);
     if (!s.ok()) return s;
@@ -272,7 +318,9 @@ class Parser {
   }
 
   // Whether the next token is the word `word`, without consuming it.
-  static bool NextWordIs(const Lexer& lexer, std::string_view word) { return lexer.NextIsWord(word); }
+  static bool NextWordIs(const Lexer& lexer, std::string_view word) {
+    return lexer.NextIsWord(word);
+  }
 
   Status ParseAnd(Lexer& lexer, int file, int depth, std::unique_ptr<Condition>* out) {
     Status s = ParseUnary(lexer, file, depth, out);
@@ -289,7 +337,8 @@ class Parser {
 
   Status ParseUnary(Lexer& lexer, int file, int depth, std::unique_ptr<Condition>* out) {
     if (depth > kMaxConditionDepth) {
-      return Status::BadInput(lexer.Error("condition nested too deeply (more than " + std::to_string(kMaxConditionDepth) + " levels)"));
+      return Status::BadInput(lexer.Error("condition nested too deeply (more than " +
+                                          std::to_string(kMaxConditionDepth) + " levels)"));
     }
     Token t = lexer.ReadToken();
     if (t == Token::kError) return Status::BadInput(lexer.error());
@@ -344,23 +393,29 @@ class Parser {
     if (numeric_allowed) {
       std::optional<Test::Op> op = ComparisonOp(t);
       if (!op) {
-        return Status::BadInput(lexer.Error("expected ~, !~, is, contains or a comparison (< <= > >= == !=), got " + Describe(t, lexer)));
+        return Status::BadInput(
+            lexer.Error("expected ~, !~, is, contains or a comparison (< <= > >= == !=), got " +
+                        Describe(t, lexer)));
       }
       std::string op_text = Describe(t, lexer);
       Token n = lexer.ReadToken();
       if (n == Token::kError) return Status::BadInput(lexer.error());
       std::optional<double> number;
       if (n == Token::kWord) number = ParseNumber(lexer.text());
-      if (!number) return Status::BadInput(lexer.Error("expected a number like 5, -0.5 or 12.25, got " + Describe(n, lexer)));
+      if (!number)
+        return Status::BadInput(
+            lexer.Error("expected a number like 5, -0.5 or 12.25, got " + Describe(n, lexer)));
       if (*number > kMaxNumber || *number < -kMaxNumber) {
-        return Status::BadInput(lexer.Error("the number " + lexer.text() + " is out of range (-1e15 to 1e15)"));
+        return Status::BadInput(
+            lexer.Error("the number " + lexer.text() + " is out of range (-1e15 to 1e15)"));
       }
       test->op = *op;
       test->number = *number;
       test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
       return Status::Ok();
     }
-    return Status::BadInput(lexer.Error("expected ~, !~, is or contains, got " + Describe(t, lexer)));
+    return Status::BadInput(
+        lexer.Error("expected ~, !~, is or contains, got " + Describe(t, lexer)));
   }
 
   Status ParseTest(Lexer& lexer, Token t, Test* test) {
@@ -371,11 +426,15 @@ class Parser {
       return ParseStringOp(lexer, test, /*numeric_allowed=*/true);
     }
     if (t != Token::kWord) {
-      return Status::BadInput(lexer.Error("expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got " + Describe(t, lexer)));
+      return Status::BadInput(
+          lexer.Error("expected a test (a header like Subject:, exists, address, body, size, "
+                      "sender, recipient, not, '('), got " +
+                      Describe(t, lexer)));
     }
     const std::string word = lexer.text();
     if (word == "exists" || word == "address") {
-      Status s = Expect(lexer, Token::kHeader, ("a header name with its colon after '" + word + "', like From:").c_str());
+      Status s = Expect(lexer, Token::kHeader,
+                        ("a header name with its colon after '" + word + "', like From:").c_str());
       if (!s.ok()) return s;
       test->header = lexer.text();
       test->source = word + " " + test->header + ":";
@@ -388,7 +447,7 @@ class Parser {
       return ParseStringOp(lexer, test, false);
     }
     if (word == "body" || word == "sender" || word == "recipient") {
-      test->subject = word == "body" ? Test::Subject::kBody
+      test->subject = word == "body"     ? Test::Subject::kBody
                       : word == "sender" ? Test::Subject::kSender
                                          : Test::Subject::kRecipient;
       test->source = word;
@@ -400,7 +459,8 @@ class Parser {
       Token op = lexer.ReadToken();
       std::optional<Test::Op> comparison = ComparisonOp(op);
       if (!comparison) {
-        return Status::BadInput(lexer.Error("expected a comparison (< <= > >= == !=) after 'size', got " + Describe(op, lexer)));
+        return Status::BadInput(lexer.Error(
+            "expected a comparison (< <= > >= == !=) after 'size', got " + Describe(op, lexer)));
       }
       test->op = *comparison;
       std::string op_text = Describe(op, lexer);
@@ -408,14 +468,20 @@ class Parser {
       std::optional<uint64_t> size;
       if (n == Token::kWord) size = ParseSize(lexer.text());
       if (!size) {
-        return Status::BadInput(lexer.Error("expected a size like 500, 20K or 5M (at most 1024G), got " + Describe(n, lexer)));
+        return Status::BadInput(lexer.Error(
+            "expected a size like 500, 20K or 5M (at most 1024G), got " + Describe(n, lexer)));
       }
       test->number = static_cast<double>(*size);
       test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
       return Status::Ok();
     }
-    return Status::BadInput(lexer.Error("expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got '" + word + "'" +
-                                        (word.find('-') != std::string::npos || isupper(static_cast<unsigned char>(word[0])) ? "; a header name needs its colon, like " + word + ":" : "")));
+    return Status::BadInput(lexer.Error(
+        "expected a test (a header like Subject:, exists, address, body, size, sender, recipient, "
+        "not, '('), got '" +
+        word + "'" +
+        (word.find('-') != std::string::npos || isupper(static_cast<unsigned char>(word[0]))
+             ? "; a header name needs its colon, like " + word + ":"
+             : "")));
   }
 
   Status ParseActions(Lexer& lexer, int file, std::vector<Action>* actions) {
@@ -427,7 +493,8 @@ class Parser {
       }
       Token t = lexer.ReadToken();
       if (t == Token::kError) {
-        return lexer.TokenStartsLine() ? StartError(lexer, content_, lexer.error()) : Status::BadInput(lexer.error());
+        return lexer.TokenStartsLine() ? StartError(lexer, content_, lexer.error())
+                                       : Status::BadInput(lexer.error());
       }
       Action a;
       a.location = {file, lexer.line(), lexer.col()};
@@ -435,36 +502,51 @@ class Parser {
       int line = lexer.line(), col = lexer.col();
       if (word == "folder" || word == "copy") {
         a.kind = word == "folder" ? Action::Kind::kFolder : Action::Kind::kCopy;
-        if (!lexer.ReadValue(&a.argument)) return Status::BadInput(lexer.Error("expected a folder name after '" + word + "'"));
+        if (!lexer.ReadValue(&a.argument))
+          return Status::BadInput(lexer.Error("expected a folder name after '" + word + "'"));
         line = lexer.line();
         col = lexer.col();
       } else if (word == "discard") {
         a.kind = Action::Kind::kDiscard;
       } else if (word == "defer" || word == "reject" || word == "add-header") {
-        a.kind = word == "defer" ? Action::Kind::kDefer : word == "reject" ? Action::Kind::kReject : Action::Kind::kAddHeader;
-        Status s = Expect(lexer, Token::kString, ("a \"quoted text\" after '" + word + "'").c_str());
+        a.kind = word == "defer"    ? Action::Kind::kDefer
+                 : word == "reject" ? Action::Kind::kReject
+                                    : Action::Kind::kAddHeader;
+        Status s =
+            Expect(lexer, Token::kString, ("a \"quoted text\" after '" + word + "'").c_str());
         if (!s.ok()) return s;
         a.argument = lexer.text();
         line = lexer.line();
         col = lexer.col();
         if (a.kind == Action::Kind::kAddHeader) {
           size_t colon = a.argument.find(':');
-          std::string_view name = std::string_view(a.argument).substr(0, colon == std::string::npos ? 0 : colon);
+          std::string_view name =
+              std::string_view(a.argument).substr(0, colon == std::string::npos ? 0 : colon);
           bool valid = !name.empty();
           for (char c : name) {
             if (c <= 32 || c >= 127) valid = false;
           }
-          if (!valid) return Status::BadInput(lexer.Error("add-header takes \"Name: value\" (a header name without blanks, a colon, the value)", line, col));
+          if (!valid)
+            return Status::BadInput(
+                lexer.Error("add-header takes \"Name: value\" (a header name without blanks, a "
+                            "colon, the value)",
+                            line, col));
         }
       } else {
-        std::string message = lexer.Error("expected an action (folder, copy, discard, defer, reject, add-header), got " + Describe(t, lexer));
-        return lexer.TokenStartsLine() ? StartError(lexer, content_, message) : Status::BadInput(message);
+        std::string message = lexer.Error(
+            "expected an action (folder, copy, discard, defer, reject, add-header), got " +
+            Describe(t, lexer));
+        return lexer.TokenStartsLine() ? StartError(lexer, content_, message)
+                                       : Status::BadInput(message);
       }
-      if (auto problem = CheckVariables(a.argument)) return Status::BadInput(lexer.Error(*problem, line, col));
+      if (auto problem = CheckVariables(a.argument))
+        return Status::BadInput(lexer.Error(*problem, line, col));
       actions->push_back(std::move(a));
     }
     if (actions->empty()) {
-      return Status::BadInput(lexer.Error("'then' must be followed by at least one action (folder, copy, discard, defer, reject, add-header)"));
+      return Status::BadInput(
+          lexer.Error("'then' must be followed by at least one action (folder, copy, discard, "
+                      "defer, reject, add-header)"));
     }
     return Status::Ok();
   }
@@ -472,7 +554,9 @@ class Parser {
   Status ParseSet(Lexer& lexer, int file) {
     Token t = lexer.ReadToken();
     if (t == Token::kError) return Status::BadInput(lexer.error());
-    if (t != Token::kWord) return Status::BadInput(lexer.Error("expected a setting name after 'set', got " + Describe(t, lexer)));
+    if (t != Token::kWord)
+      return Status::BadInput(
+          lexer.Error("expected a setting name after 'set', got " + Describe(t, lexer)));
     std::string name = lexer.text();
     int line = lexer.line(), col = lexer.col();
     Status s = Expect(lexer, Token::kAssign, ("'=' after 'set " + name + "'").c_str());
@@ -492,32 +576,42 @@ class Parser {
     } else if (name == "log-format") {
       if (value != "logfmt" && value != "json") problem = "log-format is logfmt or json";
     } else if (name == "dedup") {
-      if (value != "off" && !ParsePeriod(value)) problem = "dedup is off or a period like 7d, 12h, 30m (at most 3650d)";
+      if (value != "off" && !ParsePeriod(value))
+        problem = "dedup is off or a period like 7d, 12h, 30m (at most 3650d)";
     } else if (name == "dedup-case") {
-      if (value != "insensitive" && value != "sensitive") problem = "dedup-case is insensitive or sensitive";
+      if (value != "insensitive" && value != "sensitive")
+        problem = "dedup-case is insensitive or sensitive";
     } else if (name == "log-time") {
       if (value != "utc" && value != "local") problem = "log-time is utc or local";
     } else if (name == "syslog") {
-      static constexpr std::string_view kFacilities[] = {"off", "mail", "user", "daemon", "local0", "local1",
-                                                         "local2", "local3", "local4", "local5", "local6", "local7"};
+      static constexpr std::string_view kFacilities[] = {"off",    "mail",   "user",   "daemon",
+                                                         "local0", "local1", "local2", "local3",
+                                                         "local4", "local5", "local6", "local7"};
       bool known = false;
       for (std::string_view f : kFacilities) known = known || value == f;
       if (!known) problem = "syslog is a facility (mail, user, daemon, local0..local7) or off";
     } else if (name == "max-size") {
-      if (!ParseSize(value) || *ParseSize(value) == 0) problem = "max-size is a size like 50M (1 to 1024G)";
+      if (!ParseSize(value) || *ParseSize(value) == 0)
+        problem = "max-size is a size like 50M (1 to 1024G)";
     } else if (name == "dedup-store") {
       RedisAddress address;
       if (Status u = ParseRedisUrl(value, &address); value != "file" && !u.ok()) {
         problem = "dedup-store is file or a Redis URL: " + u.message();
       }
     } else if (name == "dedup-timeout") {
-      if (!ParseTimeoutMs(value)) problem = "dedup-timeout is a time from 1ms to 60s, like 5s or 500ms";
+      if (!ParseTimeoutMs(value))
+        problem = "dedup-timeout is a time from 1ms to 60s, like 5s or 500ms";
     } else if (name == "dedup-unreachable") {
       if (value != "defer" && value != "deliver") problem = "dedup-unreachable is defer or deliver";
     } else {
-      return Status::BadInput(lexer.Error("unknown setting '" + name + "' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, max-size)", line, col));
+      return Status::BadInput(lexer.Error(
+          "unknown setting '" + name +
+              "' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, "
+              "dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, max-size)",
+          line, col));
     }
-    if (!problem.empty()) return Status::BadInput(lexer.Error(problem + ", not '" + value + "'", vline, vcol));
+    if (!problem.empty())
+      return Status::BadInput(lexer.Error(problem + ", not '" + value + "'", vline, vcol));
     out_->settings[name] = Setting{value, Location{file, line, col}};
     return Status::Ok();
   }
@@ -527,31 +621,41 @@ class Parser {
     if (!s.ok()) return s;
     std::string target = lexer.text();
     int line = lexer.line(), col = lexer.col();
-    if (target.empty()) return Status::BadInput(lexer.Error("include needs a file name", line, col));
+    if (target.empty())
+      return Status::BadInput(lexer.Error("include needs a file name", line, col));
     if (target.rfind("~/", 0) == 0) {
-      if (options_.home.empty()) return Status::BadInput(lexer.Error("'~' in an include, and no home directory is known", line, col));
+      if (options_.home.empty())
+        return Status::BadInput(
+            lexer.Error("'~' in an include, and no home directory is known", line, col));
       target = options_.home + target.substr(1);
     } else if (target[0] != '/') {
       size_t slash = including.rfind('/');
-      target = (slash == std::string::npos ? std::string(".") : including.substr(0, slash)) + "/" + target;
+      target = (slash == std::string::npos ? std::string(".") : including.substr(0, slash)) + "/" +
+               target;
     }
-    if (!options_.read_include) return Status::BadInput(lexer.Error("include is not available here", line, col));
+    if (!options_.read_include)
+      return Status::BadInput(lexer.Error("include is not available here", line, col));
     if (out_->files.size() >= kMaxFiles) {
-      return Status::BadInput(lexer.Error("this include of " + target + " goes over " + std::to_string(kMaxFiles) +
-                                              " files read in all (a file included twice counts twice)",
-                                          line, col));
+      return Status::BadInput(
+          lexer.Error("this include of " + target + " goes over " + std::to_string(kMaxFiles) +
+                          " files read in all (a file included twice counts twice)",
+                      line, col));
     }
     std::string content, identity;
     s = options_.read_include(target, &content, &identity);
     if (!s.ok()) {
       if (s.kind() == Status::Kind::kTemporary) return s;
-      return Status::BadInput(lexer.Error("cannot include " + target + ": " + s.message(), line, col));
+      return Status::BadInput(
+          lexer.Error("cannot include " + target + ": " + s.message(), line, col));
     }
     for (const std::string& open : stack_) {
-      if (open == identity) return Status::BadInput(lexer.Error("include cycle: " + target + " is already being read", line, col));
+      if (open == identity)
+        return Status::BadInput(
+            lexer.Error("include cycle: " + target + " is already being read", line, col));
     }
     if (static_cast<int>(stack_.size()) >= kMaxIncludeDepth) {
-      return Status::BadInput(lexer.Error("includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep", line, col));
+      return Status::BadInput(lexer.Error(
+          "includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep", line, col));
     }
     return ParseFile(target, content, identity);
   }
@@ -583,17 +687,29 @@ std::optional<uint64_t> ParsePeriod(std::string_view text) {
   if (text.empty()) return std::nullopt;
   uint64_t unit = 1;
   switch (text.back()) {
-    case 's': unit = 1; break;
-    case 'm': unit = 60; break;
-    case 'h': unit = 3600; break;
-    case 'd': unit = 86400; break;
-    case 'w': unit = 7 * 86400; break;
-    default: return std::nullopt;  // a bare number: 7 what? Make the user say.
+    case 's':
+      unit = 1;
+      break;
+    case 'm':
+      unit = 60;
+      break;
+    case 'h':
+      unit = 3600;
+      break;
+    case 'd':
+      unit = 86400;
+      break;
+    case 'w':
+      unit = 7 * 86400;
+      break;
+    default:
+      return std::nullopt;  // a bare number: 7 what? Make the user say.
   }
   text.remove_suffix(1);
   uint64_t n = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
-  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || n == 0) return std::nullopt;
+  if (ec != std::errc() || ptr != text.data() + text.size() || text.empty() || n == 0)
+    return std::nullopt;
   if (n > kMaxPeriod / unit) return std::nullopt;
   return n * unit;
 }

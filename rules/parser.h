@@ -17,7 +17,8 @@ struct ParseOptions {
   std::string home;  // "~/" in include paths
   // Reads an included file (rules/ does no I/O of its own): its content, and an identity
   // (such as "device:inode") that tells two paths to the same file apart for cycle detection.
-  std::function<Status(const std::string& path, std::string* content, std::string* identity)> read_include;
+  std::function<Status(const std::string& path, std::string* content, std::string* identity)>
+      read_include;
 };
 
 // Parses `content`, the rule file `path` whose identity is `identity`, into `out`.
@@ -25,9 +26,9 @@ Status ParseRules(const std::string& path, std::string_view content, const std::
                   const ParseOptions& options, RuleSet* out);
 
 // Every number of the language has a range; a value outside it is a parse error.
-inline constexpr uint64_t kMaxSize = uint64_t{1} << 40;          // 1 TiB: sizes and max-size
+inline constexpr uint64_t kMaxSize = uint64_t{1} << 40;         // 1 TiB: sizes and max-size
 inline constexpr uint64_t kMaxPeriod = uint64_t{3650} * 86400;  // 10 years: set dedup
-inline constexpr double kMaxNumber = 1e15;                        // header comparisons, either sign
+inline constexpr double kMaxNumber = 1e15;                      // header comparisons, either sign
 
 // "20M" -> 20971520: an integer with an optional K, M or G suffix (powers of 1024), at most
 // kMaxSize.

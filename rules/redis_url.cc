@@ -20,15 +20,19 @@ Status ParseRedisUrl(std::string_view url, RedisAddress* out) {
     rest = url.substr(7);
     unix_socket = true;
   } else if (url.substr(0, 9) == "rediss://") {
-    return bad("TLS is not supported; reach Redis over a private network, a Unix socket or a local TLS tunnel");
+    return bad(
+        "TLS is not supported; reach Redis over a private network, a Unix socket or a local TLS "
+        "tunnel");
   } else {
     return bad("not a Redis URL");
   }
   // USER@ (never USER:PASSWORD@: a password in a rule file is readable by whoever reads it).
-  if (size_t at = rest.find('@'); at != std::string_view::npos && (unix_socket || rest.find('/') > at)) {
+  if (size_t at = rest.find('@');
+      at != std::string_view::npos && (unix_socket || rest.find('/') > at)) {
     std::string_view user = rest.substr(0, at);
     if (user.find(':') != std::string_view::npos) {
-      return bad("a password does not belong in the URL; put it in a file named by dedup-password-file");
+      return bad(
+          "a password does not belong in the URL; put it in a file named by dedup-password-file");
     }
     if (user.empty()) return bad("empty user name before '@'");
     a.user = std::string(user);
@@ -37,7 +41,8 @@ Status ParseRedisUrl(std::string_view url, RedisAddress* out) {
   auto parse_db = [&](std::string_view text) -> bool {
     int db = 0;
     auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), db);
-    if (ec != std::errc() || ptr != text.data() + text.size() || db < 0 || db > 100000) return false;
+    if (ec != std::errc() || ptr != text.data() + text.size() || db < 0 || db > 100000)
+      return false;
     a.db = db;
     return true;
   };
@@ -46,10 +51,12 @@ Status ParseRedisUrl(std::string_view url, RedisAddress* out) {
     if (size_t q = rest.find('?'); q != std::string_view::npos) {
       path = rest.substr(0, q);
       std::string_view query = rest.substr(q + 1);
-      if (query.substr(0, 3) != "db=" || !parse_db(query.substr(3))) return bad("the query is db=NUMBER");
+      if (query.substr(0, 3) != "db=" || !parse_db(query.substr(3)))
+        return bad("the query is db=NUMBER");
     }
     if (path.empty() || path[0] != '/') return bad("the socket's path must be absolute");
-    if (path.size() >= 108) return bad("the socket's path is longer than a Unix socket address allows");
+    if (path.size() >= 108)
+      return bad("the socket's path is longer than a Unix socket address allows");
     a.socket = std::string(path);
     *out = std::move(a);
     return Status::Ok();
@@ -74,14 +81,15 @@ Status ParseRedisUrl(std::string_view url, RedisAddress* out) {
   }
   if (a.host.empty()) return bad("no host");
   for (char c : a.host) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-' ||
-              c == ':' || c == '_' || c == '%';
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == ':' || c == '_' || c == '%';
     if (!ok) return bad("the host has a character a host name or address cannot have");
   }
   if (!port.empty() || (!hostport.empty() && hostport.back() == ':')) {
     unsigned p = 0;
     auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), p);
-    if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p == 0 || p > 65535) {
+    if (port.empty() || ec != std::errc() || ptr != port.data() + port.size() || p == 0 ||
+        p > 65535) {
       return bad("the port is a number from 1 to 65535");
     }
     a.port = static_cast<uint16_t>(p);
@@ -99,13 +107,19 @@ std::optional<int> ParseTimeoutMs(std::string_view text) {
   } else {
     uint64_t unit = 0;
     switch (text.empty() ? '\0' : text.back()) {
-      case 's': unit = 1000; break;
-      case 'm': unit = 60 * 1000; break;
-      default: return std::nullopt;
+      case 's':
+        unit = 1000;
+        break;
+      case 'm':
+        unit = 60 * 1000;
+        break;
+      default:
+        return std::nullopt;
     }
     std::string_view n = text.substr(0, text.size() - 1);
     auto [ptr, ec] = std::from_chars(n.data(), n.data() + n.size(), ms);
-    if (ec != std::errc() || ptr != n.data() + n.size() || n.empty() || ms > kMaxDedupTimeoutMs) return std::nullopt;
+    if (ec != std::errc() || ptr != n.data() + n.size() || n.empty() || ms > kMaxDedupTimeoutMs)
+      return std::nullopt;
     ms *= unit;
   }
   if (ms == 0 || ms > kMaxDedupTimeoutMs) return std::nullopt;

@@ -13,8 +13,8 @@ namespace mda::rules {
 // A Redis server as `set dedup-store` names it: redis://[USER@]HOST[:PORT][/DB] or
 // unix://[USER@]/PATH[?db=DB]. Never a password (that is in a file: dedup-password-file).
 struct RedisAddress {
-  std::string url;     // as written, for messages
-  std::string host;    // TCP: an IPv4/IPv6 address or a name in /etc/hosts
+  std::string url;   // as written, for messages
+  std::string host;  // TCP: an IPv4/IPv6 address or a name in /etc/hosts
   uint16_t port = 6379;
   std::string socket;  // unix://: the socket's path
   std::string user;    // a Redis 6 ACL user; empty: the default user

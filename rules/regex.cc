@@ -22,7 +22,6 @@ pcre2_match_context* SharedMatchContext() {
   return context;
 }
 
-
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlnum(char c) { return IsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsPunct(char c) { return c > ' ' && c < 0x7f && !IsAlnum(c); }
@@ -86,7 +85,9 @@ bool ReadClass(std::string_view p, size_t* pos) {
     }
     if (i + 1 < p.size() && p[i] == '-' && p[i + 1] != ']') {
       char h = p[i + 1];
-      if (lo < 0 || h == '\\' || h == '[' || h < ' ' || h > '~' || static_cast<unsigned char>(h) < lo) return false;
+      if (lo < 0 || h == '\\' || h == '[' || h < ' ' || h > '~' ||
+          static_cast<unsigned char>(h) < lo)
+        return false;
       i += 2;
     }
   }
@@ -96,7 +97,8 @@ bool ReadClass(std::string_view p, size_t* pos) {
 }  // namespace
 
 bool Regex::AlwaysCompiles(std::string_view p, std::string_view flags) {
-  if (p.size() > kMaxLazyPattern || flags.find_first_not_of("ims") != std::string_view::npos) return false;
+  if (p.size() > kMaxLazyPattern || flags.find_first_not_of("ims") != std::string_view::npos)
+    return false;
   int depth = 0;
   bool repeatable = false;  // the item before may take a quantifier
   bool single = false;      // ...and it is a single character or class (braces allowed)
@@ -123,7 +125,8 @@ bool Regex::AlwaysCompiles(std::string_view p, std::string_view flags) {
         char e = p[i + 1];
         if (e == 'b' || e == 'B') {
           repeatable = single = false;
-        } else if (!IsPunct(e) && e != ' ' && std::string_view("dDwWsS").find(e) == std::string_view::npos) {
+        } else if (!IsPunct(e) && e != ' ' &&
+                   std::string_view("dDwWsS").find(e) == std::string_view::npos) {
           return false;
         }
         i += 2;
@@ -174,9 +177,10 @@ std::string Regex::RequiredLiteral(std::string_view p, std::string_view flags) {
     if (c == '\\' && i + 1 < p.size() && (IsPunct(p[i + 1]) || p[i + 1] == ' ')) {
       c = p[i + 1];
       width = 2;
-    } else if (!(IsAlnum(c) || c == ' ' || c == '-' || c == '_' || c == '@' || c == ',' || c == ':' ||
-                 c == ';' || c == '\'' || c == '"' || c == '!' || c == '%' || c == '&' || c == '=' ||
-                 c == '<' || c == '>' || c == '/' || c == '~' || c == '#')) {
+    } else if (!(IsAlnum(c) || c == ' ' || c == '-' || c == '_' || c == '@' || c == ',' ||
+                 c == ':' || c == ';' || c == '\'' || c == '"' || c == '!' || c == '%' ||
+                 c == '&' || c == '=' || c == '<' || c == '>' || c == '/' || c == '~' ||
+                 c == '#')) {
       break;
     }
     // Under i, PCRE2 also matches k and s to non-ASCII letters (KELVIN SIGN, LONG S):
@@ -191,7 +195,8 @@ std::string Regex::RequiredLiteral(std::string_view p, std::string_view flags) {
     i += width;
   }
   // A quantifier after the last character makes it optional or repeated: drop it.
-  if (i < p.size() && (p[i] == '*' || p[i] == '+' || p[i] == '?' || p[i] == '{') && !literal.empty()) {
+  if (i < p.size() && (p[i] == '*' || p[i] == '+' || p[i] == '?' || p[i] == '{') &&
+      !literal.empty()) {
     literal.pop_back();
   }
   if (size_t stop = literal.find('\0'); stop != std::string::npos) literal.resize(stop);
@@ -203,10 +208,18 @@ Status Regex::Compile(std::string_view pattern, std::string_view flags, std::uni
   uint32_t options = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF;
   for (char f : flags) {
     switch (f) {
-      case 'i': options |= PCRE2_CASELESS; break;
-      case 'm': options |= PCRE2_MULTILINE; break;
-      case 's': options |= PCRE2_DOTALL; break;
-      case 'x': options |= PCRE2_EXTENDED; break;
+      case 'i':
+        options |= PCRE2_CASELESS;
+        break;
+      case 'm':
+        options |= PCRE2_MULTILINE;
+        break;
+      case 's':
+        options |= PCRE2_DOTALL;
+        break;
+      case 'x':
+        options |= PCRE2_EXTENDED;
+        break;
       default:
         *error_offset = 0;
         return Status::BadInput(std::string("unknown regex flag '") + f + "' (use i, m, s or x)");
@@ -235,8 +248,8 @@ Status Regex::Compile(std::string_view pattern, std::string_view flags, std::uni
 bool Regex::CompileNow(size_t* error_offset, std::string* error) const {
   int code = 0;
   PCRE2_SIZE offset = 0;
-  code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern_.data()), pattern_.size(), options_, &code,
-                        &offset, nullptr);
+  code_ = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern_.data()), pattern_.size(), options_,
+                        &code, &offset, nullptr);
   if (code_ == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(code, message, sizeof message);
@@ -285,8 +298,8 @@ bool ContainsCaseless(std::string_view haystack, std::string_view lowered_needle
 
 Regex::Result Regex::Match(std::string_view subject, Captures* captures) const {
   // A subject without the literal every match contains cannot match: no need to compile.
-  if (!literal_.empty() &&
-      !(caseless_ ? ContainsCaseless(subject, literal_) : subject.find(literal_) != std::string_view::npos)) {
+  if (!literal_.empty() && !(caseless_ ? ContainsCaseless(subject, literal_)
+                                       : subject.find(literal_) != std::string_view::npos)) {
     return Result::kNoMatch;
   }
   if (code_ == nullptr) {
@@ -312,7 +325,8 @@ Regex::Result Regex::Match(std::string_view subject, Captures* captures) const {
     captures->named.clear();
     for (uint32_t i = 0; i < pairs && i < 10; ++i) {
       if (static_cast<int>(i) < rc && ovector[2 * i] != PCRE2_UNSET) {
-        captures->numbered.emplace_back(subject.substr(ovector[2 * i], ovector[2 * i + 1] - ovector[2 * i]));
+        captures->numbered.emplace_back(
+            subject.substr(ovector[2 * i], ovector[2 * i + 1] - ovector[2 * i]));
       } else {
         captures->numbered.emplace_back();
       }
@@ -320,7 +334,8 @@ Regex::Result Regex::Match(std::string_view subject, Captures* captures) const {
     for (const auto& [number, name] : names_) {
       uint32_t n = static_cast<uint32_t>(number);
       if (n < pairs && static_cast<int>(n) < rc && ovector[2 * n] != PCRE2_UNSET) {
-        captures->named[name] = std::string(subject.substr(ovector[2 * n], ovector[2 * n + 1] - ovector[2 * n]));
+        captures->named[name] =
+            std::string(subject.substr(ovector[2 * n], ovector[2 * n + 1] - ovector[2 * n]));
       } else {
         captures->named[name] = "";
       }

@@ -40,8 +40,8 @@ class Regex {
   // A pattern that AlwaysCompiles is compiled at its first Match, and not at all when the
   // subject lacks its RequiredLiteral: a 1000-rule file costs what its rules need, not 1000
   // compilations (8M of 20M instructions). Both only ever skip certain non-matches.
-  static Status Compile(std::string_view pattern, std::string_view flags, std::unique_ptr<Regex>* out,
-                        size_t* error_offset);
+  static Status Compile(std::string_view pattern, std::string_view flags,
+                        std::unique_ptr<Regex>* out, size_t* error_offset);
 
   // Whether PCRE2 is certain to compile `pattern` with `flags`: literal characters,
   // escaped punctuation, \d \w \s (and capitals), \b \B, '.', simple classes, the
@@ -70,9 +70,9 @@ class Regex {
   std::string pattern_;
   uint32_t options_ = 0;
   bool caseless_ = false;
-  std::string literal_;                 // RequiredLiteral; empty: none
-  mutable pcre2_real_code_8* code_ = nullptr;  // null until compiled (lazily, without jit)
-  mutable bool failed_ = false;                 // a lazy compile failed (cannot happen)
+  std::string literal_;                            // RequiredLiteral; empty: none
+  mutable pcre2_real_code_8* code_ = nullptr;      // null until compiled (lazily, without jit)
+  mutable bool failed_ = false;                    // a lazy compile failed (cannot happen)
   pcre2_real_match_context_8* context_ = nullptr;  // shared by all patterns, never freed
   mutable pcre2_real_match_data_8* data_ = nullptr;
   mutable std::vector<std::pair<int, std::string>> names_;  // group number, name

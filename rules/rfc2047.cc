@@ -74,7 +74,8 @@ bool DecodeQ(std::string_view text, std::string* out) {
 // end of the value: a 1 MB Subject of "=?a?q?x" cost minutes (issue 15).
 class NextOf {
  public:
-  NextOf(std::string_view value, std::string_view what, bool any_of) : value_(value), what_(what), any_of_(any_of) {}
+  NextOf(std::string_view value, std::string_view what, bool any_of)
+      : value_(value), what_(what), any_of_(any_of) {}
   size_t From(size_t start) {
     if (!(searched_ && start >= from_ && start <= at_)) {
       from_ = start;
@@ -94,7 +95,10 @@ class NextOf {
 // The searches ParseWord makes, shared by every word of one value.
 struct WordScanner {
   explicit WordScanner(std::string_view v)
-      : value(v), question(v, "?", false), close(v, "?=", false), blank_in_charset(v, " \t", true),
+      : value(v),
+        question(v, "?", false),
+        close(v, "?=", false),
+        blank_in_charset(v, " \t", true),
         blank_in_text(v, " \t", true) {}
   std::string_view value;
   NextOf question, close, blank_in_charset, blank_in_text;
@@ -113,10 +117,12 @@ bool ParseWord(WordScanner& scan, size_t pos, EncodedWord* w) {
   size_t text_begin = q1 + 3;
   size_t close = scan.close.From(text_begin);
   if (close == std::string_view::npos) return false;
-  if (scan.blank_in_charset.From(pos + 2) < q1 || scan.blank_in_text.From(text_begin) < close) return false;
+  if (scan.blank_in_charset.From(pos + 2) < q1 || scan.blank_in_text.From(text_begin) < close)
+    return false;
   std::string_view charset = value.substr(pos + 2, q1 - pos - 2);
   std::string_view text = value.substr(text_begin, close - text_begin);
-  if (size_t star = charset.find('*'); star != std::string_view::npos) charset = charset.substr(0, star);
+  if (size_t star = charset.find('*'); star != std::string_view::npos)
+    charset = charset.substr(0, star);
   w->charset.assign(charset);
   w->bytes.clear();
   // A bad word stops decoding at its first bad character, at the latest at the next "=?"
@@ -185,7 +191,7 @@ std::string DecodeBase64(std::string_view text) {
 std::string DecodeRfc2047(std::string_view value) {
   if (value.find("=?") == std::string_view::npos) return std::string(value);
   std::string out;
-  size_t pos = 0;        // next byte of `value` not yet copied or decoded
+  size_t pos = 0;                // next byte of `value` not yet copied or decoded
   std::vector<EncodedWord> run;  // adjacent encoded words not yet converted
   auto flush = [&] {
     size_t i = 0;

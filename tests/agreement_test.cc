@@ -24,7 +24,9 @@ const char kRules[] =
 
 // A message whose parts sit on either side of the limits, by chance.
 std::string RandomMessage(std::mt19937& rng) {
-  auto pick = [&rng](size_t lo, size_t hi) { return std::uniform_int_distribution<size_t>(lo, hi)(rng); };
+  auto pick = [&rng](size_t lo, size_t hi) {
+    return std::uniform_int_distribution<size_t>(lo, hi)(rng);
+  };
   std::string subject;
   switch (pick(0, 2)) {
     case 0:
@@ -68,8 +70,9 @@ TEST(AgreementTest, MdatestDecidesAsMdaNearTheLimits) {
   test::WriteFile(home / ".mda/rules", kRules);
   test::ChownToTestUser(home / ".mda/rules");
   test::MakeDirs(home / "saved");
-  std::vector<std::string> env = {"HOME=" + home.path(), "RECIPIENT=bob@example.com", "SENDER=shop@example.com",
-                                  "LOCAL_PART=bob", "DOMAIN=example.com"};
+  std::vector<std::string> env = {"HOME=" + home.path(), "RECIPIENT=bob@example.com",
+                                  "SENDER=shop@example.com", "LOCAL_PART=bob",
+                                  "DOMAIN=example.com"};
   std::mt19937 rng(20261205);
   // The review's two cases first, then random ones.
   std::vector<std::string> messages = {
@@ -119,10 +122,10 @@ TEST(AgreementTest, APatternThatGivesUpCostsOneLimitAndOneWarningPerMessage) {
   std::string message;
   for (int i = 0; i < 30000; ++i) message += "Subject: " + std::string(30, 'a') + "!\n";
   message += "\nbody\n";
-  test::Result r = test::Exec({test::MdaBinary()},
-                              {"HOME=" + home.path(), "RECIPIENT=bob@example.com", "LOCAL_PART=bob",
-                               "DOMAIN=example.com"},
-                              message);
+  test::Result r = test::Exec(
+      {test::MdaBinary()},
+      {"HOME=" + home.path(), "RECIPIENT=bob@example.com", "LOCAL_PART=bob", "DOMAIN=example.com"},
+      message);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::vector<test::LogFields> log = test::ReadLog(home / ".mda/log");
   ASSERT_EQ(log.size(), 2u);  // one warning, one record of the delivery

@@ -43,7 +43,8 @@ TEST(CorpusTest, EveryMessageLandsWhereExpected) {
     Evaluation e;
     s = Decide(options, env, std::nullopt, getuid(), PosixFs(), message, DecideOptions(), &e);
     ASSERT_TRUE(s.ok()) << name << ": " << s.message();
-    ASSERT_TRUE(e.rules_used) << "the corpus rule file was not used: " << (e.warnings.empty() ? "" : e.warnings[0]);
+    ASSERT_TRUE(e.rules_used) << "the corpus rule file was not used: "
+                              << (e.warnings.empty() ? "" : e.warnings[0]);
     std::string got;
     for (const std::string& f : e.decision.folders) got += (got.empty() ? "" : ",") + f;
     EXPECT_EQ(got, want) << name << " (rule " << e.decision.rule << ")";
@@ -52,7 +53,8 @@ TEST(CorpusTest, EveryMessageLandsWhereExpected) {
   }
   EXPECT_GE(checked, 200);
   // Every destination of the rule file is exercised.
-  for (const char* d : {"Junk", "Lists/dev", "Lists/DEV", "Alerts,INBOX", "Work", "Newsletters", "Large", "INBOX"}) {
+  for (const char* d : {"Junk", "Lists/dev", "Lists/DEV", "Alerts,INBOX", "Work", "Newsletters",
+                        "Large", "INBOX"}) {
     EXPECT_GT(per_destination[d], 0) << d;
   }
 }

@@ -28,8 +28,8 @@ class DedupFixture : public testing::Test {
   test::Result Deliver(const std::string& message, const std::string& recipient = "bob@example.com",
                        const std::string& home = "") {
     return test::Exec({test::MdaBinary()},
-                      {"HOME=" + (home.empty() ? home_.path() : home), "RECIPIENT=" + recipient, "SENDER=a@example.org",
-                       "MESSAGE_ID=" + queue_id_},
+                      {"HOME=" + (home.empty() ? home_.path() : home), "RECIPIENT=" + recipient,
+                       "SENDER=a@example.org", "MESSAGE_ID=" + queue_id_},
                       message);
   }
   std::string ReadLog() { return test::ReadFile(home_ / ".mda/log"); }
@@ -62,7 +62,8 @@ class DedupProcessTest : public DedupFixture, public testing::WithParamInterface
     Rules("");
   }
   void Rules(const std::string& text, const std::string& home = "") override {
-    std::string store = GetParam() == Store::kRedis ? "set dedup-store = " + SharedRedis()->url(3) + "\n" : "";
+    std::string store =
+        GetParam() == Store::kRedis ? "set dedup-store = " + SharedRedis()->url(3) + "\n" : "";
     DedupFixture::Rules(store + text, home);
   }
   std::string RedisKeys() { return SharedRedis()->Command({"KEYS", "*"}, 3); }
@@ -120,7 +121,8 @@ TEST_P(DedupProcessTest, FoldingAndBlanksInTheMessageIdDoNotMakeItNew) {
 // Issue 15, point 3: Exim's writer died part-way, mda stored the prefix and marked it; Exim
 // retries the same queue id with the whole message: the whole message must be stored.
 TEST_P(DedupProcessTest, ACutShortDeliveryIsNotTheOnlyCopyAfterTheRetry) {
-  std::string whole = "Message-ID: <cut.1@example.org>\nFrom: shop@example.com\nSubject: receipt\n\n";
+  std::string whole =
+      "Message-ID: <cut.1@example.org>\nFrom: shop@example.com\nSubject: receipt\n\n";
   for (int i = 0; i < 2000; ++i) whole += "line " + std::to_string(i) + " of the receipt\n";
   queue_id_ = "1q-cut";
   ASSERT_EQ(Deliver(whole.substr(0, whole.size() / 3)).exit_code, 0);
@@ -143,7 +145,8 @@ TEST_P(DedupProcessTest, ACutShortDeliveryIsNotTheOnlyCopyAfterTheRetry) {
 // 75); the retry was cut short (a prefix in both); the next retry must still put the whole
 // message in Work, whatever the cut-short run marked.
 TEST_P(DedupProcessTest, ACutShortRetryAfterAPartialFailureLosesNothing) {
-  std::string whole = "Message-ID: <cut.2@example.org>\nFrom: shop@example.com\nSubject: receipt\n\n";
+  std::string whole =
+      "Message-ID: <cut.2@example.org>\nFrom: shop@example.com\nSubject: receipt\n\n";
   for (int i = 0; i < 2000; ++i) whole += "line " + std::to_string(i) + " of the receipt\n";
   Rules("if exists Subject: then copy Alerts folder Work\n");
   for (const char* sub : {"tmp", "new", "cur"}) test::MakeDirs(home_ / "Maildir/.Work/" + sub);
@@ -170,17 +173,29 @@ TEST_P(DedupProcessTest, ACutShortRetryAfterAPartialFailureLosesNothing) {
 // address; the real message still arrives. One sender's message twice is still one copy.
 TEST_P(DedupProcessTest, AnotherSenderCannotPreemptAMessageId) {
   queue_id_ = "1q-fake";
-  ASSERT_EQ(Deliver("Message-ID: <issue/42@github.com>\nFrom: Mallory <mallory@evil.example>\n\nfake\n").exit_code, 0);
+  ASSERT_EQ(
+      Deliver("Message-ID: <issue/42@github.com>\nFrom: Mallory <mallory@evil.example>\n\nfake\n")
+          .exit_code,
+      0);
   queue_id_ = "1q-real";
-  ASSERT_EQ(Deliver("Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n").exit_code, 0);
+  ASSERT_EQ(
+      Deliver(
+          "Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n")
+          .exit_code,
+      0);
   EXPECT_EQ(Count(), 2u);
   // The list's second copy (other trace headers) and another spelling of the same From.
   queue_id_ = "1q-list";
-  ASSERT_EQ(Deliver("Received: from list\nMessage-ID: <issue/42@github.com>\nFrom: notifications@GitHub.COM\n\nreal\n")
+  ASSERT_EQ(Deliver("Received: from list\nMessage-ID: <issue/42@github.com>\nFrom: "
+                    "notifications@GitHub.COM\n\nreal\n")
                 .exit_code,
             0);
   queue_id_ = "1q-resend";
-  ASSERT_EQ(Deliver("Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n").exit_code, 0);
+  ASSERT_EQ(
+      Deliver(
+          "Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n")
+          .exit_code,
+      0);
   EXPECT_EQ(Count(), 2u);
 }
 
@@ -209,12 +224,15 @@ TEST_P(DedupProcessTest, TwentyConcurrentDeliveriesOnTwoHostsMakeOneCopy) {
   const bool hosts = test::CanNameHosts();
   std::vector<test::Child> children;
   for (int i = 0; i < 20; ++i) {
-    children.push_back(test::SpawnOnHost({test::MdaBinary()},
-                                         {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=a@example.org"},
-                                         test::TestUid(), test::TestGid(), hosts ? (i % 2 ? "host-b" : "host-a") : ""));
+    children.push_back(test::SpawnOnHost(
+        {test::MdaBinary()},
+        {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=a@example.org"},
+        test::TestUid(), test::TestGid(), hosts ? (i % 2 ? "host-b" : "host-a") : ""));
   }
   // Everything is written before any stdin is closed, so all 20 race for the key.
-  for (test::Child& c : children) ASSERT_EQ(write(c.input, kMessage, sizeof kMessage - 1), static_cast<ssize_t>(sizeof kMessage - 1));
+  for (test::Child& c : children)
+    ASSERT_EQ(write(c.input, kMessage, sizeof kMessage - 1),
+              static_cast<ssize_t>(sizeof kMessage - 1));
   for (test::Child& c : children) close(c.input);
   for (test::Child& c : children) {
     int status;
@@ -232,7 +250,9 @@ TEST_P(DedupProcessTest, TwentyConcurrentDeliveriesOnTwoHostsMakeOneCopy) {
   EXPECT_EQ(duplicates, 19);
   if (hosts) {  // the file's unique name carries the host that delivered it
     std::string name = ListDir(home_ / "Maildir/new")[0];
-    EXPECT_TRUE(name.find(".host-a,") != std::string::npos || name.find(".host-b,") != std::string::npos) << name;
+    EXPECT_TRUE(name.find(".host-a,") != std::string::npos ||
+                name.find(".host-b,") != std::string::npos)
+        << name;
   } else {
     RecordProperty("hosts", "one host name: no UTS namespaces here");
   }
@@ -274,7 +294,8 @@ TEST_P(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
   test::Result before = test::Exec({test::MdatestBinary(), home_ / "m.eml"}, env, "");
   EXPECT_EQ(before.output.find("duplicate"), std::string::npos) << before.output;
   if (GetParam() == Store::kFile) {
-    EXPECT_EQ(ListDir(home_ / ".mda"), std::vector<std::string>{"rules"});  // nothing created by the dry run
+    EXPECT_EQ(ListDir(home_ / ".mda"),
+              std::vector<std::string>{"rules"});  // nothing created by the dry run
   } else {
     EXPECT_EQ(RedisKeys(), "");
   }
@@ -290,8 +311,10 @@ TEST_P(DedupProcessTest, MdatestReportsADuplicateWithoutWritingTheStore) {
     SharedRedis()->Command({"PERSIST", marks}, 3);  // so an EXPIRE by mdatest would show
   }
   test::Result after = test::Exec({test::MdatestBinary(), home_ / "m.eml"}, env, "");
-  EXPECT_NE(after.output.find("\n  duplicate: first delivered 20"), std::string::npos) << after.output;
-  EXPECT_NE(after.output.find("; mda would not deliver it again\n"), std::string::npos) << after.output;
+  EXPECT_NE(after.output.find("\n  duplicate: first delivered 20"), std::string::npos)
+      << after.output;
+  EXPECT_NE(after.output.find("; mda would not deliver it again\n"), std::string::npos)
+      << after.output;
   if (GetParam() == Store::kFile) {
     ASSERT_EQ(stat((home_ / ".mda/dedup.store").c_str(), &st_after), 0);
     EXPECT_EQ(st_before.st_mtim.tv_nsec, st_after.st_mtim.tv_nsec);
@@ -309,7 +332,8 @@ TEST_F(FileDedupProcessTest, AStoreThatIsNoFileIsSkippedNotADeferralForever) {
   test::Result r = Deliver(kMessage);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Count(), 1u);
-  EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.store") + " is not a regular file: remove it; delivered without the "
+  EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.store") +
+                           " is not a regular file: remove it; delivered without the "
                            "duplicate check"),
             std::string::npos)
       << ReadLog();
@@ -326,19 +350,24 @@ TEST_F(FileDedupProcessTest, AStoreOthersCouldWriteIsNotTrusted) {
   test::Result dry = test::Exec({test::MdatestBinary(), home_ / "m.eml"},
                                 {"HOME=" + home_.path(), "RECIPIENT=bob@example.com"}, "");
   EXPECT_EQ(dry.output.find("duplicate:"), std::string::npos) << dry.output;
-  EXPECT_NE(dry.output.find("duplicates are not shown: " + (home_ / ".mda/dedup.store") + " is writable by everyone"),
+  EXPECT_NE(dry.output.find("duplicates are not shown: " + (home_ / ".mda/dedup.store") +
+                            " is writable by everyone"),
             std::string::npos)
       << dry.output;
   test::Result r = Deliver(kMessage);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Count(), 2u);
-  EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.store") + " is writable by everyone"), std::string::npos) << ReadLog();
+  EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.store") + " is writable by everyone"),
+            std::string::npos)
+      << ReadLog();
   ASSERT_EQ(chmod((home_ / ".mda/dedup.store").c_str(), 0600), 0);
   if (geteuid() == 0) {
     ASSERT_EQ(chown((home_ / ".mda/dedup.lock").c_str(), 4242, 4242), 0);
     ASSERT_EQ(Deliver(kMessage).exit_code, 0);
     EXPECT_EQ(Count(), 3u);
-    EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.lock") + " belongs to uid 4242"), std::string::npos) << ReadLog();
+    EXPECT_NE(ReadLog().find((home_ / ".mda/dedup.lock") + " belongs to uid 4242"),
+              std::string::npos)
+        << ReadLog();
   }
 }
 
@@ -348,9 +377,10 @@ TEST_F(FileDedupProcessTest, ADirectoryOthersCouldWriteHoldsNoTrustedStoreOrLog)
   ASSERT_EQ(chmod((home_ / ".mda").c_str(), 0777), 0);
   test::Result r = Deliver(kMessage);
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(Count(), 2u);  // not suppressed by a store anyone could have written
+  EXPECT_EQ(Count(), 2u);            // not suppressed by a store anyone could have written
   EXPECT_EQ(ReadLog(), log_before);  // nor a line written into a log anyone could have planted
-  EXPECT_NE(r.output.find("log " + (home_ / ".mda/log") + " not written: " + (home_ / ".mda") + " is writable by everyone"),
+  EXPECT_NE(r.output.find("log " + (home_ / ".mda/log") + " not written: " + (home_ / ".mda") +
+                          " is writable by everyone"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("delivered without the duplicate check"), std::string::npos) << r.output;
@@ -358,7 +388,8 @@ TEST_F(FileDedupProcessTest, ADirectoryOthersCouldWriteHoldsNoTrustedStoreOrLog)
 
 TEST_F(FileDedupProcessTest, NoHomeDirectoryMeansNoSuppressionNotNoMail) {
   // The Maildir defaults to ~/Maildir, which cannot exist either: give it one.
-  test::Result r = test::Exec({test::MdaBinary(), "--maildir", home_ / "box"},
+  test::Result r =
+      test::Exec({test::MdaBinary(), "--maildir", home_ / "box"},
                  {"HOME=" + (home_ / "no-such-home"), "RECIPIENT=bob@example.com"}, kMessage);
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(ListDir(home_ / "box/new").size(), 1u);
@@ -380,15 +411,17 @@ TEST_P(DedupProcessTest, KilledDeliveriesRetriedNeverLoseAndRarelyDuplicate) {
   std::mt19937 rng(seed);
   std::vector<std::string> messages;
   for (int i = 0; i < 50; ++i) {
-    std::string m = "Message-ID: <kill." + std::to_string(i) + "@example.org>\nSubject: m" + std::to_string(i) + "\n\n";
+    std::string m = "Message-ID: <kill." + std::to_string(i) + "@example.org>\nSubject: m" +
+                    std::to_string(i) + "\n\n";
     while (m.size() < 64 * 1024) m += "line of body text for message " + std::to_string(i) + "\n";
     messages.push_back(m);
   }
   int kills = 0;
   for (int attempt = 0; attempt < 200; ++attempt) {
     const std::string& m = messages[static_cast<size_t>(attempt % 50)];
-    test::Child c = test::Spawn({test::MdaBinary()}, {"HOME=" + home_.path(), "RECIPIENT=bob@example.com"},
-                                test::TestUid(), test::TestGid());
+    test::Child c =
+        test::Spawn({test::MdaBinary()}, {"HOME=" + home_.path(), "RECIPIENT=bob@example.com"},
+                    test::TestUid(), test::TestGid());
     ssize_t n = write(c.input, m.data(), m.size());
     (void)n;
     close(c.input);
@@ -440,7 +473,8 @@ class RedisDedupProcessTest : public DedupFixture {
     DedupFixture::Rules("set dedup-store = " + redis_.url() + "\n" + text, home);
   }
   static std::string Message(int i) {
-    return "Message-ID: <m." + std::to_string(i) + "@example.org>\nSubject: m" + std::to_string(i) + "\n\nbody\n";
+    return "Message-ID: <m." + std::to_string(i) + "@example.org>\nSubject: m" + std::to_string(i) +
+           "\n\nbody\n";
   }
   test::RedisServer redis_;
 };
@@ -455,8 +489,10 @@ TEST_F(RedisDedupProcessTest, StoppedMidRunDefersAndLosesNothingOnceBack) {
   for (int i = 10; i < 20; ++i) {
     test::Result r = Deliver(Message(i));
     ASSERT_EQ(r.exit_code, 75) << r.output;
-    EXPECT_NE(r.output.find("duplicate store " + redis_.url() + ": cannot connect: Connection refused"),
-              std::string::npos) << r.output;
+    EXPECT_NE(
+        r.output.find("duplicate store " + redis_.url() + ": cannot connect: Connection refused"),
+        std::string::npos)
+        << r.output;
     deferred.push_back(i);
   }
   EXPECT_EQ(Count(), 10u);
@@ -466,7 +502,8 @@ TEST_F(RedisDedupProcessTest, StoppedMidRunDefersAndLosesNothingOnceBack) {
   for (int i = 0; i < 10; ++i) ASSERT_EQ(Deliver(Message(i)).exit_code, 0) << i;
   EXPECT_EQ(Count(), 20u);
   std::map<std::string, int> outcomes;
-  for (const test::LogFields& line : test::ReadLog(home_ / ".mda/log")) outcomes[test::Get(line, "outcome")]++;
+  for (const test::LogFields& line : test::ReadLog(home_ / ".mda/log"))
+    outcomes[test::Get(line, "outcome")]++;
   EXPECT_EQ(outcomes["delivered"], 20);
   EXPECT_EQ(outcomes["deferred"], 10);
   EXPECT_EQ(outcomes["duplicate"], 10);
@@ -497,8 +534,10 @@ TEST_F(RedisDedupProcessTest, UnreachableWithDeliverSettingDeliversUncheckedAndS
   std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
   ASSERT_EQ(log.size(), 3u);
   EXPECT_EQ(test::Get(log[1], "level"), "warning");
-  EXPECT_NE(test::Get(log[1], "reason").find("delivered without the duplicate check (dedup-unreachable = deliver)"),
-            std::string::npos) << test::Get(log[1], "reason");
+  EXPECT_NE(test::Get(log[1], "reason")
+                .find("delivered without the duplicate check (dedup-unreachable = deliver)"),
+            std::string::npos)
+      << test::Get(log[1], "reason");
   EXPECT_EQ(test::Get(log[2], "outcome"), "delivered");
   // A refused AUTH is not "unreachable": a setting to fix, so it defers even so.
   ASSERT_TRUE(redis_.Start());
@@ -512,8 +551,8 @@ TEST_F(RedisDedupProcessTest, UnreachableWithDeliverSettingDeliversUncheckedAndS
 // the copy stays and Exim is told 0, with a warning, never 75 (a retry would copy again);
 // the claim is still ended.
 TEST_F(RedisDedupProcessTest, MarkFailingAfterTheCopyIsAWarningNotADeferral) {
-  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">pw", "~*", "+@connection", "+eval", "+get", "+set",
-                            "+del", "+pttl", "+hgetall"}),
+  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">pw", "~*", "+@connection", "+eval",
+                            "+get", "+set", "+del", "+pttl", "+hgetall"}),
             "OK");
   test::MakeDirs(home_ / ".mda");
   test::WriteFile(home_ / ".mda/pw", "pw\n");
@@ -525,7 +564,9 @@ TEST_F(RedisDedupProcessTest, MarkFailingAfterTheCopyIsAWarningNotADeferral) {
   std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
   ASSERT_EQ(log.size(), 2u);
   EXPECT_EQ(test::Get(log[0], "level"), "warning");
-  EXPECT_NE(test::Get(log[0], "reason").find("marking the delivery: ERR The user executing the script can"), std::string::npos)
+  EXPECT_NE(test::Get(log[0], "reason")
+                .find("marking the delivery: ERR The user executing the script can"),
+            std::string::npos)
       << test::Get(log[0], "reason");
   EXPECT_EQ(test::Get(log[1], "outcome"), "delivered");
   EXPECT_EQ(redis_.Command({"KEYS", "mda:lease:*"}), "");  // the lease did not outlive it
@@ -556,25 +597,30 @@ TEST_F(RedisDedupProcessTest, LeaseOfAKilledDeliveryOnThisHostIsTakenOver) {
   char host[256] = "";
   gethostname(host, sizeof host - 1);
   std::string lease = "mda:lease:{bob@example.com}:<m.1@example.org>";
-  ASSERT_EQ(redis_.Command({"SET", lease, std::string(host) + ":" + std::to_string(dead) + ":00ff", "PX", "120000"}), "OK");
+  ASSERT_EQ(redis_.Command({"SET", lease, std::string(host) + ":" + std::to_string(dead) + ":00ff",
+                            "PX", "120000"}),
+            "OK");
   test::Result r = Deliver(Message(1));
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Count(), 1u);
   std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
   ASSERT_EQ(log.size(), 2u);
-  EXPECT_NE(test::Get(log[0], "reason").find("took over the lease of a killed delivery"), std::string::npos);
+  EXPECT_NE(test::Get(log[0], "reason").find("took over the lease of a killed delivery"),
+            std::string::npos);
   EXPECT_EQ(redis_.Command({"EXISTS", lease}), "0");
 }
 
 TEST_F(RedisDedupProcessTest, AclUserWithPasswordFileAndUnixSocket) {
   // The ACL INSTALL gives for sites whose local users are not trusted: only their own keys.
-  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">s3cret word", "~mda:dedup:{bob@example.com}:*", "~mda:lease:{bob@example.com}:*", "+@connection",
-                            "+eval", "+get", "+set", "+del", "+pttl", "+pexpire", "+expire", "+hget", "+hset",
-                            "+hgetall"}),
+  ASSERT_EQ(redis_.Command({"ACL", "SETUSER", "mail", "on", ">s3cret word",
+                            "~mda:dedup:{bob@example.com}:*", "~mda:lease:{bob@example.com}:*",
+                            "+@connection", "+eval", "+get", "+set", "+del", "+pttl", "+pexpire",
+                            "+expire", "+hget", "+hset", "+hgetall"}),
             "OK");
   test::MakeDirs(home_ / ".mda");
   test::WriteFile(home_ / ".mda/redis-password", "s3cret word\n");
-  DedupFixture::Rules("set dedup-store = unix://mail@" + redis_.socket() + "?db=5\n"
+  DedupFixture::Rules("set dedup-store = unix://mail@" + redis_.socket() +
+                      "?db=5\n"
                       "set dedup-password-file = ~/.mda/redis-password\n");
   ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
   ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
@@ -593,14 +639,15 @@ TEST_F(RedisDedupProcessTest, AclUserWithPasswordFileAndUnixSocket) {
 // A password in the URL makes the rule file unusable (it would be readable where the rule
 // file is): INBOX, with the reason in the log, and the file store meanwhile.
 TEST_F(RedisDedupProcessTest, PasswordInTheUrlIsRefused) {
-  DedupFixture::Rules("set dedup-store = redis://mail:s3cret@127.0.0.1:" + std::to_string(redis_.port()) +
-                      "/0\nif exists Subject: then folder Junk\n");
+  DedupFixture::Rules("set dedup-store = redis://mail:s3cret@127.0.0.1:" +
+                      std::to_string(redis_.port()) + "/0\nif exists Subject: then folder Junk\n");
   ASSERT_EQ(Deliver(Message(1)).exit_code, 0);
   EXPECT_EQ(Count(), 1u);
   EXPECT_EQ(Count(".Junk"), 0u);
   std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
   ASSERT_EQ(log.size(), 2u);
-  EXPECT_NE(test::Get(log[0], "reason").find("a password does not belong in the URL"), std::string::npos)
+  EXPECT_NE(test::Get(log[0], "reason").find("a password does not belong in the URL"),
+            std::string::npos)
       << test::Get(log[0], "reason");
 }
 

@@ -1,12 +1,12 @@
 // Tests of the duplicate store, the key and the per-key lock.
 #include "mda/dedup.h"
 
-#include <filesystem>
-#include <functional>
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <filesystem>
+#include <functional>
 
 #include "mda/siphash.h"
 #include "tests/test_util.h"
@@ -21,19 +21,23 @@ TEST(DedupKeyTest, Table) {
     std::optional<std::string> key;
   } cases[] = {
       {"<a@b>", "", "Bob@Example.COM", false, "<a@b>  bob@example.com"},
-      {"<a@b>", "", "Bob@Example.COM", true, "<a@b>  Bob@example.com"},  // the domain is always folded
+      {"<a@b>", "", "Bob@Example.COM", true,
+       "<a@b>  Bob@example.com"},  // the domain is always folded
       {" <a@b> ", "", "bob@example.com", false, "<a@b>  bob@example.com"},
       {"<a\r\n @b>", "", "bob@example.com", false, "<a@b>  bob@example.com"},  // folded inside
-      {"<A@B>", "", "bob@example.com", false, "<A@B>  bob@example.com"},        // the ID is compared exactly
+      {"<A@B>", "", "bob@example.com", false,
+       "<A@B>  bob@example.com"},  // the ID is compared exactly
       {"", "", "bob@example.com", false, std::nullopt},
       {"  \t ", "", "bob@example.com", false, std::nullopt},
       {"<a@b>", "", "bob", false, "<a@b>  bob"},
       // The sender is part of the key, in one spelling: case and white space do not count.
-      {"<a@b>", "Alice@Example.ORG", "bob@example.com", false, "<a@b> alice@example.org bob@example.com"},
+      {"<a@b>", "Alice@Example.ORG", "bob@example.com", false,
+       "<a@b> alice@example.org bob@example.com"},
       {"<a@b>", "\"A l\"@x.org", "bob@example.com", true, "<a@b> \"al\"@x.org bob@example.com"},
   };
   for (const Case& c : cases) {
-    EXPECT_EQ(DedupKey(c.id, c.from, c.recipient, c.sensitive), c.key) << c.id << " " << c.recipient;
+    EXPECT_EQ(DedupKey(c.id, c.from, c.recipient, c.sensitive), c.key)
+        << c.id << " " << c.recipient;
   }
 }
 
@@ -52,7 +56,8 @@ TEST(SipHashTest, ReferenceVectors) {
 std::unique_ptr<DedupStore> OpenStore(const test::TempDir& dir, std::string* warning = nullptr) {
   std::unique_ptr<DedupStore> store;
   std::string w;
-  Status s = DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, warning ? warning : &w);
+  Status s = DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store,
+                              warning ? warning : &w);
   EXPECT_TRUE(s.ok()) << s.message();
   return store;
 }
@@ -96,7 +101,8 @@ TEST(DedupStoreTest, MarksAreFoundAndTargetsKept) {
 TEST(DedupStoreTest, ExpiredEntriesAreNotFoundAndTheirSlotsAreReused) {
   test::TempDir dir;
   std::unique_ptr<DedupStore> store = OpenStore(dir);
-  for (int i = 0; i < 500; ++i) ASSERT_TRUE(store->Mark("old" + std::to_string(i), {"*"}, 1000, 0).ok());
+  for (int i = 0; i < 500; ++i)
+    ASSERT_TRUE(store->Mark("old" + std::to_string(i), {"*"}, 1000, 0).ok());
   EXPECT_TRUE(Complete(*store, "old7", 1000));
   EXPECT_FALSE(Complete(*store, "old7", 1001));  // a period later: expired
   // A store that lives for 60 "days" with 1 500 deliveries a day and a 2-day period holds
@@ -106,7 +112,9 @@ TEST(DedupStoreTest, ExpiredEntriesAreNotFoundAndTheirSlotsAreReused) {
   for (int d = 0; d < 60; ++d) {
     int64_t now = 10 * day + d * day;
     for (int i = 0; i < 1500; ++i) {
-      ASSERT_TRUE(store->Mark("d" + std::to_string(d) + "." + std::to_string(i), {"*"}, now, now - 2 * day).ok());
+      ASSERT_TRUE(
+          store->Mark("d" + std::to_string(d) + "." + std::to_string(i), {"*"}, now, now - 2 * day)
+              .ok());
     }
     EXPECT_TRUE(Complete(*store, "d" + std::to_string(d) + ".1", now - 2 * day));
     if (d >= 3) {
@@ -122,7 +130,8 @@ TEST(DedupStoreTest, GrowsAndKeepsEveryEntry) {
   std::unique_ptr<DedupStore> store = OpenStore(dir);
   EXPECT_EQ(store->buckets(), DedupStore::kInitialBuckets);
   const int n = 20000;
-  for (int i = 0; i < n; ++i) ASSERT_TRUE(store->Mark("<" + std::to_string(i) + "@x> u@y", {"*"}, 5000 + i, 0).ok());
+  for (int i = 0; i < n; ++i)
+    ASSERT_TRUE(store->Mark("<" + std::to_string(i) + "@x> u@y", {"*"}, 5000 + i, 0).ok());
   EXPECT_GE(store->buckets(), 256u);
   EXPECT_TRUE(store->TakeWarnings().empty());
   std::unique_ptr<DedupStore> fresh = OpenStore(dir);
@@ -146,9 +155,12 @@ TEST(DedupStoreTest, ConcurrentMarksAcrossGrowthLoseNothing) {
     if (pid == 0) {
       std::unique_ptr<DedupStore> store;
       std::string warning;
-      if (!DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning).ok()) _exit(2);
+      if (!DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning)
+               .ok())
+        _exit(2);
       for (int i = 0; i < kKeys; ++i) {
-        if (!store->Mark("p" + std::to_string(p) + "." + std::to_string(i), {"*"}, 100, 0).ok()) _exit(3);
+        if (!store->Mark("p" + std::to_string(p) + "." + std::to_string(i), {"*"}, 100, 0).ok())
+          _exit(3);
       }
       _exit(store->TakeWarnings().empty() ? 0 : 4);
     }
@@ -163,7 +175,8 @@ TEST(DedupStoreTest, ConcurrentMarksAcrossGrowthLoseNothing) {
   EXPECT_GT(store->buckets(), DedupStore::kInitialBuckets);
   int found = 0;
   for (int p = 0; p < kProcesses; ++p) {
-    for (int i = 0; i < kKeys; ++i) found += Complete(*store, "p" + std::to_string(p) + "." + std::to_string(i));
+    for (int i = 0; i < kKeys; ++i)
+      found += Complete(*store, "p" + std::to_string(p) + "." + std::to_string(i));
   }
   EXPECT_EQ(found, kProcesses * kKeys);
 }
@@ -176,7 +189,8 @@ TEST(DedupStoreTest, CorruptStoreIsSetAsideAndRebuilt) {
       {"not a store", [](const std::string& p) { test::WriteFile(p, std::string(8192, 'x')); }},
       {"empty", [](const std::string& p) { test::WriteFile(p, ""); }},
       {"truncated", [](const std::string& p) { ASSERT_EQ(truncate(p.c_str(), 4096 * 5), 0); }},
-      {"header bit flip", [](const std::string& p) {
+      {"header bit flip",
+       [](const std::string& p) {
          std::string s = test::ReadFile(p);
          s[40] ^= 1;
          test::WriteFile(p, s);
@@ -189,12 +203,15 @@ TEST(DedupStoreTest, CorruptStoreIsSetAsideAndRebuilt) {
     std::string warning;
     std::unique_ptr<DedupStore> store = OpenStore(dir, &warning);
     ASSERT_TRUE(store) << c.name;
-    EXPECT_NE(warning.find("was corrupt; moved to " + (dir / "d.store.corrupt-")), std::string::npos) << warning;
+    EXPECT_NE(warning.find("was corrupt; moved to " + (dir / "d.store.corrupt-")),
+              std::string::npos)
+        << warning;
     EXPECT_FALSE(Complete(*store, "k")) << c.name;
     EXPECT_TRUE(store->Mark("k", {"*"}, 1, 0).ok()) << c.name;
     EXPECT_TRUE(Complete(*store, "k")) << c.name;
     bool aside = false;
-    for (const std::string& f : test::ListDir(dir.path())) aside = aside || f.rfind("d.store.corrupt-", 0) == 0;
+    for (const std::string& f : test::ListDir(dir.path()))
+      aside = aside || f.rfind("d.store.corrupt-", 0) == 0;
     EXPECT_TRUE(aside) << c.name;
   }
 }
@@ -240,7 +257,8 @@ TEST(DedupStoreTest, SymlinkedStoreIsRefusedNotFollowed) {
   std::string warning;
   Status s = DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning);
   EXPECT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("cannot open duplicate store " + (dir / "d.store")), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("cannot open duplicate store " + (dir / "d.store")), std::string::npos)
+      << s.message();
   EXPECT_EQ(test::ReadFile(dir / "elsewhere"), "precious");
 }
 

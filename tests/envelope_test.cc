@@ -19,12 +19,18 @@ Environment MapEnv(const std::map<std::string, std::string>& vars) {
 
 // What Exim 4.96 sets for a router without check_local_user (notes/exim.md).
 std::map<std::string, std::string> EximEnv() {
-  return {{"LOCAL_PART", "bob"},        {"LOGNAME", "bob"},
-          {"USER", "bob"},              {"LOCAL_PART_PREFIX", ""},
-          {"LOCAL_PART_SUFFIX", ""},    {"DOMAIN", "example.com"},
-          {"HOME", ""},                 {"MESSAGE_ID", "1xW4c0-0004pL-0k"},
-          {"PATH", "/bin:/usr/bin"},    {"RECIPIENT", "bob@example.com"},
-          {"QUALIFY_DOMAIN", "example.org"}, {"SENDER", "alice@example.org"},
+  return {{"LOCAL_PART", "bob"},
+          {"LOGNAME", "bob"},
+          {"USER", "bob"},
+          {"LOCAL_PART_PREFIX", ""},
+          {"LOCAL_PART_SUFFIX", ""},
+          {"DOMAIN", "example.com"},
+          {"HOME", ""},
+          {"MESSAGE_ID", "1xW4c0-0004pL-0k"},
+          {"PATH", "/bin:/usr/bin"},
+          {"RECIPIENT", "bob@example.com"},
+          {"QUALIFY_DOMAIN", "example.org"},
+          {"SENDER", "alice@example.org"},
           {"SHELL", "/bin/sh"}};
 }
 
@@ -76,17 +82,22 @@ TEST(EnvelopeTest, NullSenderIsEmpty) {
   auto env = EximEnv();
   env["SENDER"] = "";
   Envelope e;
-  ASSERT_TRUE(ResolveEnvelope(Options(), MapEnv(env), kBob, "From x@y Wed Nov 25 04:28:04 2026", &e).ok());
+  ASSERT_TRUE(
+      ResolveEnvelope(Options(), MapEnv(env), kBob, "From x@y Wed Nov 25 04:28:04 2026", &e).ok());
   EXPECT_EQ(e.sender, "");  // SENDER set, even if empty, wins over the From_ line
 }
 
 TEST(EnvelopeTest, RunByHandUsesPasswdAndFromLine) {
   Envelope e;
-  ASSERT_TRUE(ResolveEnvelope(Options(), MapEnv({}), kBob, "From x@y.org Wed Nov 25 04:28:04 2026", &e).ok());
+  ASSERT_TRUE(
+      ResolveEnvelope(Options(), MapEnv({}), kBob, "From x@y.org Wed Nov 25 04:28:04 2026", &e)
+          .ok());
   EXPECT_EQ(e.sender, "x@y.org");
   EXPECT_EQ(e.recipient, "bob");
   EXPECT_EQ(e.local_part, "bob");
-  ASSERT_TRUE(ResolveEnvelope(Options(), MapEnv({}), kBob, "From MAILER-DAEMON Wed Nov 25 04:28:04 2026", &e).ok());
+  ASSERT_TRUE(ResolveEnvelope(Options(), MapEnv({}), kBob,
+                              "From MAILER-DAEMON Wed Nov 25 04:28:04 2026", &e)
+                  .ok());
   EXPECT_EQ(e.sender, "");
 }
 
@@ -123,8 +134,9 @@ TEST(EnvelopeTest, PasswdIsNeededOnlyWithoutHomeOrLocalPart) {
   home_and_local_part.local_part = "bob";
   EXPECT_FALSE(NeedsAccount(none, MapEnv({{"HOME", "/h"}, {"LOCAL_PART", "bob"}})));  // Exim
   EXPECT_FALSE(NeedsAccount(home_and_local_part, MapEnv({})));
-  EXPECT_TRUE(NeedsAccount(none, MapEnv({{"HOME", ""}, {"LOCAL_PART", "bob"}})));  // no check_local_user
-  EXPECT_TRUE(NeedsAccount(none, MapEnv({{"HOME", "/h"}})));                       // run by hand
+  EXPECT_TRUE(
+      NeedsAccount(none, MapEnv({{"HOME", ""}, {"LOCAL_PART", "bob"}})));  // no check_local_user
+  EXPECT_TRUE(NeedsAccount(none, MapEnv({{"HOME", "/h"}})));               // run by hand
   EXPECT_TRUE(NeedsAccount(none, MapEnv({})));
 }
 
@@ -144,7 +156,10 @@ TEST(ExpandPathTest, Table) {
   struct Case {
     std::string path, expected;
   } cases[] = {
-      {"~", "/h"}, {"~/Maildir", "/h/Maildir"}, {"Maildir", "/h/Maildir"}, {"/abs/x", "/abs/x"},
+      {"~", "/h"},
+      {"~/Maildir", "/h/Maildir"},
+      {"Maildir", "/h/Maildir"},
+      {"/abs/x", "/abs/x"},
   };
   for (const Case& c : cases) {
     std::string out;

@@ -15,10 +15,18 @@ struct Result {
   std::string Summary() const {
     std::string s;
     switch (decision.outcome) {
-      case Outcome::kDeliver: s = "deliver"; break;
-      case Outcome::kDiscard: s = "discard"; break;
-      case Outcome::kDefer: s = "defer:" + decision.reason; break;
-      case Outcome::kReject: s = "reject:" + decision.reason; break;
+      case Outcome::kDeliver:
+        s = "deliver";
+        break;
+      case Outcome::kDiscard:
+        s = "discard";
+        break;
+      case Outcome::kDefer:
+        s = "defer:" + decision.reason;
+        break;
+      case Outcome::kReject:
+        s = "reject:" + decision.reason;
+        break;
     }
     for (const std::string& f : decision.folders) s += " " + f;
     return s;
@@ -60,39 +68,54 @@ TEST(EvaluatorTest, Table) {
       {"if X-Spam-Score: >= 5.0 then folder Junk", "X-Spam-Score: 0012.641\n\n", "deliver Junk"},
       {"if X-Spam-Score: < 0 then folder Ham", "X-Spam-Score: -0.4\n\n", "deliver Ham"},
       {"if X-Spam-Score: >= 5 then folder Junk", "X-Spam-Score: 7,3\n\n", "deliver INBOX"},
-      {"if X-Spam-Score: < 5 then folder Ham", "X-Spam-Score: high\n\n", "deliver INBOX"},  // no number: false
+      {"if X-Spam-Score: < 5 then folder Ham", "X-Spam-Score: high\n\n",
+       "deliver INBOX"},  // no number: false
       {"if X-Spam-Status: >= 5 then folder Junk",
-       "X-Spam-Status: Yes, score=7.3 required=5.0 tests=BAYES_99,\n\tURIBL_BLACK autolearn=no\n\n", "deliver Junk"},
+       "X-Spam-Status: Yes, score=7.3 required=5.0 tests=BAYES_99,\n\tURIBL_BLACK autolearn=no\n\n",
+       "deliver Junk"},
       {"if X-Spam-Score: >= 5 then folder Junk", "Subject: no score\n\n", "deliver INBOX"},
       // is / contains: case-insensitive, no escaping.
       {"if X-Spam-Flag: is \"YES\" then folder Junk", "X-Spam-Flag: yes\n\n", "deliver Junk"},
       {"if X-Spam-Flag: is \"YES\" then folder Junk", "X-Spam-Flag: NO\n\n", "deliver INBOX"},
-      {"if Subject: contains \"[alert]\" then folder A", "Subject: disk [ALERT] now\n\n", "deliver A"},
+      {"if Subject: contains \"[alert]\" then folder A", "Subject: disk [ALERT] now\n\n",
+       "deliver A"},
       {"if Subject: contains \"a.b*\" then folder A", "Subject: xa.b*y\n\n", "deliver A"},
       {"if Subject: contains \"a.b*\" then folder A", "Subject: xaXbby\n\n", "deliver INBOX"},
       // Decoded and unfolded before matching.
-      {"if Subject: ~ /\\[ALERT\\]/ then folder A", "Subject: =?UTF-8?Q?=5BAL?=\n =?UTF-8?Q?ERT=5D?= disk\n\n", "deliver A"},
-      {"if Subject: contains \"résumé\" then folder CV", "Subject: =?ISO-8859-1?Q?R=E9sum=E9?=\n\n", "deliver CV"},
-      {"if Subject: ~ /^caf\\x{e9}$/ then folder A", "Subject: =?UTF-8?B?Y2Fmw6k=?=\n\n", "deliver A"},
+      {"if Subject: ~ /\\[ALERT\\]/ then folder A",
+       "Subject: =?UTF-8?Q?=5BAL?=\n =?UTF-8?Q?ERT=5D?= disk\n\n", "deliver A"},
+      {"if Subject: contains \"résumé\" then folder CV", "Subject: =?ISO-8859-1?Q?R=E9sum=E9?=\n\n",
+       "deliver CV"},
+      {"if Subject: ~ /^caf\\x{e9}$/ then folder A", "Subject: =?UTF-8?B?Y2Fmw6k=?=\n\n",
+       "deliver A"},
       // Any occurrence matches; !~ means none matches.
       {"if Received: ~ /evil/ then folder A", "Received: a\nReceived: from evil\n\n", "deliver A"},
-      {"if Received: !~ /evil/ then folder A", "Received: a\nReceived: from evil\n\n", "deliver INBOX"},
+      {"if Received: !~ /evil/ then folder A", "Received: a\nReceived: from evil\n\n",
+       "deliver INBOX"},
       {"if X-Missing: !~ /x/ then folder A", "Subject: s\n\n", "deliver A"},
       // Header names are case-insensitive; only the top-level header counts.
       {"if list-id: contains \"dev\" then folder A", "LIST-ID: <dev.x>\n\n", "deliver A"},
       {"if X-Spam-Flag: is \"YES\" then folder Junk",
-       "Content-Type: message/rfc822\n\nX-Spam-Flag: YES\nSubject: inner\n\nbody\n", "deliver INBOX"},
+       "Content-Type: message/rfc822\n\nX-Spam-Flag: YES\nSubject: inner\n\nbody\n",
+       "deliver INBOX"},
       // Captures, numbered and named, in folder names.
       {"if List-Id: ~ /<([a-z0-9-]+)\\.lists\\.example\\.org>/ then folder Lists/$1",
        "List-Id: Dev people <dev-team.lists.example.org>\n\n", "deliver Lists/dev-team"},
-      {"if List-Id: ~ /<(?<name>[a-z]+)\\./i then folder Lists/${name}", "List-Id: <DEV.x.org>\n\n", "deliver Lists/DEV"},
-      {"if exists A: then folder \"$LOCAL_PART at $DOMAIN $$\"", "A: 1\n\n", "deliver bob at example.com $"},
-      {"if exists A: then folder \"Tagged/${LOCAL_PART_SUFFIX}$LOCAL_PART_PREFIX\"", "A: 1\n\n", "deliver Tagged/+lists"},
+      {"if List-Id: ~ /<(?<name>[a-z]+)\\./i then folder Lists/${name}", "List-Id: <DEV.x.org>\n\n",
+       "deliver Lists/DEV"},
+      {"if exists A: then folder \"$LOCAL_PART at $DOMAIN $$\"", "A: 1\n\n",
+       "deliver bob at example.com $"},
+      {"if exists A: then folder \"Tagged/${LOCAL_PART_SUFFIX}$LOCAL_PART_PREFIX\"", "A: 1\n\n",
+       "deliver Tagged/+lists"},
       // address: the addr-spec, never the display name.
-      {"if address From: ~ /@example\\.com$/i then folder Work", "From: \"boss@example.com\" <phish@evil.net>\n\n", "deliver INBOX"},
-      {"if address From: ~ /@evil\\.net$/ then folder Phish", "From: \"boss@example.com\" <phish@evil.net>\n\n", "deliver Phish"},
-      {"if address To: is \"ME@EXAMPLE.COM\" then folder Me", "To: undisclosed-recipients:;, Me <me@example.com>\n\n", "deliver Me"},
-      {"if address To: contains \"@\" then folder A", "To: undisclosed-recipients:;\n\n", "deliver INBOX"},
+      {"if address From: ~ /@example\\.com$/i then folder Work",
+       "From: \"boss@example.com\" <phish@evil.net>\n\n", "deliver INBOX"},
+      {"if address From: ~ /@evil\\.net$/ then folder Phish",
+       "From: \"boss@example.com\" <phish@evil.net>\n\n", "deliver Phish"},
+      {"if address To: is \"ME@EXAMPLE.COM\" then folder Me",
+       "To: undisclosed-recipients:;, Me <me@example.com>\n\n", "deliver Me"},
+      {"if address To: contains \"@\" then folder A", "To: undisclosed-recipients:;\n\n",
+       "deliver INBOX"},
       // Envelope.
       {"if sender is \"\" then folder Bounces", "Subject: x\n\n", "deliver INBOX"},
       {"if sender ~ /^$/ then folder Bounces", "Subject: x\n\n", "deliver INBOX"},
@@ -101,21 +124,26 @@ TEST(EvaluatorTest, Table) {
       {"if size > 10 then folder Big", "Subject: x\n\n0123456789\n", "deliver Big"},
       {"if size > 1K then folder Big", "Subject: x\n\n0123456789\n", "deliver INBOX"},
       // body: decoded text parts only.
-      {"if body contains \"unsubscribe\" then folder Lists", "Subject: x\n\nTo UNSUBSCRIBE click\n", "deliver Lists"},
+      {"if body contains \"unsubscribe\" then folder Lists", "Subject: x\n\nTo UNSUBSCRIBE click\n",
+       "deliver Lists"},
       {"if body ~ /^begin [0-7]{3} /m and not exists Content-Type: then discard",
        "Subject: x\n\nhello\nbegin 644 file.bin\n", "discard"},
       {"if body contains \"secret\" then folder A",
-       "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\nc2VjcmV0\n", "deliver A"},
+       "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: base64\n\nc2VjcmV0\n",
+       "deliver A"},
       // and / or / not / parentheses.
       {"if exists A: and exists B: then folder AB", "A: 1\n\n", "deliver INBOX"},
       {"if exists A: or exists B: then folder AB", "B: 1\n\n", "deliver AB"},
       {"if not (exists A: or exists B:) then folder None", "C: 1\n\n", "deliver None"},
       // Order: first final action wins; copy and add-header go on; a folder named twice: one copy.
-      {"if exists A: then folder First\nif exists A: then folder Second", "A: 1\n\n", "deliver First"},
-      {"if exists A: then copy Alerts\nif exists A: then folder Work", "A: 1\n\n", "deliver Alerts Work"},
+      {"if exists A: then folder First\nif exists A: then folder Second", "A: 1\n\n",
+       "deliver First"},
+      {"if exists A: then copy Alerts\nif exists A: then folder Work", "A: 1\n\n",
+       "deliver Alerts Work"},
       {"if exists A: then copy Alerts\n", "A: 1\n\n", "deliver Alerts INBOX"},
       {"if exists A: then copy X folder X", "A: 1\n\n", "deliver X"},
-      {"if exists A: then folder X copy Y", "A: 1\n\n", "deliver X"},  // after a final action: ignored
+      {"if exists A: then folder X copy Y", "A: 1\n\n",
+       "deliver X"},  // after a final action: ignored
       {"if exists A: then copy Keep discard", "A: 1\n\n", "discard Keep"},
       {"if exists A: then defer \"try later\"", "A: 1\n\n", "defer:try later"},
       {"if exists A: then reject \"no thanks\"", "A: 1\n\n", "reject:no thanks"},
@@ -127,7 +155,8 @@ TEST(EvaluatorTest, Table) {
 }
 
 TEST(EvaluatorTest, DecidingRuleAndTrace) {
-  Result r = Eval("if exists A: then copy C\n\nif X-Score: > 3\nthen folder Junk", "A: 1\nX-Score: 4.5\n\n");
+  Result r = Eval("if exists A: then copy C\n\nif X-Score: > 3\nthen folder Junk",
+                  "A: 1\nX-Score: 4.5\n\n");
   EXPECT_EQ(r.decision.rule, "r:3");
   ASSERT_EQ(r.decision.trace.size(), 4u);
   EXPECT_EQ(r.decision.trace[0], "  r:1: exists A: -> true");
@@ -136,10 +165,12 @@ TEST(EvaluatorTest, DecidingRuleAndTrace) {
 }
 
 TEST(EvaluatorTest, AddHeaderCannotInjectLines) {
-  Result r = Eval("if Subject: ~ /(.*)/s then add-header \"X-Subject-Was: $1\"", "Subject: a\n\tb\n\n");
+  Result r =
+      Eval("if Subject: ~ /(.*)/s then add-header \"X-Subject-Was: $1\"", "Subject: a\n\tb\n\n");
   ASSERT_EQ(r.decision.add_headers.size(), 1u);
   EXPECT_EQ(r.decision.add_headers[0], "X-Subject-Was: a\tb");
-  Result evil = Eval("if Subject: ~ /(.*)/s then add-header \"X: $1\"", "Subject: =?UTF-8?Q?x=0D=0ABcc:_victim?=\n\n");
+  Result evil = Eval("if Subject: ~ /(.*)/s then add-header \"X: $1\"",
+                     "Subject: =?UTF-8?Q?x=0D=0ABcc:_victim?=\n\n");
   EXPECT_EQ(evil.decision.add_headers[0], "X: x  Bcc: victim");
 }
 
@@ -148,12 +179,17 @@ TEST(EvaluatorTest, CatastrophicRegexIsBoundedAndWarned) {
   Result r = Eval("if Subject: ~ /(a+)+$/ then folder Slow", "Subject: " + subject + "!\n\n");
   EXPECT_EQ(r.Summary(), "deliver INBOX");
   ASSERT_EQ(r.decision.warnings.size(), 1u);
-  EXPECT_NE(r.decision.warnings[0].find("gave up (match limit)"), std::string::npos) << r.decision.warnings[0];
+  EXPECT_NE(r.decision.warnings[0].find("gave up (match limit)"), std::string::npos)
+      << r.decision.warnings[0];
 }
 
 TEST(EvaluatorTest, InvalidUtf8SubjectsAreStillSearched) {
-  EXPECT_EQ(Eval("if Subject: ~ /viagra/i then folder Junk", "Subject: \xff\xfe VIAGRA \xc3\n\n").Summary(), "deliver Junk");
-  EXPECT_EQ(Eval("if Subject: contains \"cheap\" then folder Junk", "Subject: \x80\x81 cheap\n\n").Summary(), "deliver Junk");
+  EXPECT_EQ(Eval("if Subject: ~ /viagra/i then folder Junk", "Subject: \xff\xfe VIAGRA \xc3\n\n")
+                .Summary(),
+            "deliver Junk");
+  EXPECT_EQ(Eval("if Subject: contains \"cheap\" then folder Junk", "Subject: \x80\x81 cheap\n\n")
+                .Summary(),
+            "deliver Junk");
 }
 
 }  // namespace

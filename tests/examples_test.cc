@@ -15,18 +15,22 @@ struct Job {
 TEST(ExamplesTest, StarterRulesDoWhatTheyDescribe) {
   const Job jobs[] = {
       {"whitelisted sender beats the spam filter",
-       "From: Alice <alice@example.org>\nX-Spam-Flag: YES\nSubject: hi\n\nx\n", "alice@example.org", "INBOX"},
+       "From: Alice <alice@example.org>\nX-Spam-Flag: YES\nSubject: hi\n\nx\n", "alice@example.org",
+       "INBOX"},
       {"phishing display name is not whitelisted",
-       "From: \"boss@example.com\" <ceo@evil.net>\nX-Spam-Score: 6.2\n\nx\n", "ceo@evil.net", "Junk"},
+       "From: \"boss@example.com\" <ceo@evil.net>\nX-Spam-Score: 6.2\n\nx\n", "ceo@evil.net",
+       "Junk"},
       {"spam by flag", "From: x@spam.example\nX-Spam-Flag: YES\n\nx\n", "x@spam.example", "Junk"},
       {"spam by score", "From: x@spam.example\nX-Spam-Score: 5.0\n\nx\n", "x@spam.example", "Junk"},
-      {"not spam below the threshold", "From: x@ok.example\nX-Spam-Score: -0.4\n\nx\n", "x@ok.example", "INBOX"},
-      {"list by List-Id", "From: bob@x.org\nList-Id: Devs <dev.lists.example.org>\n\nx\n", "bob@x.org", "Lists/dev"},
-      {"alert copied, then sorted on", "From: mon@ops.example\nSubject: [ALERT] disk\n\nx\n", "mon@ops.example",
-       "Alerts,INBOX"},
+      {"not spam below the threshold", "From: x@ok.example\nX-Spam-Score: -0.4\n\nx\n",
+       "x@ok.example", "INBOX"},
+      {"list by List-Id", "From: bob@x.org\nList-Id: Devs <dev.lists.example.org>\n\nx\n",
+       "bob@x.org", "Lists/dev"},
+      {"alert copied, then sorted on", "From: mon@ops.example\nSubject: [ALERT] disk\n\nx\n",
+       "mon@ops.example", "Alerts,INBOX"},
       {"an [ALERT] on a list files into the list (the list rule comes first, so no copy)",
-       "From: mon@ops.example\nSubject: [ALERT] x\nList-Id: <ops.lists.example.org>\n\nx\n", "mon@ops.example",
-       "Lists/ops"},
+       "From: mon@ops.example\nSubject: [ALERT] x\nList-Id: <ops.lists.example.org>\n\nx\n",
+       "mon@ops.example", "Lists/ops"},
       {"bounce", "From: MAILER-DAEMON@mx.example\nSubject: Undelivered\n\nx\n", "", "Bounces"},
   };
   test::TempDir home;  // the starter's `set maildir = ~/Maildir` must be makeable there
@@ -38,8 +42,9 @@ TEST(ExamplesTest, StarterRulesDoWhatTheyDescribe) {
     options.home = home.path();
     Message message = Message::FromBytes(job.message);
     Evaluation e;
-    Status s = Decide(options, [](const char*) -> const char* { return nullptr; }, std::nullopt, getuid(),
-                      PosixFs(), message, DecideOptions(), &e);
+    Status s = Decide(
+        options, [](const char*) -> const char* { return nullptr; }, std::nullopt, getuid(),
+        PosixFs(), message, DecideOptions(), &e);
     ASSERT_TRUE(s.ok()) << s.message();
     ASSERT_TRUE(e.rules_used) << (e.warnings.empty() ? "" : e.warnings[0]);
     std::string got;

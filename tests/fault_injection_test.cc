@@ -12,32 +12,52 @@
 namespace mda {
 namespace {
 
-enum class Op { kOpenFile, kWrite, kFsyncFile, kCloseFile, kLink, kRename, kFsyncNewDir, kMkdir, kOpenDir };
+enum class Op {
+  kOpenFile,
+  kWrite,
+  kFsyncFile,
+  kCloseFile,
+  kLink,
+  kRename,
+  kFsyncNewDir,
+  kMkdir,
+  kOpenDir
+};
 
 const char* OpName(Op op) {
   switch (op) {
-    case Op::kOpenFile: return "open tmp file";
-    case Op::kWrite: return "write";
-    case Op::kFsyncFile: return "fsync file";
-    case Op::kCloseFile: return "close file";
-    case Op::kLink: return "link";
-    case Op::kRename: return "rename";
-    case Op::kFsyncNewDir: return "fsync new/";
-    case Op::kMkdir: return "mkdir";
-    case Op::kOpenDir: return "open directory";
+    case Op::kOpenFile:
+      return "open tmp file";
+    case Op::kWrite:
+      return "write";
+    case Op::kFsyncFile:
+      return "fsync file";
+    case Op::kCloseFile:
+      return "close file";
+    case Op::kLink:
+      return "link";
+    case Op::kRename:
+      return "rename";
+    case Op::kFsyncNewDir:
+      return "fsync new/";
+    case Op::kMkdir:
+      return "mkdir";
+    case Op::kOpenDir:
+      return "open directory";
   }
   return "?";
 }
 
 // Passes every call to the real file system (ForwardingFs), except the nth call of one
-// kind, which fails with `err`. Writes may be cut short to exercise the write loop; link() may be "unsupported".
+// kind, which fails with `err`. Writes may be cut short to exercise the write loop; link() may be
+// "unsupported".
 class FaultyFs final : public ForwardingFs {
  public:
   FaultyFs(Op op, int nth, int err) : op_(op), nth_(nth), err_(err) {}
   size_t max_write = SIZE_MAX;
   bool link_unsupported = false;
   bool tmpfile_unsupported = false;  // as on NFS: the named tmp/ file serves
-  int link_lies = 0;  // as NFS may: the link is made, then this error is reported
+  int link_lies = 0;                 // as NFS may: the link is made, then this error is reported
   int injected = 0;  // how many faults were injected (the test checks the fault was reached)
   int unnamed_opens = 0, named_opens = 0;
 
@@ -137,7 +157,8 @@ class FaultInjectionTest : public testing::TestWithParam<Fault> {};
 
 std::string Describe(const Fault& f) {
   return std::string(OpName(f.op)) + " #" + std::to_string(f.nth) + " fails with " +
-         strerrorname_np(f.err) + (f.fresh_maildir ? " (new Maildir)" : "") + (f.named ? " (named tmp file)" : "");
+         strerrorname_np(f.err) + (f.fresh_maildir ? " (new Maildir)" : "") +
+         (f.named ? " (named tmp file)" : "");
 }
 
 // 64 KiB written at most 4 KiB at a time: 16 writes, each of which is made to fail.
@@ -177,8 +198,10 @@ TEST_P(FaultInjectionTest, NothingVisibleAndTemporaryFailure) {
   // made once tmp/ and new/ existed).
   Maildir retry(PosixFs(), dir / "Maildir");
   ASSERT_TRUE(retry.Deliver("Junk", kMessage, &d).ok()) << Describe(f);
-  for (const char* part : {"tmp", "new", "cur", ".Junk/tmp", ".Junk/new", ".Junk/cur", ".Junk/maildirfolder"}) {
-    EXPECT_EQ(access((dir / "Maildir/" + part).c_str(), F_OK), 0) << part << " missing after " << Describe(f);
+  for (const char* part :
+       {"tmp", "new", "cur", ".Junk/tmp", ".Junk/new", ".Junk/cur", ".Junk/maildirfolder"}) {
+    EXPECT_EQ(access((dir / "Maildir/" + part).c_str(), F_OK), 0)
+        << part << " missing after " << Describe(f);
   }
   EXPECT_EQ(test::ListDir(dir / "Maildir/.Junk/new").size(), 1u);
 }
@@ -262,7 +285,8 @@ TEST(FaultInjectionTest, ALinkReportedFailedThatWasMadeIsADelivery) {
       Maildir maildir(fs, dir / "Maildir");
       Delivery d;
       Status s = maildir.Deliver("INBOX", kMessage, &d);
-      ASSERT_TRUE(s.ok()) << (named ? "named " : "unnamed ") << strerrorname_np(lie) << ": " << s.message();
+      ASSERT_TRUE(s.ok()) << (named ? "named " : "unnamed ") << strerrorname_np(lie) << ": "
+                          << s.message();
       EXPECT_EQ(test::ListDir(dir / "Maildir/new").size(), 1u);
       EXPECT_EQ(test::ReadFile(d.path()), kMessage);
       EXPECT_TRUE(test::ListDir(dir / "Maildir/tmp").empty());
@@ -317,12 +341,14 @@ TEST(FaultInjectionTest, PipelineExitsTempFail) {
   Options options;
   options.maildir = dir / "Maildir";
   options.home = dir.path();  // never a real user's home: the log goes here
-  RunResult r = RunMda(options, fs, [](const char*) -> const char* { return nullptr; }, fds[0],
-                       Identity{54321, 54321});
+  RunResult r = RunMda(
+      options, fs, [](const char*) -> const char* { return nullptr; }, fds[0],
+      Identity{54321, 54321});
   close(fds[0]);
   EXPECT_EQ(r.exit_code, kExitTempFail);
   EXPECT_EQ(r.diagnostic.find('\n'), std::string::npos);
-  EXPECT_NE(r.diagnostic.find("cannot fsync " + (dir / "Maildir/tmp/")), std::string::npos) << r.diagnostic;
+  EXPECT_NE(r.diagnostic.find("cannot fsync " + (dir / "Maildir/tmp/")), std::string::npos)
+      << r.diagnostic;
   EXPECT_NE(r.diagnostic.find("Input/output error (exit 75"), std::string::npos) << r.diagnostic;
   EXPECT_TRUE(test::ListDir(dir / "Maildir/new").empty());
   EXPECT_TRUE(test::ListDir(dir / "Maildir/tmp").empty());
@@ -333,7 +359,8 @@ TEST(PipelineTest, RefusesRootWithoutReadingOrWriting) {
   Options options;
   options.maildir = dir / "Maildir";
   for (Identity id : {Identity{0, 0}, Identity{1000, 0}, Identity{0, 1000}}) {
-    RunResult r = RunMda(options, PosixFs(), [](const char*) -> const char* { return nullptr; }, -1, id);
+    RunResult r = RunMda(
+        options, PosixFs(), [](const char*) -> const char* { return nullptr; }, -1, id);
     EXPECT_EQ(r.exit_code, kExitTempFail);
     EXPECT_EQ(r.diagnostic.rfind("refusing to run as root", 0), 0u) << r.diagnostic;
   }

@@ -46,9 +46,11 @@ std::string Role(const std::string& path) {
   if (ends("/.mda/rules")) return "rule file";
   if (ends("/.mda")) return "~/.mda";
   size_t last = path.rfind('/');
-  size_t parent = last == std::string::npos || last == 0 ? std::string::npos : path.rfind('/', last - 1);
-  if (path.empty() || (parent != std::string::npos && path.compare(parent, last - parent, "/tmp") == 0 &&
-                       path.find("/Maildir") != std::string::npos)) {
+  size_t parent =
+      last == std::string::npos || last == 0 ? std::string::npos : path.rfind('/', last - 1);
+  if (path.empty() ||
+      (parent != std::string::npos && path.compare(parent, last - parent, "/tmp") == 0 &&
+       path.find("/Maildir") != std::string::npos)) {
     return "message file";
   }
   return "Maildir directory";
@@ -74,8 +76,12 @@ class MatrixFs final : public FileSystem {
     if (fd >= 0 && p.empty()) unnamed = true;
     return fd;
   }
-  ssize_t Read(int fd, void* b, size_t n) override { return Fault(RoleOf(fd), "read") ? -1 : real_.Read(fd, b, n); }
-  ssize_t Write(int fd, const void* b, size_t n) override { return Written(fd, "write", n, [&](size_t k) { return real_.Write(fd, b, k); }); }
+  ssize_t Read(int fd, void* b, size_t n) override {
+    return Fault(RoleOf(fd), "read") ? -1 : real_.Read(fd, b, n);
+  }
+  ssize_t Write(int fd, const void* b, size_t n) override {
+    return Written(fd, "write", n, [&](size_t k) { return real_.Write(fd, b, k); });
+  }
   int Fsync(int fd) override { return Fault(RoleOf(fd), "fsync") ? -1 : real_.Fsync(fd); }
   int Close(int fd) override {
     std::string role = RoleOf(fd);
@@ -109,8 +115,12 @@ class MatrixFs final : public FileSystem {
   ssize_t Pwrite(int fd, const void* b, size_t n, off_t o) override {
     return Written(fd, "pwrite", n, [&](size_t k) { return real_.Pwrite(fd, b, k, o); });
   }
-  int Ftruncate(int fd, off_t n) override { return Fault(RoleOf(fd), "ftruncate") ? -1 : real_.Ftruncate(fd, n); }
-  int Rename(const char* a, const char* b) override { return Fault(Role(a), "rename") ? -1 : real_.Rename(a, b); }
+  int Ftruncate(int fd, off_t n) override {
+    return Fault(RoleOf(fd), "ftruncate") ? -1 : real_.Ftruncate(fd, n);
+  }
+  int Rename(const char* a, const char* b) override {
+    return Fault(Role(a), "rename") ? -1 : real_.Rename(a, b);
+  }
   int OfdLock(int fd, int cmd, struct flock* fl) override {
     if (fl->l_type == F_UNLCK) return real_.OfdLock(fd, cmd, fl);
     return Fault(RoleOf(fd), "lock") ? -1 : real_.OfdLock(fd, cmd, fl);
@@ -131,7 +141,9 @@ class MatrixFs final : public FileSystem {
     int nth = 1;
     for (const Step& s : trace) nth += s.file == role && s.op == op;
     trace.push_back({role, op, nth});
-    if (err == 0 || err == kShort || hit || role != target.file || op != target.op || nth != target.nth) return false;
+    if (err == 0 || err == kShort || hit || role != target.file || op != target.op ||
+        nth != target.nth)
+      return false;
     hit = true;
     errno = err;
     return true;
@@ -210,25 +222,34 @@ Outcome Deliver(MatrixFs& fs) {
     std::unique_ptr<DedupStore> store;
     std::string warning;
     DedupStore::Lookup found;
-    return DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok() &&
-           store->Find(*DedupKey("<matrix@example.org>", "", "bob@example.org", false), {}, 0, &found).ok() &&
+    return DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning)
+               .ok() &&
+           store
+               ->Find(*DedupKey("<matrix@example.org>", "", "bob@example.org", false), {}, 0,
+                      &found)
+               .ok() &&
            found.complete;
   };
-  EXPECT_EQ(deliver(PosixFs(), "Message-ID: <earlier@example.org>\nSubject: ALERT earlier\n\nx\n").exit_code, 0);
+  EXPECT_EQ(deliver(PosixFs(), "Message-ID: <earlier@example.org>\nSubject: ALERT earlier\n\nx\n")
+                .exit_code,
+            0);
   // This process may be root, playing the mailbox owner: what it made must be the owner's,
   // as it is when mda runs as that user, or the store and log are not trusted.
-  for (const char* made : {".mda/dedup.store", ".mda/dedup.lock", ".mda/log"}) test::ChownToTestUser(home / made);
+  for (const char* made : {".mda/dedup.store", ".mda/dedup.lock", ".mda/log"})
+    test::ChownToTestUser(home / made);
   RunResult r = deliver(fs, kMessage);
   Outcome o;
   o.exit_code = r.exit_code;
   o.diagnostic = r.diagnostic;
   count("Maildir", &o.inbox, &o.torn);
   count("Maildir/.Alerts", &o.alerts, &o.torn);
-  for (const char* tmp : {"Maildir/tmp", "Maildir/.Alerts/tmp"}) o.in_tmp += test::ListDir(home / tmp).size();
+  for (const char* tmp : {"Maildir/tmp", "Maildir/.Alerts/tmp"})
+    o.in_tmp += test::ListDir(home / tmp).size();
   o.marked = marked();
   for (const test::LogFields& l : test::ReadLog(home / ".mda/log")) {
     // This attempt's line (no Message-ID when standard input could not be read).
-    o.log_lines += test::Get(l, "level") == "info" && test::Get(l, "message_id") != "<earlier@example.org>";
+    o.log_lines +=
+        test::Get(l, "level") == "info" && test::Get(l, "message_id") != "<earlier@example.org>";
   }
   if (o.exit_code == 75) {
     o.retry_exit = deliver(PosixFs(), kMessage).exit_code;
@@ -280,7 +301,8 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
       fs.err = err;
       Outcome o = Deliver(fs);
       ++cells;
-      std::string cell = step.file + " " + step.op + " #" + std::to_string(step.nth) + " " + ErrName(err);
+      std::string cell =
+          step.file + " " + step.op + " #" + std::to_string(step.nth) + " " + ErrName(err);
       ASSERT_TRUE(fs.hit) << cell << ": the fault was never reached";
       errors[step].push_back(ErrName(err));
       std::string what;
@@ -291,19 +313,23 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
         if (!o.marked) {
           EXPECT_TRUE(step.file == "duplicate store" || step.file == "lock file") << cell;
         }
-      } else if (o.exit_code == 0 && whole && o.inbox == 1 && o.alerts == 0 && step.file == "rule file") {
+      } else if (o.exit_code == 0 && whole && o.inbox == 1 && o.alerts == 0 &&
+                 step.file == "rule file") {
         what = "rule file not used: INBOX, a warning";
-      } else if (o.exit_code == 75 && whole && !o.marked && o.retry_exit == 0 && o.retry_inbox == 1 &&
-                 o.retry_alerts == 1 && o.retry_marked) {
-        what = o.inbox + o.alerts == 0 ? "exit 75, nothing visible" : "exit 75, the copy already made stays";
+      } else if (o.exit_code == 75 && whole && !o.marked && o.retry_exit == 0 &&
+                 o.retry_inbox == 1 && o.retry_alerts == 1 && o.retry_marked) {
+        what = o.inbox + o.alerts == 0 ? "exit 75, nothing visible"
+                                       : "exit 75, the copy already made stays";
         if (err != kShort) {
-          EXPECT_NE(o.diagnostic.find(strerrordesc_np(err)), std::string::npos) << cell << ": " << o.diagnostic;
+          EXPECT_NE(o.diagnostic.find(strerrordesc_np(err)), std::string::npos)
+              << cell << ": " << o.diagnostic;
         }
       } else {
-        ADD_FAILURE() << cell << ": exit " << o.exit_code << ", INBOX " << o.inbox << ", Alerts " << o.alerts
-                      << ", torn " << o.torn << ", tmp " << o.in_tmp << ", marked " << o.marked << "; retry exit "
-                      << o.retry_exit << ", INBOX " << o.retry_inbox << ", Alerts " << o.retry_alerts
-                      << ", marked " << o.retry_marked << ": " << o.diagnostic;
+        ADD_FAILURE() << cell << ": exit " << o.exit_code << ", INBOX " << o.inbox << ", Alerts "
+                      << o.alerts << ", torn " << o.torn << ", tmp " << o.in_tmp << ", marked "
+                      << o.marked << "; retry exit " << o.retry_exit << ", INBOX " << o.retry_inbox
+                      << ", Alerts " << o.retry_alerts << ", marked " << o.retry_marked << ": "
+                      << o.diagnostic;
         what = "FAILED";
       }
       // The log has the line, unless the log itself failed.
@@ -324,13 +350,15 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
     std::string errs, outcomes;
     for (const std::string& e : errors[step]) errs += (errs.empty() ? "" : ", ") + e;
     for (const std::string& w : seen[step]) outcomes += (outcomes.empty() ? "" : "; ") + w;
-    table << "| " << step.file << " | " << step.op << " #" << step.nth << " | " << errs << " | " << outcomes << " |\n";
+    table << "| " << step.file << " | " << step.op << " #" << step.nth << " | " << errs << " | "
+          << outcomes << " |\n";
   }
   table << "<!-- end of fault matrix (" << cells << " runs) -->\n";
 
   if (!clean.unnamed) {
-    GTEST_SKIP() << "this file system has no O_TMPFILE: every cell held, but the table in SECURITY.md "
-                    "is the one for file systems that have it";
+    GTEST_SKIP()
+        << "this file system has no O_TMPFILE: every cell held, but the table in SECURITY.md "
+           "is the one for file systems that have it";
   }
   std::string path = std::string(MDA_SOURCE_DIR) + "/SECURITY.md";
   std::string doc = test::ReadFile(path);
@@ -343,8 +371,9 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
     std::ofstream(path) << doc.substr(0, start) << table.str() << doc.substr(end + 4);
     current = table.str();
   }
-  EXPECT_EQ(current, table.str()) << "SECURITY.md's fault matrix is not what the test produces; run "
-                                     "MDA_UPDATE_SECURITY_MD=1 build/mda_tests --gtest_filter=FaultMatrixTest.*";
+  EXPECT_EQ(current, table.str())
+      << "SECURITY.md's fault matrix is not what the test produces; run "
+         "MDA_UPDATE_SECURITY_MD=1 build/mda_tests --gtest_filter=FaultMatrixTest.*";
 }
 
 }  // namespace

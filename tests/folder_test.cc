@@ -16,9 +16,9 @@ TEST(FolderDirectoryTest, Accepted) {
       {"Lists/dev", ".Lists.dev"},
       {"a/b/c", ".a.b.c"},
       {"Work & Play", ".Work &- Play"},
-      {"R\xc3\xa9sum\xc3\xa9", ".R&AOk-sum&AOk-"},      // Résumé
-      {"\xe5\x8f\xb0\xe5\x8c\x97", ".&U,BTFw-"},        // 台北 (RFC 3501's example)
-      {"\xf0\x9f\x93\xa7", ".&2D3c5w-"},                // 📧, a surrogate pair
+      {"R\xc3\xa9sum\xc3\xa9", ".R&AOk-sum&AOk-"},  // Résumé
+      {"\xe5\x8f\xb0\xe5\x8c\x97", ".&U,BTFw-"},    // 台北 (RFC 3501's example)
+      {"\xf0\x9f\x93\xa7", ".&2D3c5w-"},            // 📧, a surrogate pair
       {"INBOX/sub", ".INBOX.sub"},
       {"with space", ".with space"},
   };
@@ -33,9 +33,9 @@ TEST(FolderDirectoryTest, Accepted) {
 TEST(FolderDirectoryTest, Refused) {
   std::string long_name(300, 'x');
   const std::string refused[] = {
-      "",         "..",         "../etc",  "a/../b",   ".hidden", "a/.b",     "trailing.",
-      "a..b",     "/abs",       "a//b",    "a/",       "tab\there", "nl\nx",  std::string("nul\0x", 5),
-      "del\x7f",  "bad\xff",    "\xc3",    "\xc0\xaf", long_name,
+      "",        "..",      "../etc", "a/../b",   ".hidden",   "a/.b",  "trailing.",
+      "a..b",    "/abs",    "a//b",   "a/",       "tab\there", "nl\nx", std::string("nul\0x", 5),
+      "del\x7f", "bad\xff", "\xc3",   "\xc0\xaf", long_name,
   };
   for (const std::string& folder : refused) {
     std::string dir;

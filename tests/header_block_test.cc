@@ -19,7 +19,8 @@ TEST(HeaderBlockTest, Table) {
   } cases[] = {
       {"Subject: hi\n\nbody", "subject", {"hi"}},
       {"Subject: hi\r\nX: y\r\n\r\nSubject: body\r\n", "Subject", {"hi"}},  // CRLF; body ignored
-      {"X-Spam-Status: Yes, score=7.3\n\trequired=5.0 tests=A,\n B\n\n", "x-spam-status",
+      {"X-Spam-Status: Yes, score=7.3\n\trequired=5.0 tests=A,\n B\n\n",
+       "x-spam-status",
        {"Yes, score=7.3\trequired=5.0 tests=A, B"}},  // unfolded
       {"Received: a\nReceived: b\nreceived: c\n\n", "RECEIVED", {"a", "b", "c"}},
       {"Subject: kept\nX-Last: no blank line", "X-Last", {"no blank line"}},

@@ -22,18 +22,25 @@ TEST(HostileTest, MessagesThatAttackTheParserAreDeliveredIntact) {
     std::string name, message, folder;
   };
   std::vector<Case> cases;
-  cases.push_back({"1 MB header line", "Subject: " + std::string(1 << 20, 'b') + "\nX-Spam-Score: 9\n\nx\n", ".Junk"});
+  cases.push_back({"1 MB header line",
+                   "Subject: " + std::string(1 << 20, 'b') + "\nX-Spam-Score: 9\n\nx\n", ".Junk"});
   std::string many = "From: a@example.com\n";
   for (int i = 0; i < 100000; ++i) many += "X-Filler-" + std::to_string(i) + ": v\n";
   cases.push_back({"100 000 header lines", many + "\nbody\n", ".Work"});
-  cases.push_back({"invalid UTF-8", "Subject: \xff\xfe\xc3(\x80\nX-Spam-Score: \xe9 7.5 \xff\n\n\xc3\x28\n", ".Junk"});
-  cases.push_back({"NUL bytes", std::string("Subject: a\0b\nX-Spam-Score: 8\n\n\0\0\0\n", 33), ".Junk"});
-  cases.push_back({"catastrophic header regex", "Subject: " + std::string(50000, 'a') + "!\n\nx\n", ""});
-  cases.push_back({"catastrophic body regex", "Subject: s\n\n" + std::string(200000, 'x') + "\n", ""});
+  cases.push_back({"invalid UTF-8",
+                   "Subject: \xff\xfe\xc3(\x80\nX-Spam-Score: \xe9 7.5 \xff\n\n\xc3\x28\n",
+                   ".Junk"});
+  cases.push_back(
+      {"NUL bytes", std::string("Subject: a\0b\nX-Spam-Score: 8\n\n\0\0\0\n", 33), ".Junk"});
+  cases.push_back(
+      {"catastrophic header regex", "Subject: " + std::string(50000, 'a') + "!\n\nx\n", ""});
+  cases.push_back(
+      {"catastrophic body regex", "Subject: s\n\n" + std::string(200000, 'x') + "\n", ""});
   cases.push_back({"capture with a slash and dots", "List-Id: <a/b.x>\n\nx\n", ".Lists.a.b"});
   cases.push_back({"capture with control characters", "List-Id: <a\x01\x7f.x>\n\nx\n", ""});
   for (const Case& c : cases) {
-    test::Result r = test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=b@example.com"}, c.message);
+    test::Result r = test::Exec({test::MdaBinary()},
+                                {"HOME=" + home.path(), "RECIPIENT=b@example.com"}, c.message);
     ASSERT_EQ(r.exit_code, 0) << c.name << ": " << r.output;
     std::string dir = home / "Maildir/" + c.folder + (c.folder.empty() ? "" : "/") + "new";
     std::vector<std::string> files = test::ListDir(dir);
@@ -67,11 +74,13 @@ TEST(HostileTest, HugeHeadersAreBoundedWork) {
     const char* folder;
   } cases[] = {{"1 000 000 header lines", many, ".Work"}, {"a 100 MB header line", line, ".Junk"}};
   for (const Case& c : cases) {
-    test::Result r = test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=b@example.com"}, c.message);
+    test::Result r = test::Exec({test::MdaBinary()},
+                                {"HOME=" + home.path(), "RECIPIENT=b@example.com"}, c.message);
     ASSERT_EQ(r.exit_code, 0) << c.name << ": " << r.output;
     std::vector<std::string> files = test::ListDir(home / "Maildir/" + c.folder + "/new");
     ASSERT_EQ(files.size(), 1u) << c.name;
-    EXPECT_TRUE(test::ReadFile(home / "Maildir/" + c.folder + "/new/" + files[0]) == c.message) << c.name;
+    EXPECT_TRUE(test::ReadFile(home / "Maildir/" + c.folder + "/new/" + files[0]) == c.message)
+        << c.name;
   }
 }
 

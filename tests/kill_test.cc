@@ -36,7 +36,8 @@ TEST(KillTest, KilledDeliveriesNeverLeaveAPartialFileInNew) {
     size_t feed = std::uniform_int_distribution<size_t>(0, chunks + chunks / 2)(rng);
     size_t written = 0;
     for (size_t i = 0; i < feed && written < message.size(); ++i) {
-      ssize_t n = write(c.input, message.data() + written, std::min<size_t>(16384, message.size() - written));
+      ssize_t n = write(c.input, message.data() + written,
+                        std::min<size_t>(16384, message.size() - written));
       if (n <= 0) break;
       written += static_cast<size_t>(n);
     }

@@ -38,9 +38,11 @@ int main(int argc, char** argv) {
   } else if (kind == "rfc2047-charsets") {
     result = DecodeRfc2047(Repeat("=?x", bytes) + "?q?a?=").size();
   } else if (kind == "address-comments") {
-    result = ParseAddresses(Repeat("(a", bytes)).size() + ParseAddresses(Repeat("a(b)<", bytes)).size();
+    result =
+        ParseAddresses(Repeat("(a", bytes)).size() + ParseAddresses(Repeat("a(b)<", bytes)).size();
   } else if (kind == "address-quotes") {
-    result = ParseAddresses(Repeat("\"a\\", bytes)).size() + ParseAddresses(Repeat("[a,", bytes)).size();
+    result =
+        ParseAddresses(Repeat("\"a\\", bytes)).size() + ParseAddresses(Repeat("[a,", bytes)).size();
   } else if (kind == "address-list") {
     result = ParseAddresses(Repeat("a <b@c>, ", bytes)).size();
   } else if (kind == "mime-boundary") {  // a long boundary and a body of near-delimiters
@@ -49,7 +51,8 @@ int main(int argc, char** argv) {
                           Repeat("--" + boundary.substr(0, 149) + "x\n", bytes);
     result = BodyText(message, 1 << 20).size();
   } else if (kind == "mime-params") {  // a Content-Type full of near-miss parameter names
-    std::string message = "Content-Type: multipart/mixed;" + Repeat(" xboundary=1;", bytes) + " boundary=z\n\n--z\n\nhi\n--z--\n";
+    std::string message = "Content-Type: multipart/mixed;" + Repeat(" xboundary=1;", bytes) +
+                          " boundary=z\n\n--z\n\nhi\n--z--\n";
     result = BodyText(message, 1 << 20).size();
   } else if (kind == "headers") {
     std::string message = Repeat("Subject: x\n", bytes) + Repeat(" folded\n", bytes) + "\n";

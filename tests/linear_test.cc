@@ -15,9 +15,10 @@ namespace {
 // Instructions mda_linear_probe executes for `kind` at `bytes` (callgrind's "Collected").
 long long Instructions(const std::string& kind, size_t bytes) {
   // As ourselves: the probe stays in the build tree, which only we may be able to enter.
-  test::Result r = test::ExecAs({"/usr/bin/valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                                 MDA_LINEAR_PROBE, kind, std::to_string(bytes)},
-                                {"PATH=/usr/bin:/bin"}, "", geteuid(), getegid());
+  test::Result r =
+      test::ExecAs({"/usr/bin/valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null",
+                    MDA_LINEAR_PROBE, kind, std::to_string(bytes)},
+                   {"PATH=/usr/bin:/bin"}, "", geteuid(), getegid());
   EXPECT_EQ(r.exit_code, 0) << r.output;
   size_t at = r.output.find("Collected : ");
   if (at == std::string::npos) {
@@ -33,21 +34,23 @@ TEST_P(LinearTest, TenTimesTheInputIsAboutTenTimesTheWork) {
 #if defined(MDA_SANITIZED)
   GTEST_SKIP() << "valgrind does not run sanitized binaries; the release build runs this test";
 #endif
-  if (access("/usr/bin/valgrind", X_OK) != 0) FAIL() << "valgrind is missing: scripts/setup --for-tests installs it";
+  if (access("/usr/bin/valgrind", X_OK) != 0)
+    FAIL() << "valgrind is missing: scripts/setup --for-tests installs it";
   const size_t small = 20000, large = 200000;
   long long base = Instructions(GetParam(), 0);
   long long a = Instructions(GetParam(), small);
   long long b = Instructions(GetParam(), large);
   ASSERT_GT(a, base);
   double ratio = static_cast<double>(b - base) / static_cast<double>(a - base);
-  EXPECT_LT(ratio, 20.0) << GetParam() << ": " << (a - base) << " instructions for " << small << " bytes, "
-                         << (b - base) << " for " << large << " bytes";
+  EXPECT_LT(ratio, 20.0) << GetParam() << ": " << (a - base) << " instructions for " << small
+                         << " bytes, " << (b - base) << " for " << large << " bytes";
 }
 
 INSTANTIATE_TEST_SUITE_P(Parsers, LinearTest,
-                         ::testing::Values("rfc2047-folded", "rfc2047-unbroken", "rfc2047-badword", "rfc2047-charsets",
-                                           "address-comments", "address-quotes", "address-list", "mime-boundary",
-                                           "mime-params", "headers"),
+                         ::testing::Values("rfc2047-folded", "rfc2047-unbroken", "rfc2047-badword",
+                                           "rfc2047-charsets", "address-comments", "address-quotes",
+                                           "address-list", "mime-boundary", "mime-params",
+                                           "headers"),
                          [](const ::testing::TestParamInfo<const char*>& param) {
                            std::string name = param.param;
                            for (char& c : name) c = c == '-' ? '_' : c;

@@ -23,7 +23,8 @@ TEST(LinkageProcessTest, DecodesLegacyCharsetsThroughTheInstalledIconvModules) {
   const std::string message =
       "Message-ID: <charsets@example.org>\n"
       "Subject: =?ISO-8859-1?Q?caf=E9?= =?koi8-r?B?8NLJ18XU?= =?Shift_JIS?B?g2WDWINn?=\n\nbody\n";
-  test::Result r = test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=bob@example.com"}, message);
+  test::Result r = test::Exec({test::MdaBinary()},
+                              {"HOME=" + home.path(), "RECIPIENT=bob@example.com"}, message);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(test::ListDir(home / "Maildir/.Cyrillic/new").size(), 1u);
   std::vector<test::LogFields> log = test::ReadLog(home / ".mda/log");
@@ -40,7 +41,8 @@ std::string Encode(const std::string& utf8, const char* charset) {
   char* op = out.data();
   size_t il = in.size(), ol = out.size();
   size_t rc = iconv(cd, &ip, &il, &op, &ol);
-  if (rc != static_cast<size_t>(-1)) rc = iconv(cd, nullptr, nullptr, &op, &ol);  // stateful: back to ASCII
+  if (rc != static_cast<size_t>(-1))
+    rc = iconv(cd, nullptr, nullptr, &op, &ol);  // stateful: back to ASCII
   iconv_close(cd);
   if (rc == static_cast<size_t>(-1) || il != 0) return "";
   out.resize(out.size() - ol);
@@ -48,7 +50,8 @@ std::string Encode(const std::string& utf8, const char* charset) {
 }
 
 std::string Base64(const std::string& bytes) {
-  static const char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   std::string out;
   for (size_t i = 0; i < bytes.size(); i += 3) {
     uint32_t v = static_cast<unsigned char>(bytes[i]) << 16;
@@ -68,7 +71,8 @@ TEST(LinkageProcessTest, EveryCommonMailCharsetDecodes) {
     const char* charset;
     std::string text;
   } cases[] = {
-      {"ISO-8859-1", "Ça coûte 5 €? Non: déjà payé"},  // no euro sign in Latin-1: the encoder fails, skipped
+      {"ISO-8859-1",
+       "Ça coûte 5 €? Non: déjà payé"},  // no euro sign in Latin-1: the encoder fails, skipped
       {"ISO-8859-1", "déjà vu, naïve façade"},
       {"ISO-8859-2", "Zażółć gęślą jaźń"},
       {"ISO-8859-5", "Съешь же ещё"},
@@ -98,8 +102,10 @@ TEST(LinkageProcessTest, EveryCommonMailCharsetDecodes) {
     if (bytes.empty()) continue;
     ++tried;
     test::TempDir home;
-    std::string message = "Subject: =?" + std::string(c.charset) + "?B?" + Base64(bytes) + "?=\n\nbody\n";
-    test::Result r = test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=bob@example.com"}, message);
+    std::string message =
+        "Subject: =?" + std::string(c.charset) + "?B?" + Base64(bytes) + "?=\n\nbody\n";
+    test::Result r = test::Exec({test::MdaBinary()},
+                                {"HOME=" + home.path(), "RECIPIENT=bob@example.com"}, message);
     ASSERT_EQ(r.exit_code, 0) << c.charset << ": " << r.output;
     std::vector<test::LogFields> log = test::ReadLog(home / ".mda/log");
     ASSERT_EQ(log.size(), 1u) << c.charset;
@@ -117,8 +123,9 @@ TEST(LinkageProcessTest, FindsTheAccountInThePasswdDatabase) {
   test::TempDir dir;
   test::WriteFile(dir / "rules", "set log = " + (dir / "log") + "\n");
   chmod((dir / "rules").c_str(), 0600);
-  test::Result r = test::Exec({test::MdaBinary(), "--rules", dir / "rules", "--maildir", dir / "box"},
-                              {"PATH=/usr/bin:/bin"}, "Subject: x\n\nbody\n");
+  test::Result r =
+      test::Exec({test::MdaBinary(), "--rules", dir / "rules", "--maildir", dir / "box"},
+                 {"PATH=/usr/bin:/bin"}, "Subject: x\n\nbody\n");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(test::ListDir(dir / "box/new").size(), 1u);
   std::vector<test::LogFields> log = test::ReadLog(dir / "log");

@@ -18,8 +18,8 @@ class LogProcessTest : public testing::TestWithParam<bool> {  // param: JSON
   // Delivers and returns the last line of the log, parsed.
   test::LogFields Deliver(const std::string& message, int want_exit) {
     test::Result r = test::Exec({test::MdaBinary()},
-                                {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=alice@example.org",
-                                 "MESSAGE_ID=1q-log"},
+                                {"HOME=" + home_.path(), "RECIPIENT=bob@example.com",
+                                 "SENDER=alice@example.org", "MESSAGE_ID=1q-log"},
                                 message);
     EXPECT_EQ(r.exit_code, want_exit) << r.output;
     std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log", GetParam());
@@ -28,14 +28,17 @@ class LogProcessTest : public testing::TestWithParam<bool> {  // param: JSON
   }
   std::string Folders(const test::LogFields& f) {
     std::string out;
-    for (const std::string& v : test::GetAll(f, GetParam() ? "folders" : "folder")) out += (out.empty() ? "" : ",") + v;
+    for (const std::string& v : test::GetAll(f, GetParam() ? "folders" : "folder"))
+      out += (out.empty() ? "" : ",") + v;
     return out;
   }
   test::TempDir home_;
   size_t last_count_ = 0;
 };
 
-const char kMessage[] = "Message-ID: <log.1@example.org>\nSubject: =?UTF-8?Q?caf=C3=A9?= report\nX-Spam-Score: 2\n\nbody\n";
+const char kMessage[] =
+    "Message-ID: <log.1@example.org>\nSubject: =?UTF-8?Q?caf=C3=A9?= report\nX-Spam-Score: "
+    "2\n\nbody\n";
 
 TEST_P(LogProcessTest, Delivered) {
   Rules("if Subject: contains \"report\" then copy Archive folder Work\n");
@@ -88,7 +91,8 @@ TEST_P(LogProcessTest, DeferredByAFailure) {
   chmod((home_ / "Maildir/tmp").c_str(), 0500);
   test::LogFields f = Deliver(kMessage, 75);
   EXPECT_EQ(test::Get(f, "outcome"), "deferred");
-  EXPECT_EQ(test::Get(f, "reason").rfind("cannot create " + (home_ / "Maildir/tmp/"), 0), 0u) << test::Get(f, "reason");
+  EXPECT_EQ(test::Get(f, "reason").rfind("cannot create " + (home_ / "Maildir/tmp/"), 0), 0u)
+      << test::Get(f, "reason");
 }
 
 TEST_P(LogProcessTest, Rejected) {
@@ -121,7 +125,9 @@ TEST_P(LogProcessTest, RefusedFolderIsAWarningLine) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Formats, LogProcessTest, testing::Values(false, true),
-                         [](const testing::TestParamInfo<bool>& p) { return p.param ? "json" : "logfmt"; });
+                         [](const testing::TestParamInfo<bool>& p) {
+                           return p.param ? "json" : "logfmt";
+                         });
 
 // Acceptance 4: a log that cannot be written: delivered all the same, one line on stderr.
 TEST(LogFailureTest, UnwritableLogStillDelivers) {
@@ -130,7 +136,8 @@ TEST(LogFailureTest, UnwritableLogStillDelivers) {
   test::MakeDirs(home / "logs");
   test::WriteFile(home / ".mda/rules", "set log = ~/logs/mda.log\n");
   chmod((home / "logs").c_str(), 0500);
-  test::Result r = test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=bob@example.com"}, kMessage);
+  test::Result r = test::Exec({test::MdaBinary()},
+                              {"HOME=" + home.path(), "RECIPIENT=bob@example.com"}, kMessage);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, "mda: cannot open log " + (home / "logs/mda.log") + ": Permission denied\n");
   EXPECT_EQ(test::ListDir(home / "Maildir/new").size(), 1u);
@@ -140,7 +147,8 @@ TEST(LogFailureTest, LogOffWritesNothing) {
   test::TempDir home;
   test::MakeDirs(home / ".mda");
   test::WriteFile(home / ".mda/rules", "set log = off\n");
-  test::Result r = test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=bob@example.com"}, kMessage);
+  test::Result r = test::Exec({test::MdaBinary()},
+                              {"HOME=" + home.path(), "RECIPIENT=bob@example.com"}, kMessage);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_EQ(r.output, "");
   EXPECT_EQ(access((home / ".mda/log").c_str(), F_OK), -1);
@@ -149,10 +157,13 @@ TEST(LogFailureTest, LogOffWritesNothing) {
 // examples/logrotate/mda works as written: rotated without signals, and the next delivery
 // starts a new log.
 TEST(LogrotateTest, ExampleStanzaRotatesAndMdaStartsAFreshLog) {
-  if (access("/usr/sbin/logrotate", X_OK) != 0) GTEST_SKIP() << "logrotate not installed (scripts/setup --for-tests)";
+  if (access("/usr/sbin/logrotate", X_OK) != 0)
+    GTEST_SKIP() << "logrotate not installed (scripts/setup --for-tests)";
   test::TempDir home;
   test::MakeDirs(home / ".mda");
-  ASSERT_EQ(test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=b@x"}, kMessage).exit_code, 0);
+  ASSERT_EQ(
+      test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=b@x"}, kMessage).exit_code,
+      0);
   // The stanza, pointed at this home instead of /home/*.
   std::string stanza = test::ReadFile(std::string(MDA_SOURCE_DIR) + "/examples/logrotate/mda");
   stanza.replace(stanza.find("/home/*/.mda/log"), 16, home / ".mda/log");
@@ -163,11 +174,15 @@ TEST(LogrotateTest, ExampleStanzaRotatesAndMdaStartsAFreshLog) {
   if (geteuid() == 0) {
     ASSERT_EQ(chown((conf / "mda.conf").c_str(), 0, 0), 0);
   }
-  test::Result r = test::ExecAs({"/usr/sbin/logrotate", "-f", "-s", conf / "state", conf / "mda.conf"},
-                                {"PATH=/usr/bin:/bin"}, "", geteuid(), getegid());
+  test::Result r =
+      test::ExecAs({"/usr/sbin/logrotate", "-f", "-s", conf / "state", conf / "mda.conf"},
+                   {"PATH=/usr/bin:/bin"}, "", geteuid(), getegid());
   ASSERT_EQ(r.exit_code, 0) << r.output;
-  EXPECT_EQ(test::ListDir(home / ".mda"), (std::vector<std::string>{"dedup.lock", "dedup.store", "log.1"}));
-  ASSERT_EQ(test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=c@x"}, kMessage).exit_code, 0);
+  EXPECT_EQ(test::ListDir(home / ".mda"),
+            (std::vector<std::string>{"dedup.lock", "dedup.store", "log.1"}));
+  ASSERT_EQ(
+      test::Exec({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=c@x"}, kMessage).exit_code,
+      0);
   EXPECT_EQ(test::ReadLog(home / ".mda/log").size(), 1u);
   EXPECT_EQ(test::ReadLog(home / ".mda/log.1").size(), 1u);
 }

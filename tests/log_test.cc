@@ -48,7 +48,8 @@ TEST(LogFormatTest, LogfmtAndJsonCarryTheSameFields) {
     EXPECT_EQ(test::Get(f, "rule"), r.rule);
     std::string folders = json ? "folders" : "folder", files = json ? "files" : "file";
     EXPECT_EQ(test::GetAll(f, folders), (std::vector<std::string>{"Alerts", "Work"})) << line;
-    EXPECT_EQ(test::GetAll(f, files), (std::vector<std::string>{r.destinations[0].second, r.destinations[1].second}));
+    EXPECT_EQ(test::GetAll(f, files),
+              (std::vector<std::string>{r.destinations[0].second, r.destinations[1].second}));
     EXPECT_EQ(test::Get(f, "duration_ms"), "1.500");
   }
   // A bounce has an empty sender, and the line says so.
@@ -69,7 +70,8 @@ TEST(LogFormatTest, HostileValuesRoundTrip) {
     EXPECT_EQ(line.find('\n'), std::string::npos);
     EXPECT_EQ(line.find('\r'), std::string::npos);
     test::LogFields f;
-    ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f)) << line.substr(0, 200);
+    ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f))
+        << line.substr(0, 200);
     EXPECT_EQ(test::Get(f, "subject"), r.subject) << json;
     EXPECT_EQ(test::Get(f, "message_id"), r.message_id) << json;
     EXPECT_EQ(test::Get(f, "sender"), r.sender);
@@ -82,7 +84,8 @@ TEST(LogFormatTest, InvalidUtf8IsReplacedInJsonAndEscapedInLogfmt) {
   r.subject = "caf\xc3\xa9 \xff\xfe \xed\xa0\x80 ok";
   test::LogFields f;
   ASSERT_TRUE(test::ParseJson(FormatJson(r), &f));
-  EXPECT_EQ(test::Get(f, "subject"), "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok");
+  EXPECT_EQ(test::Get(f, "subject"),
+            "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd ok");
   ASSERT_TRUE(test::ParseLogfmt(FormatLogfmt(r), &f));
   EXPECT_EQ(test::Get(f, "subject"), r.subject);  // logfmt carries the bytes as they were
 }
@@ -152,13 +155,15 @@ TEST(LogConcurrencyTest, TwentyWritersNeverInterleave) {
     ++lines;
     test::LogFields f;
     bool json = !line.empty() && line[0] == '{';
-    ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f)) << "line " << lines << " broken";
+    ASSERT_TRUE(json ? test::ParseJson(line, &f) : test::ParseLogfmt(line, &f))
+        << "line " << lines << " broken";
     std::string id = test::Get(f, "queue_id");
     int w = std::stoi(id.substr(0, id.find('-'))), i = std::stoi(id.substr(id.find('-') + 1));
     std::string subject = test::Get(f, "subject"), message_id = test::Get(f, "message_id");
     ASSERT_EQ(std::to_string(subject.size() + message_id.size()), test::Get(f, "size")) << id;
     ASSERT_EQ(subject, std::string(subject.size(), static_cast<char>('a' + (w + i) % 26))) << id;
-    ASSERT_EQ(message_id, std::string(message_id.size(), static_cast<char>('A' + (w + i) % 26))) << id;
+    ASSERT_EQ(message_id, std::string(message_id.size(), static_cast<char>('A' + (w + i) % 26)))
+        << id;
     EXPECT_TRUE(seen.insert(id).second) << id << " twice";
   }
   EXPECT_EQ(lines, static_cast<size_t>(kWriters * kRecords));
@@ -168,7 +173,8 @@ TEST(LogConcurrencyTest, TwentyWritersNeverInterleave) {
 TEST(LogFileTest, ErrorsAreReportedNotThrown) {
   test::TempDir dir;
   Status s = WriteLog(PosixFs(), LogConfig{dir / "no/such/dir/log", false, ""}, {Sample()});
-  EXPECT_EQ(s.message(), "cannot open log " + (dir / "no/such/dir/log") + ": No such file or directory");
+  EXPECT_EQ(s.message(),
+            "cannot open log " + (dir / "no/such/dir/log") + ": No such file or directory");
   ASSERT_EQ(symlink("/etc/passwd", (dir / "link").c_str()), 0);
   s = WriteLog(PosixFs(), LogConfig{dir / "link", false, ""}, {Sample()});
   EXPECT_FALSE(s.ok());  // never through a symbolic link
@@ -180,15 +186,20 @@ TEST(LogFileTest, ErrorsAreReportedNotThrown) {
 TEST(LogFormatTest, UnicodeLineEndsAndC1ControlsAreEscaped) {
   const std::string hostile[] = {
       "a\xe2\x80\xa8time=forged level=info",  // U+2028
-      "a\xe2\x80\xa9" "b",                     // U+2029
-      "a\xc2\x85" "b",                         // U+0085 NEL
-      "\xc2\x9b" "31m red",                    // C1 CSI
-      "\xc2\x9d" "0;title\x07",               // C1 OSC, BEL
-      "\xe2\x80\xae" "gpj.exe",               // RIGHT-TO-LEFT OVERRIDE
-      "raw \xff\xfe bytes \xc3",              // not UTF-8
+      "a\xe2\x80\xa9"
+      "b",  // U+2029
+      "a\xc2\x85"
+      "b",  // U+0085 NEL
+      "\xc2\x9b"
+      "31m red",  // C1 CSI
+      "\xc2\x9d"
+      "0;title\x07",  // C1 OSC, BEL
+      "\xe2\x80\xae"
+      "gpj.exe",                  // RIGHT-TO-LEFT OVERRIDE
+      "raw \xff\xfe bytes \xc3",  // not UTF-8
   };
-  const std::string raw_forbidden[] = {"\xe2\x80\xa8", "\xe2\x80\xa9", "\xc2\x85", "\xc2\x9b", "\xc2\x9d",
-                                       "\xe2\x80\xae", "\xff", "\x07"};
+  const std::string raw_forbidden[] = {"\xe2\x80\xa8", "\xe2\x80\xa9", "\xc2\x85", "\xc2\x9b",
+                                       "\xc2\x9d",     "\xe2\x80\xae", "\xff",     "\x07"};
   for (const std::string& subject : hostile) {
     LogRecord r = Sample();
     r.subject = subject;
@@ -216,7 +227,11 @@ TEST(LogFormatTest, UnicodeLineEndsAndC1ControlsAreEscaped) {
 
 TEST(LogFormatTest, DisplayTextIsSafeForATerminalAndBounded) {
   EXPECT_EQ(DisplayText("ok \xe2\x82\xac", 100), "ok \xe2\x82\xac");
-  EXPECT_EQ(DisplayText("\x1b" "]0;x\x07\xc2\x9b" "2J\r\n", 100), "\\x1b]0;x\\x07\\u009b2J\\r\\n");
+  EXPECT_EQ(DisplayText("\x1b"
+                        "]0;x\x07\xc2\x9b"
+                        "2J\r\n",
+                        100),
+            "\\x1b]0;x\\x07\\u009b2J\\r\\n");
   std::string big(1 << 20, 'x');
   std::string shown = DisplayText(big, 200);
   EXPECT_EQ(shown, std::string(200, 'x') + "...[cut: 1048576 bytes]");

@@ -31,7 +31,8 @@ TEST(UniqueNameTest, Format) {
   p.counter = 3;
   p.random = 0xabcdef;
   p.host = "mx/1:a";
-  EXPECT_EQ(FormatUniqueName(p, 512), "1790000000.M000042P1234Q3R0000000000abcdef.mx\\0571\\072a,S=512");
+  EXPECT_EQ(FormatUniqueName(p, 512),
+            "1790000000.M000042P1234Q3R0000000000abcdef.mx\\0571\\072a,S=512");
 }
 
 TEST(UniqueNameTest, FreshPartsDiffer) {
@@ -50,8 +51,9 @@ TEST(MaildirTest, DeliversVariedMessagesByteForByte) {
     EXPECT_EQ(d.folder_path, dir / "Maildir");
     EXPECT_TRUE(d.warnings.empty());
     EXPECT_EQ(ReadFile(d.path()), m.expected) << m.name;
-    EXPECT_TRUE(std::regex_match(d.name, std::regex(R"(\d+\.M\d{6}P\d+Q\d+R[0-9a-f]{16}\.[^/:]+,S=)" +
-                                                    std::to_string(m.expected.size()))))
+    EXPECT_TRUE(
+        std::regex_match(d.name, std::regex(R"(\d+\.M\d{6}P\d+Q\d+R[0-9a-f]{16}\.[^/:]+,S=)" +
+                                            std::to_string(m.expected.size()))))
         << d.name;
     EXPECT_EQ(ModeOf(d.path()), 0600);
   }
@@ -75,7 +77,8 @@ TEST(MaildirTest, CreatesMaildirPlusPlusFoldersOnDemand) {
             (std::vector<std::string>{"cur", "maildirfolder", "new", "tmp"}));
   EXPECT_EQ(ListDir(dir / "Maildir/.Lists.dev/new").size(), 1u);
   // The root was made as well, as a Maildir of its own (INBOX).
-  EXPECT_EQ(ListDir(dir / "Maildir"), (std::vector<std::string>{".Lists.dev", "cur", "new", "tmp"}));
+  EXPECT_EQ(ListDir(dir / "Maildir"),
+            (std::vector<std::string>{".Lists.dev", "cur", "new", "tmp"}));
   // A second delivery finds the folder as it is.
   ASSERT_TRUE(maildir.Deliver("Lists/dev", "Subject: y\n\n", &d).ok());
   EXPECT_EQ(ListDir(dir / "Maildir/.Lists.dev/new").size(), 2u);
@@ -87,7 +90,8 @@ TEST(MaildirTest, CompletesAFolderMissingSubdirectories) {
   Maildir maildir(PosixFs(), dir / "Maildir");
   Delivery d;
   ASSERT_TRUE(maildir.Deliver("Junk", "x", &d).ok());
-  EXPECT_EQ(ListDir(dir / "Maildir/.Junk"), (std::vector<std::string>{"cur", "maildirfolder", "new", "tmp"}));
+  EXPECT_EQ(ListDir(dir / "Maildir/.Junk"),
+            (std::vector<std::string>{"cur", "maildirfolder", "new", "tmp"}));
 }
 
 TEST(MaildirTest, MissingParentOfRootIsReportedNotCreated) {
@@ -96,8 +100,9 @@ TEST(MaildirTest, MissingParentOfRootIsReportedNotCreated) {
   Delivery d;
   Status s = maildir.Deliver("INBOX", "x", &d);
   EXPECT_EQ(s.kind(), Status::Kind::kTemporary);
-  EXPECT_EQ(s.message(), "cannot create Maildir " + (dir / "no/such/home/Maildir") + ": cannot open " +
-                             (dir / "no/such/home") + ": No such file or directory");
+  EXPECT_EQ(s.message(), "cannot create Maildir " + (dir / "no/such/home/Maildir") +
+                             ": cannot open " + (dir / "no/such/home") +
+                             ": No such file or directory");
   EXPECT_TRUE(ListDir(dir.path()).empty());
 }
 
@@ -116,7 +121,10 @@ TEST(MaildirTest, SymlinksInsideTheMaildirAreNotFollowed) {
     std::string link;    // relative to the Maildir
     std::string folder;  // delivered to
   } cases[] = {
-      {".Junk", "Junk"}, {"tmp", "INBOX"}, {"new", "INBOX"}, {".Lists.dev/tmp", "Lists/dev"},
+      {".Junk", "Junk"},
+      {"tmp", "INBOX"},
+      {"new", "INBOX"},
+      {".Lists.dev/tmp", "Lists/dev"},
   };
   for (const Case& c : cases) {
     test::TempDir dir;
@@ -130,8 +138,9 @@ TEST(MaildirTest, SymlinksInsideTheMaildirAreNotFollowed) {
     Delivery d;
     Status s = maildir.Deliver(c.folder, "secret", &d);
     EXPECT_EQ(s.kind(), Status::Kind::kTemporary) << c.link;
-    EXPECT_EQ(s.message(), dir / "Maildir/" + c.link + " is a symbolic link; mda does not follow symbolic "
-                                 "links inside a Maildir (replace it with a directory)");
+    EXPECT_EQ(s.message(), dir / "Maildir/" + c.link +
+                               " is a symbolic link; mda does not follow symbolic "
+                               "links inside a Maildir (replace it with a directory)");
     EXPECT_TRUE(ListDir(dir / "elsewhere").empty()) << c.link;
   }
 }

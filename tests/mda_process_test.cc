@@ -12,15 +12,23 @@
 namespace mda {
 namespace {
 
+using test::Exec;
 using test::ListDir;
 using test::ReadFile;
-using test::Exec;
 
 std::vector<std::string> EximEnv(const std::string& home) {
-  return {"LOCAL_PART=bob",         "LOGNAME=bob",          "USER=bob",
-          "LOCAL_PART_PREFIX=",     "LOCAL_PART_SUFFIX=",   "DOMAIN=example.com",
-          "HOME=" + home,           "MESSAGE_ID=1xW4c0-0004pL-0k", "PATH=/bin:/usr/bin",
-          "RECIPIENT=bob@example.com", "QUALIFY_DOMAIN=example.org", "SENDER=alice@example.org",
+  return {"LOCAL_PART=bob",
+          "LOGNAME=bob",
+          "USER=bob",
+          "LOCAL_PART_PREFIX=",
+          "LOCAL_PART_SUFFIX=",
+          "DOMAIN=example.com",
+          "HOME=" + home,
+          "MESSAGE_ID=1xW4c0-0004pL-0k",
+          "PATH=/bin:/usr/bin",
+          "RECIPIENT=bob@example.com",
+          "QUALIFY_DOMAIN=example.org",
+          "SENDER=alice@example.org",
           "SHELL=/bin/sh"};
 }
 
@@ -46,7 +54,7 @@ TEST(MdaProcessTest, OptionsOverrideTheEnvironment) {
   test::TempDir home;
   test::TempDir other;
   test::Result r = Exec({test::MdaBinary(), "--maildir", other / "box", "--folder", "Lists/dev"},
-                       EximEnv(home.path()), "Subject: x\n\ny\n");
+                        EximEnv(home.path()), "Subject: x\n\ny\n");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(ListDir(other / "box/.Lists.dev/new").size(), 1u);
   EXPECT_EQ(ListDir(home.path()), (std::vector<std::string>{".mda"}));  // only the log
@@ -92,14 +100,16 @@ TEST(MdaProcessTest, FileSizeLimitDefersInsteadOfKilling) {
 // its handler in place (read from /proc, not waited for by time).
 TEST(MdaProcessTest, CpuLimitDefersInsteadOfKilling) {
   test::TempDir home;
-  test::Child c = test::Spawn({test::MdaBinary()}, EximEnv(home.path()), test::TestUid(), test::TestGid());
+  test::Child c =
+      test::Spawn({test::MdaBinary()}, EximEnv(home.path()), test::TestUid(), test::TestGid());
   ASSERT_GT(c.pid, 0);
   std::string status_path = "/proc/" + std::to_string(c.pid) + "/status";
   bool caught = false;
   for (int i = 0; i < 100000 && !caught; ++i) {  // bounded: at most a few seconds
     std::string status = test::ReadFile(status_path);
     size_t at = status.find("SigCgt:\t");
-    if (at != std::string::npos) caught = (std::stoull(status.substr(at + 8, 16), nullptr, 16) >> (SIGXCPU - 1)) & 1;
+    if (at != std::string::npos)
+      caught = (std::stoull(status.substr(at + 8, 16), nullptr, 16) >> (SIGXCPU - 1)) & 1;
     if (!caught) sched_yield();
   }
   EXPECT_TRUE(caught) << "mda does not catch SIGXCPU";
@@ -107,7 +117,8 @@ TEST(MdaProcessTest, CpuLimitDefersInsteadOfKilling) {
   close(c.input);
   std::string output;
   char buf[4096];
-  for (ssize_t n; (n = read(c.output, buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(n));
+  for (ssize_t n; (n = read(c.output, buf, sizeof buf)) > 0;)
+    output.append(buf, static_cast<size_t>(n));
   close(c.output);
   int status = 0;
   ASSERT_EQ(waitpid(c.pid, &status, 0), c.pid);
@@ -121,25 +132,29 @@ TEST(MdaProcessTest, MissingHomeDirectoryDefers) {
   test::TempDir dir;
   test::Result r = Exec({test::MdaBinary()}, EximEnv(dir / "gone"), "Subject: x\n\ny\n");
   EXPECT_EQ(r.exit_code, 75);
-  EXPECT_EQ(r.output, "mda: cannot create Maildir " + (dir / "gone/Maildir") + ": cannot open " +
-                          (dir / "gone") +
-                          ": No such file or directory (exit 75: Exim keeps the message and retries)\n");
+  EXPECT_EQ(r.output,
+            "mda: cannot create Maildir " + (dir / "gone/Maildir") + ": cannot open " +
+                (dir / "gone") +
+                ": No such file or directory (exit 75: Exim keeps the message and retries)\n");
 }
 
 TEST(MdaProcessTest, UnknownUserWithEmptyHomeDefers) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root to run as a uid with no passwd entry";
-  test::Result r = test::ExecAs({test::MdaBinary()}, EximEnv(""), "Subject: x\n\ny\n", 54321, 54321);
+  test::Result r =
+      test::ExecAs({test::MdaBinary()}, EximEnv(""), "Subject: x\n\ny\n", 54321, 54321);
   EXPECT_EQ(r.exit_code, 75);
-  EXPECT_EQ(r.output,
-            "mda: the Maildir '~/Maildir' is relative to the home directory, and there is none: HOME "
-            "is empty and the user has no passwd entry (set check_local_user on the Exim router, or "
-            "give an absolute path) (exit 75: Exim keeps the message and retries)\n");
+  EXPECT_EQ(
+      r.output,
+      "mda: the Maildir '~/Maildir' is relative to the home directory, and there is none: HOME "
+      "is empty and the user has no passwd entry (set check_local_user on the Exim router, or "
+      "give an absolute path) (exit 75: Exim keeps the message and retries)\n");
 }
 
 TEST(MdaProcessTest, RefusesToRunAsRoot) {
   if (geteuid() != 0) GTEST_SKIP() << "needs root";
   test::TempDir home;
-  test::Result r = test::ExecAs({test::MdaBinary()}, EximEnv(home.path()), "Subject: x\n\ny\n", 0, 0);
+  test::Result r =
+      test::ExecAs({test::MdaBinary()}, EximEnv(home.path()), "Subject: x\n\ny\n", 0, 0);
   EXPECT_EQ(r.exit_code, 75);
   EXPECT_EQ(r.output.rfind("mda: refusing to run as root", 0), 0u) << r.output;
   EXPECT_EQ(std::count(r.output.begin(), r.output.end(), '\n'), 1);
@@ -169,7 +184,7 @@ TEST(MdatestProcessTest, ShowsWhereMessagesWouldGoAndWritesNothing) {
   test::WriteFile(home / "a.eml", "From x@y Wed Nov 25 04:28:04 2026\nSubject: a\n\nbody\n");
   test::WriteFile(home / "b.eml", "Subject: b\n\nbody\n");
   test::Result r = Exec({test::MdatestBinary(), "--folder", "Junk", home / "a.eml", home / "b.eml"},
-                       EximEnv(home.path()), "");
+                        EximEnv(home.path()), "");
   EXPECT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(r.output, home / "a.eml" + " -> Junk  [default]  \"a\"\n" + (home / "b.eml") +
                           " -> Junk  [default]  \"b\"\n\n2 message(s)\n  2  Junk\n");
@@ -180,7 +195,8 @@ TEST(MdatestProcessTest, UnreadableFileIsReportedAndCounted) {
   test::TempDir home;
   test::Result r = Exec({test::MdatestBinary(), home / "missing.eml"}, EximEnv(home.path()), "");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.output.find("mdatest: cannot read " + (home / "missing.eml") + ": No such file or directory\n"),
+  EXPECT_NE(r.output.find("mdatest: cannot read " + (home / "missing.eml") +
+                          ": No such file or directory\n"),
             std::string::npos)
       << r.output;
   EXPECT_NE(r.output.find("0 message(s)\n  1 unreadable\n"), std::string::npos) << r.output;

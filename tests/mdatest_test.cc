@@ -47,7 +47,8 @@ class MdatestTest : public testing::Test {
     }
     test::MakeDirs(examples_);
     for (const std::string& name : test::ListDir(std::string(MDA_SOURCE_DIR) + "/examples/mail")) {
-      test::WriteFile(examples_ + name, test::ReadFile(std::string(MDA_SOURCE_DIR) + "/examples/mail/" + name));
+      test::WriteFile(examples_ + name,
+                      test::ReadFile(std::string(MDA_SOURCE_DIR) + "/examples/mail/" + name));
     }
   }
   std::vector<std::string> Env() {
@@ -60,9 +61,9 @@ class MdatestTest : public testing::Test {
 
 // Acceptance 1: for every corpus message mdatest reports the destination mda produces.
 TEST_F(MdatestTest, AgreesWithMdaOnEveryCorpusMessage) {
-  test::Result t = test::Exec({test::MdatestBinary(), "--rules", home_ / "corpus.rules", "--format", "tsv",
-                               messages_},
-                              Env(), "");
+  test::Result t = test::Exec(
+      {test::MdatestBinary(), "--rules", home_ / "corpus.rules", "--format", "tsv", messages_},
+      Env(), "");
   ASSERT_EQ(t.exit_code, 0) << t.output.substr(0, 500);
   std::map<std::string, std::string> predicted;  // message -> folders
   for (const std::string& line : Lines(t.output)) {
@@ -86,7 +87,8 @@ TEST_F(MdatestTest, AgreesWithMdaOnEveryCorpusMessage) {
   for (const test::LogFields& line : test::ReadLog(home_ / ".mda/log")) {
     if (test::Get(line, "level") != "info") continue;
     std::string folders;
-    for (const std::string& f : test::GetAll(line, "folder")) folders += (folders.empty() ? "" : ",") + f;
+    for (const std::string& f : test::GetAll(line, "folder"))
+      folders += (folders.empty() ? "" : ",") + f;
     delivered[test::Get(line, "queue_id")] = folders;
   }
   for (const std::string& name : names) EXPECT_EQ(predicted[name], delivered[name]) << name;
@@ -117,9 +119,11 @@ std::string Snapshot(const std::string& root) {
     struct stat st;
     lstat(path.c_str(), &st);
     out += path + " mode=" + std::to_string(st.st_mode) + " size=" + std::to_string(st.st_size) +
-           " mtime=" + std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec) +
-           " ctime=" + std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
-    if (S_ISREG(st.st_mode)) out += " hash=" + std::to_string(std::hash<std::string>()(test::ReadFile(path)));
+           " mtime=" + std::to_string(st.st_mtim.tv_sec) + "." +
+           std::to_string(st.st_mtim.tv_nsec) + " ctime=" + std::to_string(st.st_ctim.tv_sec) +
+           "." + std::to_string(st.st_ctim.tv_nsec);
+    if (S_ISREG(st.st_mode))
+      out += " hash=" + std::to_string(std::hash<std::string>()(test::ReadFile(path)));
     out += "\n";
   }
   return out;
@@ -134,11 +138,12 @@ TEST_F(MdatestTest, ReadOnlyOverTheMaildirAndTheStore) {
               0);
   }
   std::string before = Snapshot(home_.path());
-  test::Result r = test::Exec({test::MdatestBinary(), "--rules", home_ / "corpus.rules", "-r", "--explain",
-                               home_ / "Maildir", messages_},
+  test::Result r = test::Exec({test::MdatestBinary(), "--rules", home_ / "corpus.rules", "-r",
+                               "--explain", home_ / "Maildir", messages_},
                               Env(), "");
   ASSERT_EQ(r.exit_code, 0) << r.output.substr(0, 300);
-  EXPECT_NE(r.output.find("duplicate: first delivered"), std::string::npos);  // it did read the store
+  EXPECT_NE(r.output.find("duplicate: first delivered"),
+            std::string::npos);  // it did read the store
   EXPECT_EQ(Snapshot(home_.path()), before);
 }
 
@@ -146,7 +151,8 @@ TEST_F(MdatestTest, ReadOnlyOverTheMaildirAndTheStore) {
 TEST_F(MdatestTest, ExplainGolden) {
   test::WriteFile(home_ / ".mda/rules",
                   "if X-Spam-Flag: is \"YES\" or X-Spam-Score: >= 5.0\nthen folder Junk\n\n"
-                  "if List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i\nthen folder Lists/${list}\n\n"
+                  "if List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i\nthen folder "
+                  "Lists/${list}\n\n"
                   "if Subject: ~ /\\[ALERT\\]/ then copy Alerts\n");
   std::string examples = examples_;
   test::Result r = test::Exec({test::MdatestBinary(), "--explain", examples + "02-spam.eml",
@@ -155,32 +161,43 @@ TEST_F(MdatestTest, ExplainGolden) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::string rules = home_ / ".mda/rules";
   std::string golden =
-      examples + "02-spam.eml -> Junk  [R:1]  <offer-889123@offers.example.net>  \"[SPAM] You have won \xe2\x82\xac" "1000!\"\n"
+      examples +
+      "02-spam.eml -> Junk  [R:1]  <offer-889123@offers.example.net>  \"[SPAM] You have won "
+      "\xe2\x82\xac"
+      "1000!\"\n"
       "    R:1: X-Spam-Flag: is \"YES\" saw 'YES' -> true\n"
       "  R:1: matched\n"
       "  => R:1 decided: Junk\n" +
-      examples + "03-list.eml -> Lists/dev  [R:4]  <CAB1234xyz@mail.example.com>  \"[dev] Release 2.4 branch is open\"\n"
+      examples +
+      "03-list.eml -> Lists/dev  [R:4]  <CAB1234xyz@mail.example.com>  \"[dev] Release 2.4 branch "
+      "is open\"\n"
       "    R:1: X-Spam-Flag: is \"YES\" saw no such header -> false\n"
       "    R:1: X-Spam-Score: >= 5.0 saw no such header -> false\n"
       "  R:1: did not match\n"
-      "    R:4: List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i saw 'Developers <dev.lists.example.org>' -> true, captures $1='dev' ${list}='dev'\n"
+      "    R:4: List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i saw 'Developers "
+      "<dev.lists.example.org>' -> true, captures $1='dev' ${list}='dev'\n"
       "  R:4: matched\n"
       "  => R:4 decided: Lists/dev\n" +
-      examples + "05-alert.eml -> Alerts + INBOX  [default]  <alert-20261125084000-db1@ops.example.com>  \"[ALERT] disk /var at 95% on db1\"\n"
+      examples +
+      "05-alert.eml -> Alerts + INBOX  [default]  <alert-20261125084000-db1@ops.example.com>  "
+      "\"[ALERT] disk /var at 95% on db1\"\n"
       "    R:1: X-Spam-Flag: is \"YES\" saw no such header -> false\n"
       "    R:1: X-Spam-Score: >= 5.0 saw no such header -> false\n"
       "  R:1: did not match\n"
-      "    R:4: List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i saw no such header -> false\n"
+      "    R:4: List-Id: ~ /<(?<list>[a-z0-9-]+)\\.lists\\.example\\.org>/i saw no such header -> "
+      "false\n"
       "  R:4: did not match\n"
       "    R:7: Subject: ~ /\\[ALERT\\]/ saw '[ALERT] disk /var at 95% on db1' -> true\n"
       "  R:7: matched\n"
       "  => no rule filed it: Alerts + INBOX\n"
       "\n3 message(s)\n  1  Alerts + INBOX\n  1  Junk\n  1  Lists/dev\n";
   std::string output = r.output;
-  for (size_t p; (p = output.find(rules)) != std::string::npos;) output.replace(p, rules.size(), "R");
+  for (size_t p; (p = output.find(rules)) != std::string::npos;)
+    output.replace(p, rules.size(), "R");
   std::vector<std::string> want = Lines(golden), got = Lines(output);
   for (size_t i = 0; i < std::max(want.size(), got.size()); ++i) {
-    EXPECT_EQ(i < got.size() ? got[i] : "<missing>", i < want.size() ? want[i] : "<extra>") << "line " << i + 1;
+    EXPECT_EQ(i < got.size() ? got[i] : "<missing>", i < want.size() ? want[i] : "<extra>")
+        << "line " << i + 1;
   }
 }
 
@@ -190,16 +207,23 @@ TEST_F(MdatestTest, CheckFindsSeededDefects) {
     std::string rules, expected;  // expected: "LINE:COL: LEVEL: start of message"
     int exit_code;
   } cases[] = {
-      {"if exists A: then folder A\nif Subject ~ /x/ then folder B\n", "2:4: error: expected a test", 1},
-      {"\n\nif Subject: ~ /([a-z]+/ then folder B\n", "3:23: error: bad regex: missing closing parenthesis", 1},
+      {"if exists A: then folder A\nif Subject ~ /x/ then folder B\n",
+       "2:4: error: expected a test", 1},
+      {"\n\nif Subject: ~ /([a-z]+/ then folder B\n",
+       "3:23: error: bad regex: missing closing parenthesis", 1},
       {"set colour = blue\n", "1:5: error: unknown setting 'colour'", 1},
-      {"if exists A: then folder Good\nif exists B: then folder ../etc\n", "2:19: error: folder name '../etc'", 1},
-      {"if exists A: then folder \"a//b\"\n", "1:19: error: folder name 'a//b' has an empty component", 1},
-      {"if size >= 0 then folder All\n\nif exists A: then folder Never\n", "3:1: warning: this rule can never run", 0},
+      {"if exists A: then folder Good\nif exists B: then folder ../etc\n",
+       "2:19: error: folder name '../etc'", 1},
+      {"if exists A: then folder \"a//b\"\n",
+       "1:19: error: folder name 'a//b' has an empty component", 1},
+      {"if size >= 0 then folder All\n\nif exists A: then folder Never\n",
+       "3:1: warning: this rule can never run", 0},
       {"if exists A: then discard folder Never\n", "1:27: warning: 'folder' never runs", 0},
-      {"if exists A: then folder X\n:0:\n* ^Subject: x\n", "2:1: error: this is a procmail recipe start (:0)", 1},
+      {"if exists A: then folder X\n:0:\n* ^Subject: x\n",
+       "2:1: error: this is a procmail recipe start (:0)", 1},
       {"include \"missing.rules\"\n", "1:9: error: cannot include", 1},
-      {"if exists A: then folder A\n\tif ! exists B: then folder B\n", "2:5: error: '!' must be followed", 1},
+      {"if exists A: then folder A\n\tif ! exists B: then folder B\n",
+       "2:5: error: '!' must be followed", 1},
       // Issue 15, point 5: two spellings of one folder.
       {"if exists A: then copy \"Lists/a.b\"\nif exists B: then folder Lists/a/b\n",
        "2:19: warning: folder 'Lists/a/b' is the same folder as 'Lists/a.b' at ", 0},
@@ -209,10 +233,13 @@ TEST_F(MdatestTest, CheckFindsSeededDefects) {
       {"set maildir = \"\"\n", "1:15: error: maildir is a path", 1},
       {"set dedup-password-file = \"\"\n", "1:27: error: dedup-password-file is a path", 1},
       {"set log = \"\"\n", "1:11: error: log is a path", 1},
-      {"set dedup = 107000000000000d\n", "1:13: error: dedup is off or a period like 7d, 12h, 30m (at most 3650d)", 1},
+      {"set dedup = 107000000000000d\n",
+       "1:13: error: dedup is off or a period like 7d, 12h, 30m (at most 3650d)", 1},
       {"set max-size = 0\n", "1:16: error: max-size is a size like 50M (1 to 1024G)", 1},
-      {"if X-Score: > 99999999999999999999 then folder A\n", "1:15: error: the number 99999999999999999999 is out of range", 1},
-      {"if size > 2000G then folder A\n", "1:11: error: expected a size like 500, 20K or 5M (at most 1024G)", 1},
+      {"if X-Score: > 99999999999999999999 then folder A\n",
+       "1:15: error: the number 99999999999999999999 is out of range", 1},
+      {"if size > 2000G then folder A\n",
+       "1:11: error: expected a size like 500, 20K or 5M (at most 1024G)", 1},
   };
   int n = 0;
   for (const Case& c : cases) {
@@ -220,17 +247,24 @@ TEST_F(MdatestTest, CheckFindsSeededDefects) {
     test::WriteFile(path, c.rules);
     test::Result r = test::Exec({test::MdatestBinary(), "--check", "--rules", path}, Env(), "");
     EXPECT_EQ(r.exit_code, c.exit_code) << c.rules << r.output;
-    EXPECT_NE(r.output.find(path + ":" + c.expected), std::string::npos) << c.rules << "\n" << r.output;
+    EXPECT_NE(r.output.find(path + ":" + c.expected), std::string::npos) << c.rules << "\n"
+                                                                         << r.output;
   }
   // A clean file, and an unsafe one.
-  test::WriteFile(home_ / "clean.rules", test::ReadFile(std::string(MDA_SOURCE_DIR) + "/examples/rules/starter"));
-  test::Result clean = test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "clean.rules"}, Env(), "");
+  test::WriteFile(home_ / "clean.rules",
+                  test::ReadFile(std::string(MDA_SOURCE_DIR) + "/examples/rules/starter"));
+  test::Result clean =
+      test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "clean.rules"}, Env(), "");
   EXPECT_EQ(clean.exit_code, 0) << clean.output;
-  EXPECT_NE(clean.output.find("5 rule(s) in 1 file(s), 0 error(s), 0 warning(s)"), std::string::npos) << clean.output;
+  EXPECT_NE(clean.output.find("5 rule(s) in 1 file(s), 0 error(s), 0 warning(s)"),
+            std::string::npos)
+      << clean.output;
   chmod((home_ / "clean.rules").c_str(), 0666);
-  test::Result unsafe = test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "clean.rules"}, Env(), "");
+  test::Result unsafe =
+      test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "clean.rules"}, Env(), "");
   EXPECT_EQ(unsafe.exit_code, 1);
-  EXPECT_NE(unsafe.output.find("error: " + (home_ / "clean.rules") + " is writable by everyone"), std::string::npos)
+  EXPECT_NE(unsafe.output.find("error: " + (home_ / "clean.rules") + " is writable by everyone"),
+            std::string::npos)
       << unsafe.output;
 }
 
@@ -242,37 +276,44 @@ TEST_F(MdatestTest, DiffListsExactlyTheMovedMessages) {
   std::string new_rules = old_rules;
   new_rules.replace(new_rules.find("X-Spam-Score: >= 5.0"), 20, "X-Spam-Score: > 5.0");
   test::WriteFile(home_ / "new.rules", new_rules);
-  test::Result r = test::Exec({test::MdatestBinary(), "--diff", home_ / "corpus.rules", home_ / "new.rules",
-                               messages_},
-                              Env(), "");
+  test::Result r = test::Exec(
+      {test::MdatestBinary(), "--diff", home_ / "corpus.rules", home_ / "new.rules", messages_},
+      Env(), "");
   ASSERT_EQ(r.exit_code, 0) << r.output;
   std::set<std::string> listed;
   for (const std::string& line : Lines(r.output)) {
-    if (line.find(": Junk -> ") != std::string::npos) listed.insert(line.substr(line.rfind('/', line.find(':')) + 1, line.find(':') - line.rfind('/', line.find(':')) - 1));
+    if (line.find(": Junk -> ") != std::string::npos)
+      listed.insert(line.substr(line.rfind('/', line.find(':')) + 1,
+                                line.find(':') - line.rfind('/', line.find(':')) - 1));
   }
   std::set<std::string> oracle;
   for (const std::string& name : CorpusNames()) {
     std::string message = test::ReadFile(kCorpus + "/messages/" + name);
     rules::HeaderBlock h(message);
     bool flag = false, status = false, exactly_five = false;
-    for (const auto* f : h.Find("X-Spam-Flag")) flag = flag || f->value == "YES" || f->value == "yes" || f->value == "Yes";
+    for (const auto* f : h.Find("X-Spam-Flag"))
+      flag = flag || f->value == "YES" || f->value == "yes" || f->value == "Yes";
     for (const auto* f : h.Find("X-Spam-Status")) status = status || f->value.rfind("Yes,", 0) == 0;
-    for (const auto* f : h.Find("X-Spam-Score")) exactly_five = exactly_five || rules::FirstNumber(f->value) == 5.0;
+    for (const auto* f : h.Find("X-Spam-Score"))
+      exactly_five = exactly_five || rules::FirstNumber(f->value) == 5.0;
     if (exactly_five && !flag && !status) oracle.insert(name);
   }
   EXPECT_FALSE(oracle.empty());
   EXPECT_EQ(listed, oracle);
-  EXPECT_NE(r.output.find(std::to_string(oracle.size()) + " of " + std::to_string(CorpusNames().size()) + " message(s) move"),
+  EXPECT_NE(r.output.find(std::to_string(oracle.size()) + " of " +
+                          std::to_string(CorpusNames().size()) + " message(s) move"),
             std::string::npos)
       << r.output;
 }
 
 // Acceptance 6: an mbox with >From escaping, and a CRLF Maildir, read correctly.
 TEST_F(MdatestTest, MboxAndCrlfMaildir) {
-  test::WriteFile(home_ / ".mda/rules", "if body contains \"From the start\" then folder Escaped\n"
-                                        "if Subject: is \"crlf\" then folder Crlf\n");
-  test::WriteFile(home_ / "box", "From a@x Wed Nov 25 04:28:04 2026\nSubject: one\n\n>From the start\n\n"
-                                 "From b@x Wed Nov 25 04:28:05 2026\nSubject: two\n\nplain\n");
+  test::WriteFile(home_ / ".mda/rules",
+                  "if body contains \"From the start\" then folder Escaped\n"
+                  "if Subject: is \"crlf\" then folder Crlf\n");
+  test::WriteFile(home_ / "box",
+                  "From a@x Wed Nov 25 04:28:04 2026\nSubject: one\n\n>From the start\n\n"
+                  "From b@x Wed Nov 25 04:28:05 2026\nSubject: two\n\nplain\n");
   test::MakeDirs(home_ / "crlf/cur");
   test::MakeDirs(home_ / "crlf/new");
   test::WriteFile(home_ / "crlf/cur/1:2,S", "Subject: crlf\r\nX: y\r\n\r\nbody\r\n");
@@ -292,7 +333,8 @@ TEST_F(MdatestTest, JsonLinesParse) {
   ASSERT_EQ(lines.size(), CorpusNames().size() + 1);
   for (const std::string& line : lines) {
     test::LogFields f;
-    EXPECT_TRUE(test::ParseJson(line, &f) || line.rfind("{\"summary\":", 0) == 0) << line.substr(0, 200);
+    EXPECT_TRUE(test::ParseJson(line, &f) || line.rfind("{\"summary\":", 0) == 0)
+        << line.substr(0, 200);
   }
 }
 
@@ -301,14 +343,18 @@ TEST_F(MdatestTest, JsonLinesParse) {
 TEST_F(MdatestTest, HeaderValuesAreSanitisedAndBounded) {
   test::MakeDirs(home_ / "hostile");
   std::string id = "<" + std::string(1 << 20, 'x') + "@example.org>";
-  test::WriteFile(home_ / "hostile/m1", "Message-ID: " + id + "\nSubject: \x1b]0;owned\x07\xc2\x9b" "2J\x1b[31mred\n\nb\n");
+  test::WriteFile(home_ / "hostile/m1", "Message-ID: " + id +
+                                            "\nSubject: \x1b]0;owned\x07\xc2\x9b"
+                                            "2J\x1b[31mred\n\nb\n");
   for (const char* format : {"text", "tsv"}) {
-    test::Result r = test::Exec({test::MdatestBinary(), "--format", format, home_ / "hostile"}, Env(), "");
+    test::Result r =
+        test::Exec({test::MdatestBinary(), "--format", format, home_ / "hostile"}, Env(), "");
     ASSERT_EQ(r.exit_code, 0) << r.output.substr(0, 2000);
     EXPECT_EQ(r.output.find('\x1b'), std::string::npos) << format;
     EXPECT_EQ(r.output.find('\x07'), std::string::npos) << format;
     EXPECT_EQ(r.output.find("\xc2\x9b"), std::string::npos) << format;
-    EXPECT_NE(r.output.find("\\x1b]0;owned\\x07\\u009b2J"), std::string::npos) << format << r.output.substr(0, 2000);
+    EXPECT_NE(r.output.find("\\x1b]0;owned\\x07\\u009b2J"), std::string::npos)
+        << format << r.output.substr(0, 2000);
     EXPECT_LT(r.output.size(), 4000u) << format << ": the 1 MB Message-ID was printed uncut";
   }
 }
@@ -329,8 +375,9 @@ TEST_F(MdatestTest, NoSymbolicLinkBelowTheGivenPathIsFollowed) {
   test::MakeDirs(box + "2/cur");
   test::MakeDirs(box + "2/new");
   test::WriteFile(box + "2/new/mine", "Subject: mine\n\nx\n");
-  ASSERT_EQ(symlink((outside + "/cur/secret").c_str(), (box + "2/new/link").c_str()), 0);  // a message that is a link
-  ASSERT_EQ(symlink(outside.c_str(), (box + "2/.Folder").c_str()), 0);                      // a folder that is a link
+  ASSERT_EQ(symlink((outside + "/cur/secret").c_str(), (box + "2/new/link").c_str()),
+            0);                                                         // a message that is a link
+  ASSERT_EQ(symlink(outside.c_str(), (box + "2/.Folder").c_str()), 0);  // a folder that is a link
   for (const std::string& path : {box, box + "2"}) {
     test::Result r = test::Exec({test::MdatestBinary(), "-r", path}, Env(), "");
     EXPECT_EQ(r.output.find("SECRET"), std::string::npos) << path << ":\n" << r.output;
@@ -344,15 +391,17 @@ TEST_F(MdatestTest, NoSymbolicLinkBelowTheGivenPathIsFollowed) {
 TEST_F(MdatestTest, DiamondIncludesAreBoundedInTotal) {
   for (int level = 0; level < 7; ++level) {
     std::string text = "if exists X-Level-" + std::to_string(level) + ": then folder L\n";
-    for (int i = 0; i < 20; ++i) text += "include \"level" + std::to_string(level + 1) + ".rules\"\n";
+    for (int i = 0; i < 20; ++i)
+      text += "include \"level" + std::to_string(level + 1) + ".rules\"\n";
     test::WriteFile(home_ / ("level" + std::to_string(level) + ".rules"), text);
   }
   test::WriteFile(home_ / "level7.rules", "if exists X-Last: then folder Last\n");
-  test::Result r = test::Exec({"/usr/bin/timeout", "60", test::MdatestBinary(), "--check", "--rules", home_ / "level0.rules"},
+  test::Result r = test::Exec({"/usr/bin/timeout", "60", test::MdatestBinary(), "--check",
+                               "--rules", home_ / "level0.rules"},
                               Env(), "");
   EXPECT_EQ(r.exit_code, 1) << r.output.substr(0, 2000);  // 124: timeout killed it
-  EXPECT_NE(r.output.find((home_ / "level6.rules") + ":17:9: error: this include of " + (home_ / "level7.rules") +
-                          " goes over 64 files read in all"),
+  EXPECT_NE(r.output.find((home_ / "level6.rules") + ":17:9: error: this include of " +
+                          (home_ / "level7.rules") + " goes over 64 files read in all"),
             std::string::npos)
       << r.output.substr(0, 2000);
 }

@@ -21,8 +21,8 @@ TEST(FromLineTest, Table) {
       {"From a@b Wed Nov 25 04:28:04 2026\r\nX: y\n", 35},
       {"From MAILER-DAEMON Wed Nov 25 04:28:04 2026\n", 44},
       {"From a@b Wed Nov 25 04:28:04 2026", 33},  // nothing but the From_ line
-      {"From: a@b\n", 0},                          // a header, not a From_ line
-      {"From : a@b\n", 0},                         // obsolete header syntax
+      {"From: a@b\n", 0},                         // a header, not a From_ line
+      {"From : a@b\n", 0},                        // obsolete header syntax
       {"From\t: a@b\n", 0},
       {">From a@b\n", 0},
       {"from a@b x\n", 0},  // the mbox separator is case-sensitive

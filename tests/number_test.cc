@@ -34,7 +34,9 @@ TEST(FirstNumberTest, Table) {
       {"-", std::nullopt},
       {"1.2.3 then 4", 4},
       {"version 3.4.6 score 9", 9},
-      {"caf\xc3\xa9" "5", std::nullopt},  // touching a non-ASCII letter
+      {"caf\xc3\xa9"
+       "5",
+       std::nullopt},  // touching a non-ASCII letter
   };
   for (const Case& c : cases) {
     EXPECT_EQ(FirstNumber(c.value), c.number) << c.value;

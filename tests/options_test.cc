@@ -14,8 +14,8 @@ Status Parse(std::vector<const char*> args, bool allow_paths, Options* out) {
 TEST(OptionsTest, ValuesInBothForms) {
   Options o;
   ASSERT_TRUE(Parse({"--recipient", "bob@example.com", "--sender=", "--maildir=/m", "--rules", "r",
-                     "--queue-id", "1abc", "--folder", "Junk", "--home", "/h", "--local-part", "bob",
-                     "--domain", "example.com"},
+                     "--queue-id", "1abc", "--folder", "Junk", "--home", "/h", "--local-part",
+                     "bob", "--domain", "example.com"},
                     false, &o)
                   .ok());
   EXPECT_EQ(o.recipient, "bob@example.com");
@@ -54,7 +54,8 @@ TEST(OptionsTest, Errors) {
       {{"-x"}, "unknown option '-x' (see --help)"},
       {{"--recipient"}, "option '--recipient' needs a value (see --help)"},
       {{"message.eml"},
-       "unexpected argument 'message.eml' (mda reads the message on standard input; see mda --help)"},
+       "unexpected argument 'message.eml' (mda reads the message on standard input; see mda "
+       "--help)"},
   };
   for (const Case& c : cases) {
     Options o;

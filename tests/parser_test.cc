@@ -78,7 +78,8 @@ TEST(ParserTest, EveryConstructParses) {
       "if exists X: then folder \"My Folder/$RECIPIENT $$5\"",
       "if exists X: then copy A copy B folder C",
       "if Subject: ~ /a\\/b/ then folder A",  // \/ inside a regex
-      "set log = off\nset log-format = json\nset dedup = off\nset dedup-case = sensitive\nset max-size = 50M",
+      "set log = off\nset log-format = json\nset dedup = off\nset dedup-case = sensitive\nset "
+      "max-size = 50M",
   };
   for (const char* text : ok) {
     RuleSet rs;
@@ -93,80 +94,123 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
     std::string text, error;
   } cases[] = {
       {"if Subject ~ /x/ then folder A",
-       "rules:1:4: expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got 'Subject'; a header name needs its colon, like Subject:\n"
+       "rules:1:4: expected a test (a header like Subject:, exists, address, body, size, sender, "
+       "recipient, not, '('), got 'Subject'; a header name needs its colon, like Subject:\n"
        "if Subject ~ /x/ then folder A\n   ^"},
       {"if Subject: ~ /(abc/ then folder A",
-       "rules:1:20: bad regex: missing closing parenthesis\nif Subject: ~ /(abc/ then folder A\n                   ^"},
+       "rules:1:20: bad regex: missing closing parenthesis\nif Subject: ~ /(abc/ then folder A\n   "
+       "                ^"},
       {"if Subject: ~ /abc then folder A",
-       "rules:1:15: unterminated regex: end it with '/' on the same line (write \\/ for a slash inside)\n"
+       "rules:1:15: unterminated regex: end it with '/' on the same line (write \\/ for a slash "
+       "inside)\n"
        "if Subject: ~ /abc then folder A\n              ^"},
       {"if Subject: ~ /x/q then folder A",
-       "rules:1:16: unknown regex flag 'q' (use i, m, s or x)\nif Subject: ~ /x/q then folder A\n               ^"},
+       "rules:1:16: unknown regex flag 'q' (use i, m, s or x)\nif Subject: ~ /x/q then folder A\n  "
+       "             ^"},
       {"if Subject: ~ x then folder A",
-       "rules:1:15: expected a regex in slashes, like /pattern/i\nif Subject: ~ x then folder A\n              ^"},
+       "rules:1:15: expected a regex in slashes, like /pattern/i\nif Subject: ~ x then folder A\n  "
+       "            ^"},
       {"\n\nif Subject: is YES then folder A",
-       "rules:3:16: expected a \"quoted text\", got 'YES'\nif Subject: is YES then folder A\n               ^"},
+       "rules:3:16: expected a \"quoted text\", got 'YES'\nif Subject: is YES then folder A\n      "
+       "         ^"},
       {"if X-Spam-Score: >= high then folder A",
-       "rules:1:21: expected a number like 5, -0.5 or 12.25, got 'high'\nif X-Spam-Score: >= high then folder A\n                    ^"},
+       "rules:1:21: expected a number like 5, -0.5 or 12.25, got 'high'\nif X-Spam-Score: >= high "
+       "then folder A\n                    ^"},
       {"if size > 20X then folder A",
-       "rules:1:11: expected a size like 500, 20K or 5M (at most 1024G), got '20X'\nif size > 20X then folder A\n          ^"},
+       "rules:1:11: expected a size like 500, 20K or 5M (at most 1024G), got '20X'\nif size > 20X "
+       "then folder A\n          ^"},
       {"if exists Subject: folder A",
-       "rules:1:20: expected 'then' (or 'and', 'or') after the condition, got 'folder'\nif exists Subject: folder A\n                   ^"},
+       "rules:1:20: expected 'then' (or 'and', 'or') after the condition, got 'folder'\nif exists "
+       "Subject: folder A\n                   ^"},
       {"if exists Subject: then",
-       "rules:1:20: 'then' must be followed by at least one action (folder, copy, discard, defer, reject, add-header)\nif exists Subject: then\n                   ^"},
+       "rules:1:20: 'then' must be followed by at least one action (folder, copy, discard, defer, "
+       "reject, add-header)\nif exists Subject: then\n                   ^"},
       {"if exists Subject: then move A",
-       "rules:1:25: expected an action (folder, copy, discard, defer, reject, add-header), got 'move'\nif exists Subject: then move A\n                        ^"},
+       "rules:1:25: expected an action (folder, copy, discard, defer, reject, add-header), got "
+       "'move'\nif exists Subject: then move A\n                        ^"},
       {"if exists Subject: then folder Lists/$FOO",
-       "rules:1:32: unknown variable '$FOO' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, $LOCAL_PART_PREFIX, $LOCAL_PART_SUFFIX, $DOMAIN, $SENDER, $HOME; $$ is a dollar sign)\nif exists Subject: then folder Lists/$FOO\n                               ^"},
+       "rules:1:32: unknown variable '$FOO' (known: $1..$9, ${name} for a named group, $RECIPIENT, "
+       "$LOCAL_PART, $LOCAL_PART_PREFIX, $LOCAL_PART_SUFFIX, $DOMAIN, $SENDER, $HOME; $$ is a "
+       "dollar sign)\nif exists Subject: then folder Lists/$FOO\n                               ^"},
       {"if exists Subject: then defer later",
-       "rules:1:31: expected a \"quoted text\" after 'defer', got 'later'\nif exists Subject: then defer later\n                              ^"},
+       "rules:1:31: expected a \"quoted text\" after 'defer', got 'later'\nif exists Subject: then "
+       "defer later\n                              ^"},
       {"if exists Subject: then add-header \"no colon\"",
-       "rules:1:36: add-header takes \"Name: value\" (a header name without blanks, a colon, the value)\nif exists Subject: then add-header \"no colon\"\n                                   ^"},
+       "rules:1:36: add-header takes \"Name: value\" (a header name without blanks, a colon, the "
+       "value)\nif exists Subject: then add-header \"no colon\"\n                                  "
+       " ^"},
       {"if (exists A: then folder B",
-       "rules:1:15: expected ')' to close the '(', got 'then'\nif (exists A: then folder B\n              ^"},
+       "rules:1:15: expected ')' to close the '(', got 'then'\nif (exists A: then folder B\n       "
+       "       ^"},
       {"if exists A: and then folder B",
-       "rules:1:18: expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got 'then'\nif exists A: and then folder B\n                 ^"},
+       "rules:1:18: expected a test (a header like Subject:, exists, address, body, size, sender, "
+       "recipient, not, '('), got 'then'\nif exists A: and then folder B\n                 ^"},
       {"if Subject: is \"open then folder A",
-       "rules:1:16: unterminated string: add the closing '\"' on this line\nif Subject: is \"open then folder A\n               ^"},
+       "rules:1:16: unterminated string: add the closing '\"' on this line\nif Subject: is \"open "
+       "then folder A\n               ^"},
       {"set colour = red",
-       "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, max-size)\nset colour = red\n    ^"},
+       "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, "
+       "dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, "
+       "max-size)\nset colour = red\n    ^"},
       {"set dedup = 7 days",
-       "rules:1:13: dedup is off or a period like 7d, 12h, 30m (at most 3650d), not '7'\nset dedup = 7 days\n            ^"},
-      {"set dedup 7d", "rules:1:11: expected '=' after 'set dedup', got '7d'\nset dedup 7d\n          ^"},
+       "rules:1:13: dedup is off or a period like 7d, 12h, 30m (at most 3650d), not '7'\nset dedup "
+       "= 7 days\n            ^"},
+      {"set dedup 7d",
+       "rules:1:11: expected '=' after 'set dedup', got '7d'\nset dedup 7d\n          ^"},
       {":0:\n* ^Subject: x\nJunk",
-       "rules:1:1: this is a procmail recipe start (:0); mda rules read 'if CONDITION then ACTION' with no recipe "
+       "rules:1:1: this is a procmail recipe start (:0); mda rules read 'if CONDITION then ACTION' "
+       "with no recipe "
        "line: procmail's 'c' flag is mda's 'copy', and no lock file is needed\n:0:\n^"},
       {"folder Junk",
-       "rules:1:1: 'folder' where a rule should start (with 'if', 'set' or 'include')\nfolder Junk\n^"},
+       "rules:1:1: 'folder' where a rule should start (with 'if', 'set' or 'include')\nfolder "
+       "Junk\n^"},
       {"if exists A: then folder B\n\tif ! exists A: then folder B",
        "rules:2:5: '!' must be followed by '~' or '='\n\tif ! exists A: then folder B\n\t   ^"},
       {"if address From ~ /x/ then folder A",
-       "rules:1:12: expected a header name with its colon after 'address', like From:, got 'From'\nif address From ~ /x/ then folder A\n           ^"},
+       "rules:1:12: expected a header name with its colon after 'address', like From:, got "
+       "'From'\nif address From ~ /x/ then folder A\n           ^"},
       {"if size ~ /x/ then folder A",
-       "rules:1:9: expected a comparison (< <= > >= == !=) after 'size', got '~'\nif size ~ /x/ then folder A\n        ^"},
+       "rules:1:9: expected a comparison (< <= > >= == !=) after 'size', got '~'\nif size ~ /x/ "
+       "then folder A\n        ^"},
       {"if body > 5 then folder A",
        "rules:1:9: expected ~, !~, is or contains, got '>'\nif body > 5 then folder A\n        ^"},
       {"include \"\"", "rules:1:9: include needs a file name\ninclude \"\"\n        ^"},
-      {"include \"~/x\"", "rules:1:9: '~' in an include, and no home directory is known\ninclude \"~/x\"\n        ^"},
+      {"include \"~/x\"",
+       "rules:1:9: '~' in an include, and no home directory is known\ninclude \"~/x\"\n        ^"},
       {"include \"x\"", "rules:1:9: include is not available here\ninclude \"x\"\n        ^"},
-      {"include x", "rules:1:9: expected a \"file name\" after 'include', got 'x'\ninclude x\n        ^"},
+      {"include x",
+       "rules:1:9: expected a \"file name\" after 'include', got 'x'\ninclude x\n        ^"},
       {"if exists A: then folder \"a${b\"",
-       "rules:1:26: '${' without its closing '}'\nif exists A: then folder \"a${b\"\n                         ^"},
+       "rules:1:26: '${' without its closing '}'\nif exists A: then folder \"a${b\"\n              "
+       "           ^"},
       {"if exists A: then folder a$",
-       "rules:1:26: a '$' at the end (write $$ for a dollar sign)\nif exists A: then folder a$\n                         ^"},
+       "rules:1:26: a '$' at the end (write $$ for a dollar sign)\nif exists A: then folder a$\n   "
+       "                      ^"},
       {"if exists A: then folder ${a-b}",
-       "rules:1:26: '${a-b}' is not a variable name\nif exists A: then folder ${a-b}\n                         ^"},
+       "rules:1:26: '${a-b}' is not a variable name\nif exists A: then folder ${a-b}\n             "
+       "            ^"},
       {"set = 1", "rules:1:5: expected a setting name after 'set', got '='\nset = 1\n    ^"},
-      {"set log-format = xml", "rules:1:18: log-format is logfmt or json, not 'xml'\nset log-format = xml\n                 ^"},
+      {"set log-format = xml",
+       "rules:1:18: log-format is logfmt or json, not 'xml'\nset log-format = xml\n                "
+       " ^"},
       {"set dedup-case = upper",
-       "rules:1:18: dedup-case is insensitive or sensitive, not 'upper'\nset dedup-case = upper\n                 ^"},
-      {"set max-size = big", "rules:1:16: max-size is a size like 50M (1 to 1024G), not 'big'\nset max-size = big\n               ^"},
+       "rules:1:18: dedup-case is insensitive or sensitive, not 'upper'\nset dedup-case = upper\n  "
+       "               ^"},
+      {"set max-size = big",
+       "rules:1:16: max-size is a size like 50M (1 to 1024G), not 'big'\nset max-size = big\n      "
+       "         ^"},
       {"set maildir =", "rules:1:14: expected a value here\nset maildir =\n             ^"},
-      {"if exists A: then folder", "rules:1:25: expected a folder name after 'folder'\nif exists A: then folder\n                        ^"},
-      {"if exists : then folder A", "rules:1:11: ':' without a header name before it\nif exists : then folder A\n          ^"},
+      {"if exists A: then folder",
+       "rules:1:25: expected a folder name after 'folder'\nif exists A: then folder\n              "
+       "          ^"},
+      {"if exists : then folder A",
+       "rules:1:11: ':' without a header name before it\nif exists : then folder A\n          ^"},
       {"if exists A then folder A",
-       "rules:1:11: expected a header name with its colon after 'exists', like From:, got 'A'\nif exists A then folder A\n          ^"},
-      {"if", "rules:1:3: expected a test (a header like Subject:, exists, address, body, size, sender, recipient, not, '('), got the end of the file\nif\n  ^"},
+       "rules:1:11: expected a header name with its colon after 'exists', like From:, got 'A'\nif "
+       "exists A then folder A\n          ^"},
+      {"if",
+       "rules:1:3: expected a test (a header like Subject:, exists, address, body, size, sender, "
+       "recipient, not, '('), got the end of the file\nif\n  ^"},
   };
   for (const Case& c : cases) {
     RuleSet rs;
@@ -182,31 +226,39 @@ TEST(ParserTest, ProcmailLinesAreExplained) {
     std::string line, message;
   } cases[] = {
       {":0 c:", "this is a procmail recipe start (:0)"},
-      {"* ^Subject:.*\\[SPAM\\]", "this is a procmail condition; in mda: if Subject: ~ /\\[SPAM\\]/i then ..."},
-      {"* ^X-Spam-Flag: YES", "this is a procmail condition; in mda: if X-Spam-Flag: ~ /YES/i then ..."},
+      {"* ^Subject:.*\\[SPAM\\]",
+       "this is a procmail condition; in mda: if Subject: ~ /\\[SPAM\\]/i then ..."},
+      {"* ^X-Spam-Flag: YES",
+       "this is a procmail condition; in mda: if X-Spam-Flag: ~ /YES/i then ..."},
       {"* ^TO_dev@lists", "this is a procmail condition (^TO); in mda: if address To: ~ /.../i"},
       {"* B ?? unsubscribe", "this is a procmail condition (*); in mda a condition follows 'if'"},
       {"! bob@example.org", "this is a procmail forward (!); mda does not forward mail"},
       {"| /usr/bin/vacation", "this is a procmail pipe (|); mda runs no commands"},
       {"{", "procmail nesting ({ }) does not exist in mda"},
       {"MAILDIR=$HOME/Maildir", "this is a procmail variable; in mda: set maildir = ~/Maildir"},
-      {"LOGFILE=$HOME/.procmail.log", "this is a procmail variable; in mda: set log = ~/.procmail.log"},
+      {"LOGFILE=$HOME/.procmail.log",
+       "this is a procmail variable; in mda: set log = ~/.procmail.log"},
       {"VERBOSE=off", "this is a procmail variable assignment (VERBOSE=)"},
-      {"$MAILDIR/.Junk/", "this looks like a procmail action (a Maildir folder); in mda: then folder Junk"},
-      {".Lists.dev/", "this looks like a procmail action (a Maildir folder); in mda: then folder Lists.dev"},
+      {"$MAILDIR/.Junk/",
+       "this looks like a procmail action (a Maildir folder); in mda: then folder Junk"},
+      {".Lists.dev/",
+       "this looks like a procmail action (a Maildir folder); in mda: then folder Lists.dev"},
   };
   for (const Case& c : cases) {
     for (const std::string& before : {std::string(), std::string("if exists A: then folder X\n")}) {
       RuleSet rs;
       Status s = Parse(before + c.line + "\n", &rs);
       std::string where = before.empty() ? "rules:1:1: " : "rules:2:1: ";
-      EXPECT_EQ(s.message().substr(0, where.size() + c.message.size()), where + c.message) << c.line << "\n" << s.message();
+      EXPECT_EQ(s.message().substr(0, where.size() + c.message.size()), where + c.message)
+          << c.line << "\n"
+          << s.message();
     }
   }
 }
 
 TEST(ParserTest, DeepNestingIsAnErrorNotACrash) {
-  std::string text = "if " + std::string(10000, '(') + "exists A:" + std::string(10000, ')') + " then discard";
+  std::string text =
+      "if " + std::string(10000, '(') + "exists A:" + std::string(10000, ')') + " then discard";
   RuleSet rs;
   Status s = Parse(text, &rs);
   EXPECT_EQ(s.kind(), Status::Kind::kBadInput);
@@ -233,7 +285,8 @@ TEST(ParserTest, IncludesResolveRelativeAndDetectCycles) {
     return Status::Ok();
   };
   RuleSet rs;
-  Status s = ParseRules("/h/.mda/rules", "include \"lists\"\nif exists A: then folder A", "/h/.mda/rules", options, &rs);
+  Status s = ParseRules("/h/.mda/rules", "include \"lists\"\nif exists A: then folder A",
+                        "/h/.mda/rules", options, &rs);
   ASSERT_TRUE(s.ok()) << s.message();
   ASSERT_EQ(rs.rules.size(), 3u);
   EXPECT_EQ(rs.Where(rs.rules[0].location), "/h/.mda/lists:1");
@@ -242,10 +295,14 @@ TEST(ParserTest, IncludesResolveRelativeAndDetectCycles) {
 
   RuleSet cyc;
   s = ParseRules("/h/.mda/rules", "include \"loop\"", "/h/.mda/rules", options, &cyc);
-  EXPECT_EQ(s.message(), "/h/.mda/loop:1:9: include cycle: /h/.mda/loop is already being read\ninclude \"~/.mda/loop\"\n        ^");
+  EXPECT_EQ(s.message(),
+            "/h/.mda/loop:1:9: include cycle: /h/.mda/loop is already being read\ninclude "
+            "\"~/.mda/loop\"\n        ^");
   RuleSet missing;
   s = ParseRules("/h/.mda/rules", "include \"nope\"", "/h/.mda/rules", options, &missing);
-  EXPECT_EQ(s.message(), "/h/.mda/rules:1:9: cannot include /h/.mda/nope: No such file or directory\ninclude \"nope\"\n        ^");
+  EXPECT_EQ(s.message(),
+            "/h/.mda/rules:1:9: cannot include /h/.mda/nope: No such file or directory\ninclude "
+            "\"nope\"\n        ^");
   RuleSet bad;
   s = ParseRules("/h/.mda/rules", "include \"bad\"", "/h/.mda/rules", options, &bad);
   EXPECT_EQ(s.message().substr(0, 17), "/h/.mda/bad:1:4: ");  // errors name the included file

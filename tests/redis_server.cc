@@ -53,8 +53,9 @@ std::string Flatten(const redisReply* r) {
 RedisServer::RedisServer() {
   for (int attempt = 0; attempt < 5 && !running(); ++attempt) {
     port_ = FreePort();
-    if (!Start()) ADD_FAILURE() << "redis-server did not start on port " << port_ << " (is it installed? "
-                                << "bash scripts/setup --for-tests installs it)";
+    if (!Start())
+      ADD_FAILURE() << "redis-server did not start on port " << port_ << " (is it installed? "
+                    << "bash scripts/setup --for-tests installs it)";
   }
 }
 
@@ -68,11 +69,29 @@ RedisServer::~RedisServer() {
 
 bool RedisServer::Start() {
   std::string port = std::to_string(port_);
-  std::vector<std::string> argv = {"/usr/bin/redis-server", "--port", port, "--bind", "127.0.0.1",
-                                   "--dir", dir_.path(), "--dbfilename", "dump.rdb", "--save", "3600 1",
-                                   "--appendonly", "no", "--daemonize", "no", "--logfile", dir_ / "redis.log",
-                                   "--protected-mode", "no", "--unixsocket", dir_ / "redis.sock",
-                                   "--unixsocketperm", "777"};
+  std::vector<std::string> argv = {"/usr/bin/redis-server",
+                                   "--port",
+                                   port,
+                                   "--bind",
+                                   "127.0.0.1",
+                                   "--dir",
+                                   dir_.path(),
+                                   "--dbfilename",
+                                   "dump.rdb",
+                                   "--save",
+                                   "3600 1",
+                                   "--appendonly",
+                                   "no",
+                                   "--daemonize",
+                                   "no",
+                                   "--logfile",
+                                   dir_ / "redis.log",
+                                   "--protected-mode",
+                                   "no",
+                                   "--unixsocket",
+                                   dir_ / "redis.sock",
+                                   "--unixsocketperm",
+                                   "777"};
   std::vector<char*> args;
   for (std::string& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
@@ -147,7 +166,8 @@ std::string RedisServer::Command(const std::vector<std::string>& args, int db) {
     argv.push_back(a.data());
     lengths.push_back(a.size());
   }
-  r = static_cast<redisReply*>(redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  r = static_cast<redisReply*>(
+      redisCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lengths.data()));
   if (r == nullptr) {
     ADD_FAILURE() << "no answer from the test's redis-server: " << c->errstr;
   } else {

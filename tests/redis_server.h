@@ -20,7 +20,9 @@ class RedisServer {
 
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
-  std::string url(int db = 0) const { return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db); }
+  std::string url(int db = 0) const {
+    return "redis://127.0.0.1:" + std::to_string(port_) + "/" + std::to_string(db);
+  }
 
   std::string socket() const { return dir_ / "redis.sock"; }
 

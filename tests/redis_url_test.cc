@@ -26,7 +26,8 @@ TEST(RedisUrlTest, Accepted) {
   };
   for (const Case& c : cases) {
     RedisAddress a;
-    ASSERT_TRUE(ParseRedisUrl(c.url, &a).ok()) << c.url << ": " << ParseRedisUrl(c.url, &a).message();
+    ASSERT_TRUE(ParseRedisUrl(c.url, &a).ok())
+        << c.url << ": " << ParseRedisUrl(c.url, &a).message();
     EXPECT_EQ(a.url, c.url);
     EXPECT_EQ(a.host, c.host) << c.url;
     EXPECT_EQ(a.port, c.port) << c.url;
@@ -66,11 +67,13 @@ TEST(RedisUrlTest, RefusedWithTheReason) {
     ASSERT_FALSE(s.ok()) << c.url;
     EXPECT_EQ(s.kind(), Status::Kind::kBadInput);
     EXPECT_NE(s.message().find(c.why), std::string::npos) << c.url << ": " << s.message();
-    EXPECT_NE(s.message().find("redis://HOST:PORT/DB"), std::string::npos) << s.message();  // says what to write
+    EXPECT_NE(s.message().find("redis://HOST:PORT/DB"), std::string::npos)
+        << s.message();  // says what to write
   }
   RedisAddress a;
   std::string long_path = "unix:///" + std::string(120, 's');
-  EXPECT_NE(ParseRedisUrl(long_path, &a).message().find("longer than a Unix socket address allows"), std::string::npos);
+  EXPECT_NE(ParseRedisUrl(long_path, &a).message().find("longer than a Unix socket address allows"),
+            std::string::npos);
 }
 
 TEST(RedisUrlTest, Timeouts) {
@@ -80,7 +83,8 @@ TEST(RedisUrlTest, Timeouts) {
   EXPECT_EQ(ParseTimeoutMs("1m"), 60000);
   EXPECT_EQ(ParseTimeoutMs("60s"), 60000);
   EXPECT_EQ(ParseTimeoutMs("60000ms"), 60000);
-  for (const char* bad : {"", "5", "0s", "0ms", "2m", "61s", "60001ms", "1h", "-1s", "s", "ms", "1.5s", "99999999999999999999s"}) {
+  for (const char* bad : {"", "5", "0s", "0ms", "2m", "61s", "60001ms", "1h", "-1s", "s", "ms",
+                          "1.5s", "99999999999999999999s"}) {
     EXPECT_EQ(ParseTimeoutMs(bad), std::nullopt) << bad;
   }
 }

@@ -24,27 +24,28 @@ TEST(RegexTest, AlwaysCompilesTable) {
       {"[^]a-z\\d\\-]x", "", true},
       {"(?:ab)+", "s", true},
       {"", "m", true},
-      {"*a", "", false},          // nothing to repeat
-      {"a**", "", false},         // a quantified quantifier
-      {"(ab){3}", "", false},     // braces on a group: PCRE2 copies the group
-      {"a{3,2}", "", false},      // out of order
-      {"a{1001}", "", false},     // over the lazy limit
-      {"a{,3}", "", false},       // literal text in PCRE2 10.42: left to PCRE2
-      {"[z-a]", "", false},       // range out of order
-      {"[[:alpha:]]", "", false}, // POSIX class
+      {"*a", "", false},           // nothing to repeat
+      {"a**", "", false},          // a quantified quantifier
+      {"(ab){3}", "", false},      // braces on a group: PCRE2 copies the group
+      {"a{3,2}", "", false},       // out of order
+      {"a{1001}", "", false},      // over the lazy limit
+      {"a{,3}", "", false},        // literal text in PCRE2 10.42: left to PCRE2
+      {"[z-a]", "", false},        // range out of order
+      {"[[:alpha:]]", "", false},  // POSIX class
       {"(a", "", false},
       {"a)", "", false},
       {"a\\", "", false},
-      {"\\x41", "", false},       // escapes other than \d \w \s \b and punctuation
+      {"\\x41", "", false},  // escapes other than \d \w \s \b and punctuation
       {"(?i)a", "", false},
       {"(?=a)", "", false},
-      {"caf\xc3\xa9", "", false}, // non-ASCII
-      {"a b", "x", false},        // extended mode
+      {"caf\xc3\xa9", "", false},  // non-ASCII
+      {"a b", "x", false},         // extended mode
       {"a]", "", false},
       {"^*", "", false},
       {"\\b+", "", false},
   };
-  for (const Case& c : cases) EXPECT_EQ(Regex::AlwaysCompiles(c.pattern, c.flags), c.lazy) << c.pattern;
+  for (const Case& c : cases)
+    EXPECT_EQ(Regex::AlwaysCompiles(c.pattern, c.flags), c.lazy) << c.pattern;
 }
 
 TEST(RegexTest, RequiredLiteralTable) {
@@ -57,17 +58,18 @@ TEST(RegexTest, RequiredLiteralTable) {
       {"^\\[ALERT\\]", "", "[ALERT]"},
       {"^\\[ALERT\\]", "i", "[alert]"},
       {"@Example\\.com$", "i", "@example.com"},
-      {"abc+", "", "ab"},        // the quantified c may be repeated: not part of it
+      {"abc+", "", "ab"},  // the quantified c may be repeated: not part of it
       {"abc?", "", "ab"},
       {"abc{0,2}", "", "ab"},
-      {"a|b", "", ""},           // alternation: no single literal
+      {"a|b", "", ""},  // alternation: no single literal
       {"(ab)c", "", ""},
-      {"mask", "i", "ma"},       // caseless s and k also match non-ASCII letters
+      {"mask", "i", "ma"},  // caseless s and k also match non-ASCII letters
       {"desk", "", "desk"},
       {"x.y", "", "x"},
       {"a b", "x", ""},
   };
-  for (const Case& c : cases) EXPECT_EQ(Regex::RequiredLiteral(c.pattern, c.flags), c.literal) << c.pattern;
+  for (const Case& c : cases)
+    EXPECT_EQ(Regex::RequiredLiteral(c.pattern, c.flags), c.literal) << c.pattern;
 }
 
 // PCRE2's own verdict, with the options mda uses.
@@ -75,8 +77,8 @@ pcre2_code* Pcre2Compile(const std::string& pattern, bool caseless) {
   int error;
   PCRE2_SIZE offset;
   return pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (caseless ? PCRE2_CASELESS : 0), &error, &offset,
-                       nullptr);
+                       PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (caseless ? PCRE2_CASELESS : 0),
+                       &error, &offset, nullptr);
 }
 
 TEST(RegexTest, LazyPatternsCompileAndTheLiteralNeverHidesAMatch) {
@@ -107,9 +109,11 @@ TEST(RegexTest, LazyPatternsCompileAndTheLiteralNeverHidesAMatch) {
       std::string subject;
       int size = std::uniform_int_distribution<int>(0, 12)(rng);
       for (int i = 0; i < size; ++i) subject += text[rng() % text.size()];
-      int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0, data, nullptr);
+      int rc = pcre2_match(code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(), 0, 0,
+                           data, nullptr);
       Regex::Result mine = lazy->Match(subject, nullptr);
-      ASSERT_EQ(mine == Regex::Result::kMatch, rc >= 0) << "/" << pattern << "/" << flags << " on " << subject;
+      ASSERT_EQ(mine == Regex::Result::kMatch, rc >= 0)
+          << "/" << pattern << "/" << flags << " on " << subject;
       skipped += !literal.empty() && rc < 0;
     }
     pcre2_code_free(code);

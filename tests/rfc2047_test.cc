@@ -11,7 +11,9 @@ TEST(Rfc2047Test, Table) {
     std::string in, out;
   } cases[] = {
       {"plain text", "plain text"},
-      {"=?UTF-8?B?W1NQQU1dIFlvdSBoYXZlIHdvbiDigqwxMDAwIQ==?=", "[SPAM] You have won \xe2\x82\xac" "1000!"},
+      {"=?UTF-8?B?W1NQQU1dIFlvdSBoYXZlIHdvbiDigqwxMDAwIQ==?=",
+       "[SPAM] You have won \xe2\x82\xac"
+       "1000!"},
       {"=?ISO-8859-1?Q?R=E9sum=E9_attached?=", "R\xc3\xa9sum\xc3\xa9 attached"},
       {"=?iso-8859-1?q?caf=E9?=", "caf\xc3\xa9"},
       {"=?windows-1252?Q?=80uro?=", "\xe2\x82\xacuro"},
@@ -24,7 +26,7 @@ TEST(Rfc2047Test, Table) {
       // White space between an encoded word and plain text stays.
       {"Re: =?UTF-8?Q?caf=C3=A9?= today", "Re: caf\xc3\xa9 today"},
       {"=?UTF-8*en?Q?lang_tag?=", "lang tag"},  // RFC 2231 language suffix
-      {"=?UTF-8?B?YWJj?=", "abc"},               // no padding needed
+      {"=?UTF-8?B?YWJj?=", "abc"},              // no padding needed
       {"=?UTF-8?B?YWI?=", "ab"},
       // Left as written: unknown charset, bad encoding, malformed, unterminated.
       {"=?x-unknown-9?Q?abc?=", "=?x-unknown-9?Q?abc?="},
@@ -43,7 +45,9 @@ TEST(Rfc2047Test, Table) {
 
 TEST(Rfc2047Test, InvalidBytesInCharsetBecomeReplacementCharacter) {
   // 0x81 is undefined in windows-1252.
-  EXPECT_EQ(DecodeRfc2047("=?windows-1252?Q?a=81b?="), "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(DecodeRfc2047("=?windows-1252?Q?a=81b?="),
+            "a\xef\xbf\xbd"
+            "b");
 }
 
 TEST(Rfc2047Test, HostileInputTerminates) {

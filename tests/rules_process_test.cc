@@ -25,13 +25,18 @@ class RulesProcessTest : public testing::Test {
   test::Result Deliver(const std::string& message, std::vector<std::string> args = {}) {
     std::vector<std::string> argv = {test::MdaBinary()};
     argv.insert(argv.end(), args.begin(), args.end());
-    return test::Exec(argv,
-                      {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=alice@example.org",
-                       "LOCAL_PART=bob", "DOMAIN=example.com", "MESSAGE_ID=1q-test"},
-                      message);
+    return test::Exec(
+        argv,
+        {"HOME=" + home_.path(), "RECIPIENT=bob@example.com", "SENDER=alice@example.org",
+         "LOCAL_PART=bob", "DOMAIN=example.com", "MESSAGE_ID=1q-test"},
+        message);
   }
-  std::vector<std::string> Files(const std::string& folder) { return ListDir(home_ / "Maildir/" + folder + "/new"); }
-  std::string Log() { return access((home_ / ".mda/log").c_str(), F_OK) == 0 ? ReadFile(home_ / ".mda/log") : ""; }
+  std::vector<std::string> Files(const std::string& folder) {
+    return ListDir(home_ / "Maildir/" + folder + "/new");
+  }
+  std::string Log() {
+    return access((home_ / ".mda/log").c_str(), F_OK) == 0 ? ReadFile(home_ / ".mda/log") : "";
+  }
 
   test::TempDir home_;
 };
@@ -71,7 +76,8 @@ TEST_F(RulesProcessTest, BrokenRuleFileMeansInboxAndALoggedErrorWithCaret) {
   EXPECT_EQ(test::Get(log[0], "queue_id"), "1q-test");
   EXPECT_EQ(test::Get(log[0], "reason"),
             "rule file not used, mail goes to INBOX: " + (home_ / ".mda/rules") +
-                ":1:4: expected a test (a header like Subject:, exists, address, body, size, sender, recipient, "
+                ":1:4: expected a test (a header like Subject:, exists, address, body, size, "
+                "sender, recipient, "
                 "not, '('), got 'X-Spam-Score'; a header name needs its colon, like X-Spam-Score:\n"
                 "if X-Spam-Score >= 5 then folder Junk\n   ^");
   EXPECT_EQ(test::Get(log[1], "outcome"), "fallback");
@@ -84,7 +90,9 @@ TEST_F(RulesProcessTest, RuleFileWritableByOthersIsNotUsed) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Files("").size(), 1u);
   EXPECT_TRUE(Files(".Junk").empty());
-  EXPECT_NE(Log().find("is writable by its group, so others could change it: chmod go-w"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("is writable by its group, so others could change it: chmod go-w"),
+            std::string::npos)
+      << Log();
 }
 
 TEST_F(RulesProcessTest, RuleDirectoryWritableByOthersIsNotUsed) {
@@ -96,7 +104,8 @@ TEST_F(RulesProcessTest, RuleDirectoryWritableByOthersIsNotUsed) {
   // The log sits in the same directory, so it is not written either: the reason goes to
   // standard error (Exim's main log with log_output).
   EXPECT_EQ(Log(), "");
-  EXPECT_NE(r.output.find((home_ / ".mda") + " is writable by everyone"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find((home_ / ".mda") + " is writable by everyone"), std::string::npos)
+      << r.output;
 }
 
 TEST_F(RulesProcessTest, RuleFileOwnedBySomeoneElseIsNotUsed) {
@@ -107,7 +116,8 @@ TEST_F(RulesProcessTest, RuleFileOwnedBySomeoneElseIsNotUsed) {
   test::Result r = Deliver(kSpam);
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Files("").size(), 1u);
-  EXPECT_NE(Log().find("belongs to uid 4242, not to the mailbox owner"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("belongs to uid 4242, not to the mailbox owner"), std::string::npos)
+      << Log();
 }
 
 TEST_F(RulesProcessTest, IncludedFileOthersCouldChangeIsNotUsed) {
@@ -118,14 +128,17 @@ TEST_F(RulesProcessTest, IncludedFileOthersCouldChangeIsNotUsed) {
   ASSERT_EQ(Deliver(kSpam).exit_code, 0);
   EXPECT_EQ(Files("").size(), 1u);
   EXPECT_TRUE(Files(".Junk").empty());
-  EXPECT_NE(Log().find((home_ / ".mda/junk.rules") + " is writable by its group"), std::string::npos) << Log();
+  EXPECT_NE(Log().find((home_ / ".mda/junk.rules") + " is writable by its group"),
+            std::string::npos)
+      << Log();
   if (geteuid() == 0) {  // someone else's file, readable by all
     ASSERT_EQ(chmod((home_ / ".mda/junk.rules").c_str(), 0644), 0);
     ASSERT_EQ(chown((home_ / ".mda/junk.rules").c_str(), 4242, 4242), 0);
     ASSERT_EQ(Deliver(kSpam).exit_code, 0);
     EXPECT_EQ(Files("").size(), 2u);
     EXPECT_TRUE(Files(".Junk").empty());
-    EXPECT_NE(Log().find((home_ / ".mda/junk.rules") + " belongs to uid 4242"), std::string::npos) << Log();
+    EXPECT_NE(Log().find((home_ / ".mda/junk.rules") + " belongs to uid 4242"), std::string::npos)
+        << Log();
   }
   // Made safe, it is used.
   ASSERT_EQ(chmod((home_ / ".mda/junk.rules").c_str(), 0600), 0);
@@ -138,7 +151,8 @@ TEST_F(RulesProcessTest, DeferExits75AndDeliversNothing) {
   Rules("if exists Subject: then copy Keep defer \"mailbox migration, back at 6\"\n");
   test::Result r = Deliver(kSpam);
   EXPECT_EQ(r.exit_code, 75);
-  EXPECT_EQ(r.output, "mda: deferred by rule " + (home_ / ".mda/rules") + ":1: mailbox migration, back at 6\n");
+  EXPECT_EQ(r.output, "mda: deferred by rule " + (home_ / ".mda/rules") +
+                          ":1: mailbox migration, back at 6\n");
   EXPECT_TRUE(ListDir(home_ / "Maildir").empty());
 }
 
@@ -163,7 +177,8 @@ TEST_F(RulesProcessTest, AddHeaderGoesOnTopInTheMessagesLineEnding) {
   ASSERT_EQ(Deliver("Subject: a\r\nX-Spam-Score: 9\r\n\r\nb\r\n").exit_code, 0);
   ASSERT_EQ(Files(".Junk").size(), 1u);
   std::string stored = ReadFile(home_ / "Maildir/.Junk/new/" + Files(".Junk")[0]);
-  EXPECT_EQ(stored, "X-Sorted-By: mda (bob@example.com)\r\nSubject: a\r\nX-Spam-Score: 9\r\n\r\nb\r\n");
+  EXPECT_EQ(stored,
+            "X-Sorted-By: mda (bob@example.com)\r\nSubject: a\r\nX-Spam-Score: 9\r\n\r\nb\r\n");
   EXPECT_NE(Files(".Junk")[0].find(",S=" + std::to_string(stored.size())), std::string::npos);
 }
 
@@ -177,9 +192,10 @@ TEST_F(RulesProcessTest, CapturedFolderNameThatEscapesGoesToInbox) {
   EXPECT_EQ(ListDir(home_ / "Maildir"), (std::vector<std::string>{"cur", "new", "tmp"}));
   std::vector<test::LogFields> log = test::ReadLog(home_ / ".mda/log");
   ASSERT_EQ(log.size(), 12u);  // a warning and a delivery line each
-  EXPECT_EQ(test::Get(log[0], "reason"), "rule " + (home_ / ".mda/rules") +
-                                             ":1: folder name 'Lists/../../../etc' has a component that starts or "
-                                             "ends with '.' or contains '..'; delivered to INBOX instead");
+  EXPECT_EQ(test::Get(log[0], "reason"),
+            "rule " + (home_ / ".mda/rules") +
+                ":1: folder name 'Lists/../../../etc' has a component that starts or "
+                "ends with '.' or contains '..'; delivered to INBOX instead");
   for (size_t i = 1; i < log.size(); i += 2) {
     EXPECT_EQ(test::Get(log[i], "outcome"), "delivered");
     EXPECT_EQ(test::Get(log[i], "folder"), "INBOX");
@@ -187,17 +203,22 @@ TEST_F(RulesProcessTest, CapturedFolderNameThatEscapesGoesToInbox) {
 }
 
 TEST_F(RulesProcessTest, SettingsFromTheRuleFileAndTheCommandLineWins) {
-  Rules("set maildir = Mail/box\nset log = ~/.mda/other.log\nif exists Subject: then folder \"Lists/$LOCAL_PART\"\nif oops\n");
+  Rules(
+      "set maildir = Mail/box\nset log = ~/.mda/other.log\nif exists Subject: then folder "
+      "\"Lists/$LOCAL_PART\"\nif oops\n");
   // The rule file is broken (line 4): INBOX of the default Maildir, logged to the default log.
   ASSERT_EQ(Deliver(kSpam).exit_code, 0);
   EXPECT_EQ(Files("").size(), 1u);
-  Rules("set maildir = Mail/box\nset log = ~/.mda/other.log\nif exists Subject: then folder \"Lists/$LOCAL_PART\"\n");
+  Rules(
+      "set maildir = Mail/box\nset log = ~/.mda/other.log\nif exists Subject: then folder "
+      "\"Lists/$LOCAL_PART\"\n");
   test::MakeDirs(home_ / "Mail");  // mda makes the Maildir, not its parents
   ASSERT_EQ(Deliver(kSpam).exit_code, 0);
   EXPECT_EQ(ListDir(home_ / "Mail/box/.Lists.bob/new").size(), 1u);
   ASSERT_EQ(Deliver(kSpam, {"--maildir", home_ / "cli"}).exit_code, 0);
   EXPECT_EQ(ListDir(home_ / "cli/.Lists.bob/new").size(), 1u);
-  ASSERT_EQ(Deliver(kSpam, {"--rules", home_ / "nonexistent"}).exit_code, 0);  // no such file: INBOX
+  ASSERT_EQ(Deliver(kSpam, {"--rules", home_ / "nonexistent"}).exit_code,
+            0);  // no such file: INBOX
   EXPECT_EQ(Files("").size(), 2u);
 }
 
@@ -209,8 +230,9 @@ TEST_F(RulesProcessTest, ARegexThatGivesUpIsLoggedAndCountsAsNoMatch) {
 }
 
 TEST_F(RulesProcessTest, MaxSizeSortsBigMessagesWithoutReadingTheirBody) {
-  Rules("set max-size = 2K\nif body contains \"needle\" then folder Found\n"
-        "if size > 100K then folder Huge\n");
+  Rules(
+      "set max-size = 2K\nif body contains \"needle\" then folder Found\n"
+      "if size > 100K then folder Huge\n");
   std::string small = "Subject: small\n\nthe needle is here\n";
   std::string big = "Subject: big\n\nthe needle is here\n" + std::string(4096, 'x') + "\n";
   std::string huge = "Subject: huge\n\nthe needle is here\n" + std::string(200 * 1024, 'x') + "\n";
@@ -226,8 +248,9 @@ TEST_F(RulesProcessTest, MaxSizeSortsBigMessagesWithoutReadingTheirBody) {
 
 // Issue 15, point 5: folders are merged by the directory they name, not their spelling.
 TEST_F(RulesProcessTest, TwoSpellingsOfOneFolderGetOneCopy) {
-  Rules("if Subject: ~ /^file (.*)$/ then copy $1\n"
-        "if exists X-List: then copy \"Lists/a.b\" folder Lists/a/b\n");
+  Rules(
+      "if Subject: ~ /^file (.*)$/ then copy $1\n"
+      "if exists X-List: then copy \"Lists/a.b\" folder Lists/a/b\n");
   ASSERT_EQ(Deliver("Subject: file inbox\n\nbody\n").exit_code, 0);
   EXPECT_EQ(Files("").size(), 1u);  // the sender's "inbox" is INBOX: one copy, not two
   ASSERT_EQ(Deliver("Subject: file Inbox\nX-List: a\n\nbody\n").exit_code, 0);
@@ -239,15 +262,19 @@ TEST_F(RulesProcessTest, TwoSpellingsOfOneFolderGetOneCopy) {
 // unusable (INBOX, logged), never a deferral until Exim bounces.
 TEST_F(RulesProcessTest, ASettingThatCanNeverWorkMeansInboxNotDeferral) {
   for (const std::string& setting :
-       {std::string("set maildir = /nonexistent/x\n"), std::string("set maildir = \"") + (home_ / "rules-file") + "/x\"\n",
-        std::string("set dedup-store = redis://127.0.0.1:1/0\nset dedup-password-file = ~/no-such-file\n")}) {
+       {std::string("set maildir = /nonexistent/x\n"),
+        std::string("set maildir = \"") + (home_ / "rules-file") + "/x\"\n",
+        std::string("set dedup-store = redis://127.0.0.1:1/0\nset dedup-password-file = "
+                    "~/no-such-file\n")}) {
     test::WriteFile(home_ / "rules-file", "");  // a file where a directory is needed
     Rules(setting + "if exists Subject: then folder Junk\n");
     size_t before = Files("").size();
     test::Result r = Deliver(kSpam);
     ASSERT_EQ(r.exit_code, 0) << setting << r.output;
     EXPECT_EQ(Files("").size(), before + 1) << setting;
-    EXPECT_NE(Log().find("rule file not used, mail goes to INBOX: " + (home_ / ".mda/rules") + ":1:"), std::string::npos)
+    EXPECT_NE(
+        Log().find("rule file not used, mail goes to INBOX: " + (home_ / ".mda/rules") + ":1:"),
+        std::string::npos)
         << setting << Log();
   }
 }
@@ -270,7 +297,9 @@ TEST_F(RulesProcessTest, ALinkToARuleFileOthersCouldSwapIsNotUsed) {
   ASSERT_EQ(r.exit_code, 0) << r.output;
   EXPECT_EQ(Files(".Junk").size(), 1u);
   EXPECT_EQ(Files("").size(), 1u);
-  EXPECT_NE(Log().find("is a link: " + (home_ / "shared") + " is writable by everyone"), std::string::npos) << Log();
+  EXPECT_NE(Log().find("is a link: " + (home_ / "shared") + " is writable by everyone"),
+            std::string::npos)
+      << Log();
 }
 
 }  // namespace

@@ -44,7 +44,8 @@ struct Attempt {
 TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
   const int kMessages = EnvInt("MDA_SOAK_MESSAGES", 5000);
   const int kWorkers = EnvInt("MDA_SOAK_WORKERS", 4);
-  const unsigned seed = static_cast<unsigned>(EnvInt("MDA_SOAK_SEED", static_cast<int>(time(nullptr))));
+  const unsigned seed =
+      static_cast<unsigned>(EnvInt("MDA_SOAK_SEED", static_cast<int>(time(nullptr))));
   test::TempDir home;
   test::MakeDirs(home / ".mda");
   chmod((home / ".mda").c_str(), 0700);
@@ -98,10 +99,11 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
           int fds = std::uniform_int_distribution<int>(3, 8)(rng);
           argv = {"/bin/sh", "-c", "ulimit -n " + std::to_string(fds) + " && exec \"$0\"", mda};
         }
-        test::Child c = test::Spawn(argv,
-                                    {"HOME=" + home.path(), "RECIPIENT=soak@example.org", "LOCAL_PART=soak",
-                                     "DOMAIN=example.org", "SENDER=a@example.net"},
-                                    test::TestUid(), test::TestGid());
+        test::Child c =
+            test::Spawn(argv,
+                        {"HOME=" + home.path(), "RECIPIENT=soak@example.org", "LOCAL_PART=soak",
+                         "DOMAIN=example.org", "SENDER=a@example.net"},
+                        test::TestUid(), test::TestGid());
         const std::string& m = messages[static_cast<size_t>(id)];
         ssize_t n = write(c.input, m.data(), m.size());
         (void)n;
@@ -113,7 +115,8 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
         }
         std::string output;
         char buf[4096];
-        for (ssize_t r; (r = read(c.output, buf, sizeof buf)) > 0;) output.append(buf, static_cast<size_t>(r));
+        for (ssize_t r; (r = read(c.output, buf, sizeof buf)) > 0;)
+          output.append(buf, static_cast<size_t>(r));
         close(c.output);
         int status;
         waitpid(c.pid, &status, 0);
@@ -123,29 +126,34 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
         attempts[id].push_back(a);
         if (a.exit_code == 0) break;
         if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL) {
-          failures.push_back("message " + std::to_string(id) + ": mda died of signal " + std::to_string(WTERMSIG(status)));
+          failures.push_back("message " + std::to_string(id) + ": mda died of signal " +
+                             std::to_string(WTERMSIG(status)));
           break;
         }
         if (WIFEXITED(status) && a.exit_code != 75) {
-          failures.push_back("message " + std::to_string(id) + ": exit " + std::to_string(a.exit_code) + ": " + output);
+          failures.push_back("message " + std::to_string(id) + ": exit " +
+                             std::to_string(a.exit_code) + ": " + output);
           break;
         }
         if (round == 100) {
-          failures.push_back("message " + std::to_string(id) + ": not delivered after 100 attempts: " + output);
+          failures.push_back("message " + std::to_string(id) +
+                             ": not delivered after 100 attempts: " + output);
           break;
         }
       }
     }
   };
   std::vector<std::thread> threads;
-  for (int w = 0; w < kWorkers; ++w) threads.emplace_back(worker, seed + 1 + static_cast<unsigned>(w));
+  for (int w = 0; w < kWorkers; ++w)
+    threads.emplace_back(worker, seed + 1 + static_cast<unsigned>(w));
   for (std::thread& t : threads) t.join();
   for (const std::string& f : failures) ADD_FAILURE() << f << " (seed " << seed << ")";
 
   // Copies per message and folder, each whole.
   std::map<std::pair<int, std::string>, int> copies;
   int torn = 0, stray = 0;
-  for (const std::string& folder : {std::string(""), std::string(".Alerts"), std::string(".Junk"), std::string(".Dev")}) {
+  for (const std::string& folder :
+       {std::string(""), std::string(".Alerts"), std::string(".Junk"), std::string(".Dev")}) {
     std::string dir = home / ("Maildir/" + folder + (folder.empty() ? "" : "/") + "new");
     for (const std::string& f : test::ListDir(dir)) {
       std::string stored = test::ReadFile(dir + "/" + f);
@@ -155,7 +163,8 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
       copies[{id, folder}]++;
     }
   }
-  int lost = 0, extra = 0, extra_beyond_kills = 0, kills = 0, faults = 0, total_attempts = 0, clean = 0;
+  int lost = 0, extra = 0, extra_beyond_kills = 0, kills = 0, faults = 0, total_attempts = 0,
+      clean = 0;
   for (int id = 0; id < kMessages; ++id) {
     int message_kills = 0;
     for (const Attempt& a : attempts[id]) {
@@ -175,7 +184,8 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
   // tmp/: unnamed O_TMPFILE files leave nothing; the named way leaves a killed delivery's
   // file, which the usual cleanup (tmp/ files older than 36 hours) removes.
   int tmp_left = 0;
-  for (const std::string& folder : {std::string(""), std::string(".Alerts"), std::string(".Junk"), std::string(".Dev")}) {
+  for (const std::string& folder :
+       {std::string(""), std::string(".Alerts"), std::string(".Junk"), std::string(".Dev")}) {
     std::string dir = home / ("Maildir/" + folder + (folder.empty() ? "" : "/") + "tmp");
     for (const std::string& f : test::ListDir(dir)) {
       ++tmp_left;
@@ -186,11 +196,13 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
   // The store: every message marked as delivered.
   std::unique_ptr<DedupStore> store;
   std::string warning;
-  ASSERT_TRUE(DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok());
+  ASSERT_TRUE(
+      DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok());
   int unmarked = 0;
   for (int id = 0; id < kMessages; ++id) {
     DedupStore::Lookup found;
-    std::string key = *DedupKey("<soak." + std::to_string(id) + "@example.org>", "", "soak@example.org", false);
+    std::string key =
+        *DedupKey("<soak." + std::to_string(id) + "@example.org>", "", "soak@example.org", false);
     ASSERT_TRUE(store->Find(key, {}, 0, &found).ok());
     unmarked += !found.complete;
   }
@@ -200,13 +212,16 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
   int lines = 0;
   for (const test::LogFields& l : log) lines += test::Get(l, "level") == "info";
 
-  printf("soak: seed %u, %d messages (%zu deliveries with duplicates), %d workers\n", seed, kMessages,
-         queue.size(), kWorkers);
-  printf("soak: %d attempts, %d killed, %d with too few descriptors, %d clean\n", total_attempts, kills, faults, clean);
-  printf("soak: lost %d, torn %d, in a wrong folder %d, extra copies %d (beyond one per kill: %d)\n", lost, torn,
-         stray, extra, extra_beyond_kills);
-  printf("soak: tmp/ files left by kills and cleaned up %d, unmarked in the store %d, log lines %d\n", tmp_left,
-         unmarked, lines);
+  printf("soak: seed %u, %d messages (%zu deliveries with duplicates), %d workers\n", seed,
+         kMessages, queue.size(), kWorkers);
+  printf("soak: %d attempts, %d killed, %d with too few descriptors, %d clean\n", total_attempts,
+         kills, faults, clean);
+  printf(
+      "soak: lost %d, torn %d, in a wrong folder %d, extra copies %d (beyond one per kill: %d)\n",
+      lost, torn, stray, extra, extra_beyond_kills);
+  printf(
+      "soak: tmp/ files left by kills and cleaned up %d, unmarked in the store %d, log lines %d\n",
+      tmp_left, unmarked, lines);
   EXPECT_EQ(lost, 0);
   EXPECT_EQ(torn, 0);
   EXPECT_EQ(stray, 0);
@@ -227,15 +242,17 @@ TEST(SoakTest, OneGigabyteMessage) {
   chmod((home / ".mda").c_str(), 0700);
   // With the default 1 GiB: max-size 51M, Big over 512M.
   const std::string max_size = std::to_string(kSize / 20 >> 20) + "M";
-  test::WriteFile(home / ".mda/rules",
-                  "set max-size = " + max_size + "\n"
-                  "if body contains \"needle\" then folder Found\n"
-                  "if size > " + std::to_string(kSize / 2) + " then folder Big\n");
+  test::WriteFile(home / ".mda/rules", "set max-size = " + max_size +
+                                           "\n"
+                                           "if body contains \"needle\" then folder Found\n"
+                                           "if size > " +
+                                           std::to_string(kSize / 2) + " then folder Big\n");
   chmod((home / ".mda/rules").c_str(), 0600);
   const std::string head = "Message-ID: <big@example.org>\nSubject: big\n\nneedle\n";
   std::string line(1023, 'x');
   line += '\n';
-  test::Child c = test::Spawn({test::MdaBinary()}, {"HOME=" + home.path(), "RECIPIENT=b@example.org", "LOCAL_PART=b"},
+  test::Child c = test::Spawn({test::MdaBinary()},
+                              {"HOME=" + home.path(), "RECIPIENT=b@example.org", "LOCAL_PART=b"},
                               test::TestUid(), test::TestGid());
   std::thread drain([&c] {
     char buf[4096];

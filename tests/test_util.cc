@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <gtest/gtest.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,7 +17,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <gtest/gtest.h>
 #include <stdexcept>
 
 namespace mda::test {
@@ -151,13 +151,14 @@ bool CanNameHosts() {
     pid_t pid = fork();
     if (pid == 0) _exit(unshare(CLONE_NEWUTS) == 0 && sethostname("probe", 5) == 0 ? 0 : 1);
     int status = 0;
-    can = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    can =
+        pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
   }
   return can == 1;
 }
 
-Child SpawnOnHost(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid,
-                  gid_t gid, const std::string& host) {
+Child SpawnOnHost(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                  uid_t uid, gid_t gid, const std::string& host) {
   signal(SIGPIPE, SIG_IGN);  // a child that dies must not take the test with it
   int in[2], out[2];
   if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) Die("pipe");
@@ -172,7 +173,8 @@ Child SpawnOnHost(const std::vector<std::string>& argv, const std::vector<std::s
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(out[1], 2);
-    if (!host.empty() && (unshare(CLONE_NEWUTS) != 0 || sethostname(host.data(), host.size()) != 0)) _exit(125);
+    if (!host.empty() && (unshare(CLONE_NEWUTS) != 0 || sethostname(host.data(), host.size()) != 0))
+      _exit(125);
     if (geteuid() == 0 && uid != 0) {
       if (setgroups(0, nullptr) != 0 || setgid(gid) != 0 || setuid(uid) != 0) _exit(126);
     }
@@ -188,7 +190,7 @@ Child SpawnOnHost(const std::vector<std::string>& argv, const std::vector<std::s
 }
 
 Result ExecAs(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-             const std::string& stdin_data, uid_t uid, gid_t gid) {
+              const std::string& stdin_data, uid_t uid, gid_t gid) {
   Child c = Spawn(argv, env, uid, gid);
   Result r;
   size_t written = 0;
@@ -236,7 +238,7 @@ Result ExecAs(const std::vector<std::string>& argv, const std::vector<std::strin
 }
 
 Result Exec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-           const std::string& stdin_data) {
+            const std::string& stdin_data) {
   return ExecAs(argv, env, stdin_data, TestUid(), TestGid());
 }
 
@@ -257,9 +259,12 @@ std::vector<SampleMessage> VariedMessages(bool include_huge) {
       {"crlf", crlf, crlf},
       {"from_line", from_line + lf + "\n", lf + "\n"},  // Exim's default prefix and suffix
       {"from_line_crlf", "From MAILER-DAEMON Wed Nov 25 04:28:04 2026\r\n" + crlf, crlf},
-      {"no_final_newline", "Subject: x\n\nno newline at the end", "Subject: x\n\nno newline at the end"},
-      {"headers_only", "Subject: only headers\nX-Last: kept", "Subject: only headers\nX-Last: kept"},
-      {"nul_bytes", std::string("Subject: nul\n\na\0b\0\0c\n", 20), std::string("Subject: nul\n\na\0b\0\0c\n", 20)},
+      {"no_final_newline", "Subject: x\n\nno newline at the end",
+       "Subject: x\n\nno newline at the end"},
+      {"headers_only", "Subject: only headers\nX-Last: kept",
+       "Subject: only headers\nX-Last: kept"},
+      {"nul_bytes", std::string("Subject: nul\n\na\0b\0\0c\n", 20),
+       std::string("Subject: nul\n\na\0b\0\0c\n", 20)},
       {"eight_bit_headers", "Subject: caf\xc3\xa9 \xff\xfe\nX-L\xe4nge: 1\n\n\x80\x81\n",
        "Subject: caf\xc3\xa9 \xff\xfe\nX-L\xe4nge: 1\n\n\x80\x81\n"},
       {"obsolete_from_header", "From : old@example.org\nSubject: x\n\nbody\n",
@@ -363,10 +368,14 @@ bool ParseLogfmt(const std::string& line, LogFields* out) {
         }
         if (i >= line.size()) return false;
         char e = line[i++];
-        if (e == 'n') value += '\n';
-        else if (e == 'r') value += '\r';
-        else if (e == 't') value += '\t';
-        else if (e == '"' || e == '\\') value += e;
+        if (e == 'n')
+          value += '\n';
+        else if (e == 'r')
+          value += '\r';
+        else if (e == 't')
+          value += '\t';
+        else if (e == '"' || e == '\\')
+          value += e;
         else if (e == 'x' && i + 1 < line.size() && Hex(line[i]) >= 0 && Hex(line[i + 1]) >= 0) {
           value += static_cast<char>(Hex(line[i]) * 16 + Hex(line[i + 1]));
           i += 2;
@@ -404,10 +413,14 @@ bool ParseJson(const std::string& line, LogFields* out) {
       }
       if (i >= line.size()) return false;
       char e = line[i++];
-      if (e == 'n') *s += '\n';
-      else if (e == 'r') *s += '\r';
-      else if (e == 't') *s += '\t';
-      else if (e == '"' || e == '\\' || e == '/') *s += e;
+      if (e == 'n')
+        *s += '\n';
+      else if (e == 'r')
+        *s += '\r';
+      else if (e == 't')
+        *s += '\t';
+      else if (e == '"' || e == '\\' || e == '/')
+        *s += e;
       else if (e == 'u') {
         if (!ReadUnicodeEscape(line, &i, s)) return false;
       } else {
@@ -442,8 +455,10 @@ bool ParseJson(const std::string& line, LogFields* out) {
       out->emplace_back(key, line.substr(i, end - i));
       i = end;
     }
-    if (line[i] == ',') ++i;
-    else if (i != line.size() - 1) return false;
+    if (line[i] == ',')
+      ++i;
+    else if (i != line.size() - 1)
+      return false;
   }
   return true;
 }

@@ -55,8 +55,8 @@ Child Spawn(const std::vector<std::string>& argv, const std::vector<std::string>
 
 // The same in a UTS namespace of its own whose host name is `host` (empty: ours), so that
 // one machine can play several delivery hosts. Needs root (as the tests run in CI).
-Child SpawnOnHost(const std::vector<std::string>& argv, const std::vector<std::string>& env, uid_t uid,
-                  gid_t gid, const std::string& host);
+Child SpawnOnHost(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                  uid_t uid, gid_t gid, const std::string& host);
 bool CanNameHosts();  // whether SpawnOnHost can set a host name here
 
 struct Result {
@@ -66,9 +66,9 @@ struct Result {
 };
 // Runs to completion, feeding `stdin_data` while collecting output (no deadlock on large data).
 Result Exec(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-           const std::string& stdin_data);
+            const std::string& stdin_data);
 Result ExecAs(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-             const std::string& stdin_data, uid_t uid, gid_t gid);
+              const std::string& stdin_data, uid_t uid, gid_t gid);
 
 // The varied messages of acceptance point 2, by name; content is the bytes fed to mda.
 struct SampleMessage {
