@@ -177,12 +177,10 @@ TEST_P(DedupProcessTest, AnotherSenderCannotPreemptAMessageId) {
       Deliver("Message-ID: <issue/42@github.com>\nFrom: Mallory <mallory@evil.example>\n\nfake\n")
           .exit_code,
       0);
+  const std::string real =
+      "Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n";
   queue_id_ = "1q-real";
-  ASSERT_EQ(
-      Deliver(
-          "Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n")
-          .exit_code,
-      0);
+  ASSERT_EQ(Deliver(real).exit_code, 0);
   EXPECT_EQ(Count(), 2u);
   // The list's second copy (other trace headers) and another spelling of the same From.
   queue_id_ = "1q-list";
@@ -190,12 +188,8 @@ TEST_P(DedupProcessTest, AnotherSenderCannotPreemptAMessageId) {
                     "notifications@GitHub.COM\n\nreal\n")
                 .exit_code,
             0);
-  queue_id_ = "1q-resend";
-  ASSERT_EQ(
-      Deliver(
-          "Message-ID: <issue/42@github.com>\nFrom: GitHub <notifications@github.com>\n\nreal\n")
-          .exit_code,
-      0);
+  queue_id_ = "1q-resend";  // the same message again, under a new queue id
+  ASSERT_EQ(Deliver(real).exit_code, 0);
   EXPECT_EQ(Count(), 2u);
 }
 
