@@ -1,0 +1,245 @@
+// Config: what one delivery (or one dry run) is configured by, resolved once.
+#include "mda/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+
+#include "mda/file_store.h"
+#include "mda/folder.h"
+#include "mda/log.h"
+#include "mda/redis_url.h"
+#include "mda/rule_file.h"
+
+namespace mda {
+namespace {
+
+constexpr int64_t kDefaultDedupPeriod = 7 * 86400;
+
+// A path setting: a value that can never name a file is refused when the rules are parsed,
+// so that a rule file that passes --check cannot defer every message at delivery.
+std::string CheckPath(std::string_view name, std::string_view value) {
+  if (value.empty())
+    return std::string(name) + " is a path (absolute, or relative to your home directory)";
+  if (value.find_first_of(std::string_view("\0\n\r\t", 4)) != std::string_view::npos)
+    return std::string(name) + " is a path without control characters";
+  return "";
+}
+
+constexpr rules::SettingSpec kSettings[] = {
+    {"maildir", [](std::string_view v) { return CheckPath("maildir", v); }},
+    {"log", [](std::string_view v) { return v == "off" ? std::string() : CheckPath("log", v); }},
+    {"log-format",
+     [](std::string_view v) {
+       return v == "logfmt" || v == "json" ? std::string() : "log-format is logfmt or json";
+     }},
+    {"log-time",
+     [](std::string_view v) {
+       return v == "utc" || v == "local" ? std::string() : "log-time is utc or local";
+     }},
+    {"syslog",
+     [](std::string_view v) {
+       return v == "off" || SyslogFacility(v) >= 0
+                  ? std::string()
+                  : "syslog is a facility (mail, user, daemon, local0..local7) or off";
+     }},
+    {"dedup",
+     [](std::string_view v) {
+       return v == "off" || rules::ParsePeriod(v)
+                  ? std::string()
+                  : "dedup is off or a period like 7d, 12h, 30m (at most 3650d)";
+     }},
+    {"dedup-case",
+     [](std::string_view v) {
+       return v == "insensitive" || v == "sensitive" ? std::string()
+                                                     : "dedup-case is insensitive or sensitive";
+     }},
+    {"dedup-store",
+     [](std::string_view v) {
+       RedisAddress address;
+       Status s = v == "file" ? Status::Ok() : ParseRedisUrl(v, &address);
+       return s.ok() ? std::string() : "dedup-store is file or a Redis URL: " + s.message();
+     }},
+    {"dedup-password-file", [](std::string_view v) { return CheckPath("dedup-password-file", v); }},
+    {"dedup-timeout",
+     [](std::string_view v) {
+       return ParseTimeoutMs(v) ? std::string()
+                                : "dedup-timeout is a time from 1ms to 60s, like 5s or 500ms";
+     }},
+    {"dedup-unreachable",
+     [](std::string_view v) {
+       return v == "defer" || v == "deliver" ? std::string()
+                                             : "dedup-unreachable is defer or deliver";
+     }},
+    {"max-size",
+     [](std::string_view v) {
+       std::optional<uint64_t> size = rules::ParseSize(v);
+       return size && *size > 0 ? std::string() : "max-size is a size like 50M (1 to 1024G)";
+     }},
+};
+
+// A setting's value, or nullptr when the rule file does not set it.
+const std::string* Setting(const rules::RuleSet& rules, const char* name) {
+  auto it = rules.settings.find(name);
+  return it == rules.settings.end() ? nullptr : &it->second.value;
+}
+
+// The rule file's paths that a delivery needs, checked before they are used: one that can
+// never work (a Maildir whose directory does not exist, a password file that is not there)
+// makes the rule file unusable, so the mail goes to INBOX now instead of being deferred
+// until Exim gives up. kTemporary: an I/O error, worth a retry.
+Status CheckPaths(FileSystem& fs, const Options& options, const rules::RuleSet& rules,
+                  const std::string& home) {
+  auto at = [&rules](const char* name) {
+    return rules.Where(rules.settings.at(name).location) + ": ";
+  };
+  auto permanent = [](int err) {
+    return err == ENOENT || err == ENOTDIR || err == EACCES || err == ELOOP;
+  };
+  if (const std::string* maildir = Setting(rules, "maildir"); maildir && !options.maildir) {
+    std::string path;
+    Status s = ExpandPath(*maildir, home, "the maildir setting", &path);
+    if (!s.ok()) return Status::BadInput(at("maildir") + s.message());
+    struct stat st;
+    if (fs.FstatAt(AT_FDCWD, path.c_str(), &st, 0) == 0) {
+      if (!S_ISDIR(st.st_mode))
+        return Status::BadInput(at("maildir") + path + " is not a directory");
+    } else if (errno != ENOENT) {
+      if (!permanent(errno)) return Status::Posix("cannot look up the Maildir " + path, errno);
+      return Status::BadInput(at("maildir") + Status::Posix("cannot use " + path, errno).message());
+    } else {
+      // mda makes the Maildir itself, not the directories above it.
+      std::string parent = path.substr(0, std::max<size_t>(path.rfind('/'), 1));
+      if (fs.FstatAt(AT_FDCWD, parent.c_str(), &st, 0) != 0) {
+        if (!permanent(errno)) return Status::Posix("cannot look up " + parent, errno);
+        return Status::BadInput(at("maildir") + "the Maildir " + path +
+                                " cannot be made: " + Status::Posix(parent, errno).message() +
+                                " (create it, or fix the setting)");
+      }
+      if (!S_ISDIR(st.st_mode)) {
+        return Status::BadInput(at("maildir") + "the Maildir " + path +
+                                " cannot be made: " + parent + " is not a directory");
+      }
+    }
+  }
+  if (const std::string* file = Setting(rules, "dedup-password-file");
+      file && !options.dedup_password_file) {
+    std::string path;
+    Status s = ExpandPath(*file, home, "the dedup-password-file setting", &path);
+    if (!s.ok()) return Status::BadInput(at("dedup-password-file") + s.message());
+    UniqueFd fd(&fs,
+                fs.OpenAt(AT_FDCWD, path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0));
+    if (!fd.valid()) {
+      if (!permanent(errno)) return Status::Posix("cannot open dedup-password-file " + path, errno);
+      return Status::BadInput(at("dedup-password-file") +
+                              Status::Posix("cannot open " + path, errno).message());
+    }
+  }
+  return Status::Ok();
+}
+
+// The duplicate settings of `rules` (default: the file store, 7 days), the command line
+// winning over the rule file. A bad value is kBadInput (a bad rule-file value never gets
+// here: the parser refused the file).
+Status DedupSettings(const Options& options, const rules::RuleSet& rules, const std::string& home,
+                     DedupConfig* out) {
+  DedupConfig c;
+  c.period = kDefaultDedupPeriod;  // on for 7 days unless the rule file says otherwise
+  if (const std::string* dedup = Setting(rules, "dedup")) {
+    c.period = *dedup == "off"
+                   ? 0
+                   : static_cast<int64_t>(rules::ParsePeriod(*dedup).value_or(kDefaultDedupPeriod));
+  }
+  if (const std::string* v = Setting(rules, "dedup-case")) c.case_sensitive = *v == "sensitive";
+  if (const std::string* v = Setting(rules, "dedup-timeout"))
+    c.timeout_ms = ParseTimeoutMs(*v).value_or(c.timeout_ms);
+  if (const std::string* v = Setting(rules, "dedup-unreachable"))
+    c.deliver_unchecked = *v == "deliver";
+  const std::string* store =
+      options.dedup_store ? &*options.dedup_store : Setting(rules, "dedup-store");
+  if (store && *store != "file") {
+    RedisAddress address;
+    Status s = ParseRedisUrl(*store, &address);
+    if (!s.ok())
+      return Status::BadInput((options.dedup_store ? "--dedup-store: " : "") + s.message());
+    c.redis = std::move(address);
+  } else if (!home.empty()) {
+    c.file = home + "/.mda/" + kDedupStoreName;
+  }
+  const std::string* password = options.dedup_password_file ? &*options.dedup_password_file
+                                                            : Setting(rules, "dedup-password-file");
+  if (password) {
+    Status s = ExpandPath(*password, home, "the dedup-password-file setting", &c.password_file);
+    if (!s.ok()) return s;
+  }
+  *out = std::move(c);
+  return Status::Ok();
+}
+
+}  // namespace
+
+std::span<const rules::SettingSpec> Settings() { return kSettings; }
+
+LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home) {
+  LoadedRules loaded;
+  loaded.path = path;
+  loaded.status = LoadRuleFile(fs, path, uid, home, Settings(), &loaded.rules, &loaded.found);
+  return loaded;
+}
+
+Status ResolveConfig(const Options& options, const Environment& env,
+                     const std::optional<Account>& account, Config* out) {
+  Status s = ResolveEnvelope(options, env, account, "", &out->envelope);
+  const Envelope& e = out->envelope;
+  if (!e.home.empty() && e.home[0] == '/') {
+    out->log.path = e.home + "/.mda/log";
+    out->log.path_is_default = true;
+  }
+  if (!s.ok()) return s;
+  if (std::string dir; !(s = FolderDirectory(e.folder, &dir)).ok()) {
+    return Status::BadInput("--folder: " + s.message());
+  }
+  return Status::Ok();
+}
+
+void UseFromLine(std::string_view from_line, Config* config) {
+  if (!config->envelope.sender_given) config->envelope.sender = SenderOfFromLine(from_line);
+}
+
+Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loaded, Config* config,
+                  std::vector<std::string>* warnings) {
+  Envelope& e = config->envelope;
+  if (loaded.status.kind() == Status::Kind::kTemporary) return loaded.status;
+  config->rules_found = loaded.found;
+  static const rules::RuleSet kNoRules;
+  Status usable = loaded.status;
+  if (usable.ok()) usable = CheckPaths(fs, options, loaded.rules, e.home);
+  if (usable.kind() == Status::Kind::kTemporary) return usable;
+  const rules::RuleSet& rules = usable.ok() ? loaded.rules : kNoRules;
+  if (!usable.ok()) {
+    warnings->push_back("rule file not used, mail goes to " + e.folder + ": " + usable.message());
+  }
+  config->rules_used = usable.ok() && loaded.found;
+  config->rules = &rules;
+
+  if (const std::string* maildir = Setting(rules, "maildir"); maildir && !options.maildir) {
+    Status s = ExpandPath(*maildir, e.home, "the maildir setting", &e.maildir);
+    if (!s.ok()) return s;
+  }
+  LogSettings& log = config->log;
+  if (const std::string* format = Setting(rules, "log-format")) log.json = *format == "json";
+  if (const std::string* t = Setting(rules, "log-time")) log.local_time = *t == "local";
+  if (const std::string* facility = Setting(rules, "syslog"))
+    log.syslog = *facility == "off" ? "" : *facility;
+  if (const std::string* path = Setting(rules, "log")) {
+    log.path_is_default = false;
+    if (*path == "off" || !ExpandPath(*path, e.home, "the log setting", &log.path).ok())
+      log.path.clear();
+  }
+  if (const std::string* m = Setting(rules, "max-size")) config->max_size = rules::ParseSize(*m);
+  return DedupSettings(options, rules, e.home, &config->dedup);
+}
+
+}  // namespace mda

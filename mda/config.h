@@ -1,0 +1,73 @@
+// Config: what one delivery (or one dry run) is configured by, resolved once: the command
+// line (which wins), Exim's environment, the passwd entry, then the rule file's settings.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+#include "mda/duplicate_store.h"
+#include "mda/envelope.h"
+#include "mda/fs.h"
+#include "mda/options.h"
+#include "rules/ast.h"
+#include "rules/parser.h"
+
+namespace mda {
+
+struct LogSettings {
+  std::string path;              // the processing log; empty: none
+  bool path_is_default = false;  // ~/.mda/log: its directory is made when missing
+  bool json = false;             // set log-format = json
+  bool local_time = false;       // set log-time = local
+  std::string syslog;            // set syslog = FACILITY; empty: off
+};
+
+struct Config {
+  Envelope envelope;  // who the message is for and from; Maildir, rule file, default folder
+  LogSettings log;
+  DedupConfig dedup;
+  std::optional<uint64_t> max_size;  // set max-size: a bigger message's body is not read
+  // The rules to evaluate: the rule file's when it was found and is usable, else none (all
+  // mail to envelope.folder). Points into the LoadedRules given to ApplyRules.
+  const rules::RuleSet* rules = nullptr;
+  bool rules_found = false;  // a rule file exists (used or not)
+  bool rules_used = false;   // ... and was safe, parsed, and its paths usable
+};
+
+// The settings a rule file may `set`, each with its check: the parser's table.
+std::span<const rules::SettingSpec> Settings();
+
+// A rule file loaded (mdatest: once for many messages): the rules, or why they are not used.
+struct LoadedRules {
+  std::string path;
+  rules::RuleSet rules;
+  Status status;       // ok; kBadInput: unusable (INBOX, with a warning); kTemporary: I/O error
+  bool found = false;  // the file exists
+};
+LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home);
+
+// Step 1, before the message is read: the envelope and the default log. On failure, *out
+// keeps what was resolved before it, so that the failure is still logged where it can be.
+Status ResolveConfig(const Options& options, const Environment& env,
+                     const std::optional<Account>& account, Config* out);
+
+// Step 2, once the message is read: the sender of its mbox From_ line when neither --sender
+// nor SENDER named one.
+void UseFromLine(std::string_view from_line, Config* config);
+
+// Step 3: the rule file's settings (the command line still wins over them), and the paths
+// they name checked. A rule file that is unusable (unsafe, does not parse, names a Maildir
+// or password file that can never work) is not used: config->rules stays empty and
+// *warnings says why. kTemporary: an I/O error, worth a retry; kBadInput: an option the
+// administrator must fix. `loaded` must outlive `config`.
+Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loaded, Config* config,
+                  std::vector<std::string>* warnings);
+
+}  // namespace mda
