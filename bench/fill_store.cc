@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "mda/dedup.h"
+#include "mda/file_store.h"
 
 int main(int argc, char** argv) {
   if (argc != 4) {
@@ -16,15 +16,16 @@ int main(int argc, char** argv) {
     return 64;
   }
   long n = atol(argv[3]);
-  std::unique_ptr<mda::DedupStore> store;
+  std::unique_ptr<mda::FileStore> store;
   std::string warning;
-  mda::Status s = mda::DedupStore::Open(mda::PosixFs(), argv[1], argv[2], false, &store, &warning);
+  mda::Status s = mda::FileStore::Open(mda::PosixFs(), argv[1], argv[2], false, &store, &warning);
   int64_t now = time(nullptr);
   for (long i = 0; s.ok() && i < n; ++i) {
     char key[128];
     snprintf(key, sizeof key, "<%ld.%08lx@sender%ld.example.net> user%ld@example.com", i,
              static_cast<unsigned long>(i * 2654435761u), i % 997, i % 5);
-    s = store->Mark(key, {mda::DedupStore::kComplete}, now - i % (6 * 86400), now - 7 * 86400);
+    s = store->Mark(key, {mda::DuplicateStore::kComplete}, now - i % (6 * 86400), now - 7 * 86400,
+                    false);
   }
   if (!s.ok()) {
     fprintf(stderr, "mda_fill_store: %s\n", s.message().c_str());

@@ -129,6 +129,7 @@ class MemFs final : public FileSystem {
     files.erase(from);
     return 0;
   }
+  ssize_t ReadLinkAt(int, const char*, char*, size_t) override { return Fail(EINVAL); }
   int OfdLock(int fd, int, struct flock*) override { return fds_.count(fd) ? 0 : Fail(EBADF); }
 
  private:

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "fuzz/mem_fs.h"
+#include "mda/config.h"
 #include "mda/maildir.h"
 #include "mda/message.h"
 #include "mda/pipeline.h"
@@ -25,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   loaded.found = true;
   mda::rules::ParseOptions parse;
   parse.home = "/home/fuzz";
+  parse.settings = mda::Settings();
   parse.read_include = [](const std::string& path, std::string*, std::string*) {
     return mda::Status::BadInput("no such file " + path);
   };
@@ -48,12 +50,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fs.dirs.insert("/home");
   fs.dirs.insert("/home/fuzz");
   mda::Message message = mda::Message::FromBytes(message_bytes);
-  mda::DecideOptions how;
-  how.preloaded = &loaded;
-  how.trace = true;
+  mda::Config config;
+  if (!mda::ResolveConfig(options, env, std::nullopt, &config).ok()) return 0;
+  mda::UseFromLine(message.from_line(), &config);
+  std::vector<std::string> warnings;
+  if (!mda::ApplyRules(fs, options, loaded, &config, &warnings).ok()) return 0;
+  mda::rules::HeaderBlock headers(message.content());
   mda::Evaluation e;
-  if (!mda::Decide(options, env, std::nullopt, getuid(), fs, message, how, &e).ok()) return 0;
-  mda::Maildir maildir(fs, e.envelope.maildir);
+  mda::Identify(headers, &e);
+  mda::Decide(config, message, headers, /*trace=*/true, &e);
+  mda::Maildir maildir(fs, config.envelope.maildir);
   for (const std::string& folder : e.decision.folders) {
     mda::Delivery delivery;
     mda::Status s = maildir.Deliver(folder, message.content(), &delivery);

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mda/config.h"
 #include "rules/body_text.h"
 #include "rules/evaluator.h"
 #include "rules/header_block.h"
@@ -35,6 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     start = end + separator.size();
   }
   mda::rules::ParseOptions options;
+  options.settings = mda::Settings();
   options.home = "/home/fuzz";
   options.read_include = [&files](const std::string& path, std::string* content,
                                   std::string* identity) {

@@ -76,7 +76,8 @@ std::string Pick(const std::optional<std::string>& option, const Environment& en
   return fallback;
 }
 
-// The sender of an mbox From_ line: "From sender@example.org Wed Nov 25 04:28:04 2026".
+}  // namespace
+
 std::string SenderOfFromLine(std::string_view line) {
   if (line.size() <= 5) return "";
   line.remove_prefix(5);
@@ -85,8 +86,6 @@ std::string SenderOfFromLine(std::string_view line) {
   if (sender == "MAILER-DAEMON" || sender == "<>") return "";
   return std::string(sender);
 }
-
-}  // namespace
 
 Status ExpandPath(std::string_view path, const std::string& home, const char* what,
                   std::string* out) {
@@ -121,7 +120,9 @@ bool NeedsAccount(const Options& options, const Environment& env) {
 Status ResolveEnvelope(const Options& options, const Environment& env,
                        const std::optional<Account>& account, std::string_view from_line,
                        Envelope* out) {
-  Envelope e;
+  // Filled in place: on a failure, what was resolved before it stays (the log needs it).
+  Envelope& e = *out;
+  e = Envelope();
   // HOME is set but empty when the Exim router has no check_local_user: then passwd.
   if (options.home) {
     e.home = *options.home;
@@ -142,6 +143,7 @@ Status ResolveEnvelope(const Options& options, const Environment& env,
   std::string default_recipient = e.local_part;
   if (!e.domain.empty()) default_recipient += "@" + e.domain;
   e.recipient = Pick(options.recipient, env, "RECIPIENT", default_recipient);
+  e.sender_given = options.sender || env("SENDER") != nullptr;
   e.sender = Pick(options.sender, env, "SENDER", SenderOfFromLine(from_line));
   e.queue_id = Pick(options.queue_id, env, "MESSAGE_ID", "");
   e.folder = options.folder.value_or("INBOX");
@@ -154,7 +156,6 @@ Status ResolveEnvelope(const Options& options, const Environment& env,
     s = ExpandPath(options.rules.value_or("~/.mda/rules"), e.home, "the rule file", &e.rules);
     if (!s.ok()) return s;
   }
-  *out = std::move(e);
   return Status::Ok();
 }
 

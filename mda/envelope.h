@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "mda/options.h"
-#include "mda/status.h"
 
 namespace mda {
 
@@ -28,9 +28,10 @@ using Environment = std::function<const char*(const char* name)>;
 bool NeedsAccount(const Options& options, const Environment& env);
 
 struct Envelope {
-  std::string recipient;   // RECIPIENT: prefix + local part + suffix @ domain, as Exim gives it
-  std::string sender;      // SENDER: empty for a bounce (null sender)
-  std::string local_part;  // LOCAL_PART: without Exim's prefix and suffix
+  std::string recipient;      // RECIPIENT: prefix + local part + suffix @ domain, as Exim gives it
+  std::string sender;         // SENDER: empty for a bounce (null sender)
+  bool sender_given = false;  // --sender or SENDER named it (else the From_ line's counts)
+  std::string local_part;     // LOCAL_PART: without Exim's prefix and suffix
   std::string local_part_prefix;  // LOCAL_PART_PREFIX ("pre-"), empty if none
   std::string local_part_suffix;  // LOCAL_PART_SUFFIX ("+tag"), empty if none
   std::string domain;             // DOMAIN
@@ -42,10 +43,15 @@ struct Envelope {
 };
 
 // Resolves the envelope. `from_line` is the message's mbox From_ line (or empty): its
-// sender is used when neither --sender nor SENDER says who sent the message.
+// sender is used when neither --sender nor SENDER says who sent the message. On failure,
+// *out keeps what was resolved before it.
 Status ResolveEnvelope(const Options& options, const Environment& env,
                        const std::optional<Account>& account, std::string_view from_line,
                        Envelope* out);
+
+// The sender of an mbox From_ line ("From sender@example.org Wed Nov 25 04:28:04 2026");
+// "" for MAILER-DAEMON and <>, and when there is no From_ line.
+std::string SenderOfFromLine(std::string_view line);
 
 // "~" and "~/x" expand to HOME, a relative path is taken relative to HOME (as procmail's
 // MAILDIR is), an absolute path stays. `what` names the setting in the error.

@@ -320,6 +320,8 @@ Status FileStore::Replace(bool exists, std::string* warning) {
   }
   uint64_t key[2];
   if (getrandom(key, sizeof key, 0) != static_cast<ssize_t>(sizeof key)) {
+    // Not RandomBytes: the table's hash key must be secret (a sender who could predict it
+    // could fill one bucket), so no fallback.
     return Status::Posix("cannot get random bytes for duplicate store " + path_, errno);
   }
   std::string tmp = path_ + ".new";

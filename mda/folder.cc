@@ -1,50 +1,16 @@
 // Folder names: the user's folder name checked and mapped to its Maildir++ directory.
 #include "mda/folder.h"
 
-#include <strings.h>
-
 #include <cstdint>
 #include <vector>
+
+#include "base/ascii.h"
+#include "base/utf8.h"
 
 namespace mda {
 namespace {
 
 constexpr size_t kMaxDirectoryName = 255;  // NAME_MAX
-
-// Decodes one UTF-8 sequence at s[*i]; false on an invalid, overlong or surrogate sequence.
-bool NextCodePoint(std::string_view s, size_t* i, uint32_t* cp) {
-  unsigned char c = static_cast<unsigned char>(s[*i]);
-  int extra;
-  uint32_t min;
-  if (c < 0x80) {
-    *cp = c;
-    ++*i;
-    return true;
-  } else if ((c & 0xE0) == 0xC0) {
-    extra = 1;
-    min = 0x80;
-    *cp = c & 0x1F;
-  } else if ((c & 0xF0) == 0xE0) {
-    extra = 2;
-    min = 0x800;
-    *cp = c & 0x0F;
-  } else if ((c & 0xF8) == 0xF0) {
-    extra = 3;
-    min = 0x10000;
-    *cp = c & 0x07;
-  } else {
-    return false;
-  }
-  if (*i + extra >= s.size()) return false;  // truncated sequence
-  for (int k = 1; k <= extra; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[*i + k]);
-    if ((cc & 0xC0) != 0x80) return false;
-    *cp = (*cp << 6) | (cc & 0x3F);
-  }
-  if (*cp < min || *cp > 0x10FFFF || (*cp >= 0xD800 && *cp <= 0xDFFF)) return false;
-  *i += extra + 1;
-  return true;
-}
 
 void FlushBase64(const std::vector<uint16_t>& units, std::string* out) {
   static const char kAlphabet[] =
@@ -77,7 +43,9 @@ bool EncodeModifiedUtf7(std::string_view utf8, std::string* out) {
   size_t i = 0;
   while (i < utf8.size()) {
     uint32_t cp;
-    if (!NextCodePoint(utf8, &i, &cp)) return false;
+    size_t length = DecodeUtf8(utf8, i, &cp);
+    if (length == 0) return false;
+    i += length;
     if (cp >= 0x20 && cp <= 0x7E) {
       if (!pending.empty()) {
         FlushBase64(pending, &result);
@@ -101,7 +69,7 @@ bool EncodeModifiedUtf7(std::string_view utf8, std::string* out) {
 Status FolderDirectory(std::string_view folder, std::string* directory) {
   std::string quoted = "folder name '" + std::string(folder) + "'";
   if (folder.empty()) return Status::BadInput("empty folder name");
-  if (folder.size() == 5 && strncasecmp(folder.data(), "INBOX", 5) == 0) {
+  if (folder.size() == 5 && EqualsIgnoreCase(folder, "INBOX")) {
     directory->clear();
     return Status::Ok();
   }

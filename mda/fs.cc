@@ -73,6 +73,9 @@ class PosixFileSystem final : public FileSystem {
   int Rename(const char* oldpath, const char* newpath) override {
     return RetryOnEintr([&] { return ::rename(oldpath, newpath); });
   }
+  ssize_t ReadLinkAt(int dirfd, const char* path, char* buf, size_t size) override {
+    return RetryOnEintr([&] { return ::readlinkat(dirfd, path, buf, size); });
+  }
   int OfdLock(int fd, int cmd, struct flock* fl) override { return ::fcntl(fd, cmd, fl); }
 };
 

@@ -10,7 +10,7 @@
 
 #include <string>
 
-#include "mda/status.h"
+#include "base/status.h"
 
 namespace mda {
 
@@ -33,6 +33,8 @@ class FileSystem {
                               const char* newpath) = 0;
   virtual int UnlinkAt(int dirfd, const char* path, int flags) = 0;
   virtual int FstatAt(int dirfd, const char* path, struct stat* st, int flags) = 0;
+  // readlinkat(2): the bytes written (not NUL-terminated), or -1.
+  virtual ssize_t ReadLinkAt(int dirfd, const char* path, char* buf, size_t size) = 0;
   // For the duplicate store: positioned I/O, size, replacing rename, and OFD locks.
   virtual ssize_t Pread(int fd, void* buf, size_t count, off_t offset) = 0;
   virtual ssize_t Pwrite(int fd, const void* buf, size_t count, off_t offset) = 0;
@@ -78,6 +80,9 @@ class ForwardingFs : public FileSystem {
   }
   int FstatAt(int dirfd, const char* path, struct stat* st, int flags) override {
     return target_.FstatAt(dirfd, path, st, flags);
+  }
+  ssize_t ReadLinkAt(int dirfd, const char* path, char* buf, size_t size) override {
+    return target_.ReadLinkAt(dirfd, path, buf, size);
   }
   ssize_t Pread(int fd, void* buf, size_t count, off_t offset) override {
     return target_.Pread(fd, buf, count, offset);

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "mda/folder.h"
+#include "rules/diagnostic.h"
 
 namespace mda {
 namespace {
@@ -89,24 +90,8 @@ const char* ActionName(Action::Kind k) {
 std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at,
                        const std::string& level, const std::string& message) {
   const std::string& file = rules.files[static_cast<size_t>(at.file)];
-  std::string out = file + ":" + std::to_string(at.line) + ":" + std::to_string(at.col) + ": " +
-                    level + ": " + message + "\n";
-  const std::string& source = rules.sources[static_cast<size_t>(at.file)];
-  size_t start = 0;
-  for (int l = 1; l < at.line && start != std::string::npos; ++l) {
-    start = source.find('\n', start);
-    if (start != std::string::npos) ++start;
-  }
-  if (start == std::string::npos) start = source.size();
-  size_t end = source.find('\n', start);
-  std::string line = source.substr(start, (end == std::string::npos ? source.size() : end) - start);
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  out += line + "\n";
-  for (int i = 1; i < at.col; ++i)
-    out += (static_cast<size_t>(i - 1) < line.size() && line[static_cast<size_t>(i - 1)] == '\t')
-               ? '\t'
-               : ' ';
-  return out + "^";
+  return rules::Diagnostic(file, rules.sources[static_cast<size_t>(at.file)], at.line, at.col,
+                           level + ": " + message);
 }
 
 std::vector<Finding> Lint(const rules::RuleSet& rules) {

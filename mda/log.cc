@@ -13,6 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/utf8.h"
+
 namespace mda {
 namespace {
 
@@ -52,29 +54,6 @@ std::string_view Capped(std::string_view v, bool* cut) {
   return *cut ? v.substr(0, kMaxLogValue) : v;
 }
 
-// The length of the valid UTF-8 sequence at s[i] and its code point, or 0 if there is none
-// (a stray or truncated byte, an overlong form, a surrogate).
-size_t Utf8At(std::string_view s, size_t i, uint32_t* cp) {
-  unsigned char c = static_cast<unsigned char>(s[i]);
-  int extra = c >= 0xF0 && c <= 0xF4  ? 3
-              : c >= 0xE0 && c < 0xF0 ? 2
-              : c >= 0xC2 && c < 0xE0 ? 1
-                                      : -1;
-  if (extra < 0 || i + static_cast<size_t>(extra) >= s.size()) return 0;
-  uint32_t v = c & (0x3F >> extra);
-  for (int k = 1; k <= extra; ++k) {
-    unsigned char cc = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-    if ((cc & 0xC0) != 0x80) return 0;
-    v = (v << 6) | (cc & 0x3F);
-  }
-  if ((extra == 2 && v < 0x800) || (extra == 3 && (v < 0x10000 || v > 0x10FFFF)) ||
-      (v >= 0xD800 && v <= 0xDFFF)) {
-    return 0;
-  }
-  *cp = v;
-  return static_cast<size_t>(extra) + 1;
-}
-
 // Characters that end a line for some reader (U+0085, U+2028, U+2029), act on a terminal
 // (the C1 controls U+0080-U+009F: CSI, OSC) or reorder what it shows (bidi controls):
 // written as \uXXXX, never raw.
@@ -88,7 +67,7 @@ bool Hidden(uint32_t cp) {
 // \uXXXX); an invalid byte as `invalid` (U+FFFD for JSON, \xNN for logfmt).
 void AppendNonAscii(std::string_view v, size_t* i, bool json, std::string* out) {
   uint32_t cp = 0;
-  size_t n = Utf8At(v, *i, &cp);
+  size_t n = DecodeUtf8(v, *i, &cp);
   char buf[8];
   if (n == 0) {
     if (json) {
@@ -187,7 +166,9 @@ class OneWriteSink final : public spdlog::sinks::base_sink<spdlog::details::null
   int fd_;
 };
 
-int Facility(std::string_view name) {
+}  // namespace
+
+int SyslogFacility(std::string_view name) {
   if (name == "mail") return LOG_MAIL;
   if (name == "user") return LOG_USER;
   if (name == "daemon") return LOG_DAEMON;
@@ -198,7 +179,23 @@ int Facility(std::string_view name) {
   return -1;
 }
 
-}  // namespace
+const char* OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kDelivered:
+      return "delivered";
+    case Outcome::kDuplicate:
+      return "duplicate";
+    case Outcome::kDiscarded:
+      return "discarded";
+    case Outcome::kDeferred:
+      return "deferred";
+    case Outcome::kRejected:
+      return "rejected";
+    case Outcome::kFallback:
+      return "fallback";
+  }
+  return "?";
+}
 
 std::string LogfmtValue(std::string_view raw) {
   bool cut;
@@ -224,7 +221,7 @@ std::string DisplayText(std::string_view raw, size_t max) {
 
 std::string FormatLogfmt(const LogRecord& r) {
   std::string line = "time=" + r.time + " level=" + r.level;
-  Field(&line, "outcome", r.outcome);
+  if (r.outcome) Field(&line, "outcome", OutcomeName(*r.outcome));
   Field(&line, "queue_id", r.queue_id);
   Field(&line, "message_id", r.message_id);
   Field(&line, "sender", r.sender);
@@ -251,7 +248,7 @@ std::string FormatJson(const LogRecord& r) {
     line += key;
     line += "\":" + JsonString(value);
   };
-  field("outcome", r.outcome);
+  if (r.outcome) field("outcome", OutcomeName(*r.outcome));
   field("queue_id", r.queue_id);
   field("message_id", r.message_id);
   field("sender", r.sender, r.level == "info");
@@ -276,21 +273,22 @@ std::string FormatJson(const LogRecord& r) {
 
 Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRecord>& records) {
   if (records.empty() || (config.path.empty() && config.syslog.empty())) return Status::Ok();
-  int fd = -1;
+  UniqueFd fd;
   if (!config.path.empty()) {
-    fd = fs.OpenAt(AT_FDCWD, config.path.c_str(),
-                   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
-    if (fd < 0) return Status::Posix("cannot open log " + config.path, errno);
+    fd = UniqueFd(
+        &fs, fs.OpenAt(AT_FDCWD, config.path.c_str(),
+                       O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600));
+    if (!fd.valid()) return Status::Posix("cannot open log " + config.path, errno);
   }
   Status status;
   try {
     std::vector<spdlog::sink_ptr> sinks;
     std::shared_ptr<OneWriteSink> file;
-    if (fd >= 0) {
-      file = std::make_shared<OneWriteSink>(fs, fd);
+    if (fd.valid()) {
+      file = std::make_shared<OneWriteSink>(fs, fd.get());
       sinks.push_back(file);
     }
-    if (int facility = Facility(config.syslog); facility >= 0) {
+    if (int facility = SyslogFacility(config.syslog); facility >= 0) {
       sinks.push_back(
           std::make_shared<spdlog::sinks::syslog_sink_st>("mda", LOG_PID, facility, false));
     }
@@ -305,7 +303,7 @@ Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRe
   } catch (const std::exception& e) {
     status = Status::Temporary(std::string("cannot write log: ") + e.what());
   }
-  if (fd >= 0 && fs.Close(fd) != 0 && status.ok()) {
+  if (fd.valid() && fd.Close() != 0 && status.ok()) {
     status = Status::Posix("cannot close log " + config.path, errno);
   }
   return status;

@@ -10,10 +10,14 @@
 #include <utility>
 #include <vector>
 
+#include "base/status.h"
 #include "mda/fs.h"
-#include "mda/status.h"
 
 namespace mda {
+
+// What became of a message, as the log's outcome field names it.
+enum class Outcome { kDelivered, kDuplicate, kDiscarded, kDeferred, kRejected, kFallback };
+const char* OutcomeName(Outcome outcome);
 
 struct LogRecord {
   std::string time;   // RFC 3339 with milliseconds
@@ -22,7 +26,7 @@ struct LogRecord {
   std::optional<int64_t> size;
   std::string rule;                                               // file:line, or "default"
   std::vector<std::pair<std::string, std::string>> destinations;  // folder, stored file
-  std::string outcome;          // delivered, duplicate, discarded, deferred, rejected, fallback
+  std::optional<Outcome> outcome;                                 // none for a warning
   std::string reason;           // deferred, rejected; for warnings, what to fix
   std::string first_delivered;  // duplicate
   std::optional<double> duration_ms;
@@ -46,6 +50,9 @@ std::string LogfmtValue(std::string_view value);
 // A header value as a terminal may show it (mdatest): the escapes of LogfmtValue without
 // its quoting, cut after `max` bytes (and said so).
 std::string DisplayText(std::string_view value, size_t max);
+
+// The syslog facility a name (mail, user, daemon, local0..local7) stands for, or -1.
+int SyslogFacility(std::string_view name);
 
 struct LogConfig {
   std::string path;  // empty: no file

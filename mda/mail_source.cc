@@ -15,24 +15,29 @@ namespace {
 // Nothing below the path the user gave is followed through a symbolic link (as in mda):
 // cur/, new/, a .Folder or a message that is a link is skipped, so a Maildir cannot make
 // mdatest (run by root, say) read /etc. lstat() decides; O_NOFOLLOW opens.
-bool IsDirectory(const std::string& path) {
+bool IsDirectory(FileSystem& fs, const std::string& path) {
   struct stat st;
-  return lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  return fs.FstatAt(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-bool IsMaildir(const std::string& dir) {
-  return IsDirectory(dir + "/cur") && IsDirectory(dir + "/new");
+bool IsMaildir(FileSystem& fs, const std::string& dir) {
+  return IsDirectory(fs, dir + "/cur") && IsDirectory(fs, dir + "/new");
 }
 
-// The entries of `dir`; `top`: the path the user gave, which may itself be a link.
-std::vector<std::string> SortedEntries(const std::string& dir, bool top,
+// The entries of `dir`; `top`: the path the user gave, which may itself be a link. The
+// directory is opened through the seam; its entries are read by readdir(3), which the seam
+// does not have (only mdatest lists directories, read-only: a failure is an unreadable path,
+// reported, and nothing else).
+std::vector<std::string> SortedEntries(FileSystem& fs, const std::string& dir, bool top,
                                        std::vector<std::string>* errors) {
   std::vector<std::string> names;
-  int fd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW));
+  int fd = fs.OpenAt(AT_FDCWD, dir.c_str(),
+                     O_RDONLY | O_DIRECTORY | O_CLOEXEC | (top ? 0 : O_NOFOLLOW), 0);
   DIR* d = fd < 0 ? nullptr : fdopendir(fd);
   if (d == nullptr) {
-    if (fd >= 0) close(fd);
-    errors->push_back(Status::Posix("cannot read directory " + dir, errno).message());
+    int err = errno;
+    if (fd >= 0) fs.Close(fd);
+    errors->push_back(Status::Posix("cannot read directory " + dir, err).message());
     return names;
   }
   while (struct dirent* e = readdir(d)) {
@@ -61,7 +66,7 @@ class Walker {
       return visit_("-", m);
     }
     struct stat st;
-    if (stat(path.c_str(), &st) != 0) {
+    if (fs_.FstatAt(AT_FDCWD, path.c_str(), &st, 0) != 0) {
       errors_->push_back(Status::Posix("cannot read " + path, errno).message());
       return true;
     }
@@ -101,28 +106,28 @@ class Walker {
   }
 
   bool Directory(const std::string& dir, bool top) {
-    if (IsMaildir(dir)) {
+    if (IsMaildir(fs_, dir)) {
       for (const char* sub : {"/cur", "/new"}) {
-        for (const std::string& name : SortedEntries(dir + sub, false, errors_)) {
+        for (const std::string& name : SortedEntries(fs_, dir + sub, false, errors_)) {
           if (name[0] == '.') continue;
           if (!RegularFile(dir + sub + "/" + name)) continue;
           if (!File(dir + sub + "/" + name)) return false;
         }
       }
       if (!recursive_) return true;
-      for (const std::string& name : SortedEntries(dir, top, errors_)) {  // Maildir++ folders
-        if (name.size() > 1 && name[0] == '.' && name != ".." && IsDirectory(dir + "/" + name) &&
-            IsMaildir(dir + "/" + name)) {
+      for (const std::string& name : SortedEntries(fs_, dir, top, errors_)) {  // Maildir++ folders
+        if (name.size() > 1 && name[0] == '.' && name != ".." &&
+            IsDirectory(fs_, dir + "/" + name) && IsMaildir(fs_, dir + "/" + name)) {
           if (!Directory(dir + "/" + name, false)) return false;
         }
       }
       return true;
     }
-    for (const std::string& name : SortedEntries(dir, top, errors_)) {
+    for (const std::string& name : SortedEntries(fs_, dir, top, errors_)) {
       if (name[0] == '.') continue;
       std::string path = dir + "/" + name;
       struct stat st;
-      if (lstat(path.c_str(), &st) != 0) continue;
+      if (fs_.FstatAt(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (S_ISREG(st.st_mode)) {
         if (!File(path)) return false;
       } else if (S_ISDIR(st.st_mode) && recursive_) {
@@ -132,9 +137,10 @@ class Walker {
     return true;
   }
 
-  static bool RegularFile(const std::string& path) {
+  bool RegularFile(const std::string& path) {
     struct stat st;
-    return lstat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+    return fs_.FstatAt(AT_FDCWD, path.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           S_ISREG(st.st_mode);
   }
 
   FileSystem& fs_;
@@ -143,12 +149,7 @@ class Walker {
   std::vector<std::string>* errors_;
 };
 
-bool IsFromLine(std::string_view line) {
-  if (line.substr(0, 5) != "From ") return false;
-  size_t i = 5;
-  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-  return i >= line.size() || line[i] != ':';  // "From :" is an (obsolete) header
-}
+bool IsFromLine(std::string_view line) { return FromLineLength(line) > 0; }
 
 }  // namespace
 

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "mda/fs.h"
 #include "mda/message.h"
-#include "mda/status.h"
 
 namespace mda {
 

@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/host.h"
 #include "mda/folder.h"
 
 namespace mda {
@@ -84,18 +85,8 @@ UniqueNameParts NewUniqueNameParts() {
   p.micros = now.tv_nsec / 1000;
   p.pid = getpid();
   p.counter = ++counter;
-  if (getrandom(&p.random, sizeof p.random, GRND_NONBLOCK) != sizeof p.random) {
-    // Entropy not ready (early boot): time, pid and counter still make the name unique on
-    // this host; mix them so the field is not constant.
-    p.random = (static_cast<uint64_t>(now.tv_nsec) << 20) ^ static_cast<uint64_t>(p.pid) ^
-               (p.counter * 0x9E3779B97F4A7C15ull);
-  }
-  char host[256];
-  if (gethostname(host, sizeof host) == 0) {
-    host[sizeof host - 1] = '\0';
-    p.host = host;
-  }
-  if (p.host.empty()) p.host = "localhost";
+  RandomBytes(&p.random, sizeof p.random, /*block=*/false);  // never waits at early boot
+  p.host = HostName();
   return p;
 }
 

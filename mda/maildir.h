@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/status.h"
 #include "mda/fs.h"
-#include "mda/status.h"
 
 namespace mda {
 

@@ -24,6 +24,9 @@
 #include "mda/pipeline.h"
 #include "mda/version.h"
 
+// The rule file of this run, never freed (see Main).
+mda::LoadedRules* g_kept_rules = nullptr;
+
 namespace {
 
 // A failed write is ignored: nobody is listening, and the exit code still tells Exim.
@@ -105,6 +108,9 @@ int Main(int argc, char** argv) {
   mda::RunResult result = mda::RunMda(
       options, mda::PosixFs(), [](const char* name) { return getenv(name); }, STDIN_FILENO,
       mda::Identity{getuid(), geteuid()});
+  // The process ends now: the rules are kept, not freed (freeing a 1000-rule file took 4M
+  // of a delivery's 25M instructions). Reachable from a global: not a leak.
+  g_kept_rules = result.rules.release();
   if (!result.output.empty()) WriteStdout(result.output + "\n");
   if (!result.diagnostic.empty()) WriteStderr("mda: " + result.diagnostic + "\n");
   return result.exit_code;

@@ -1,11 +1,11 @@
 // mdatest: mda's decision on saved mail, as a dry run: where every message would go and why.
 //
-// Design rationale: mdatest must never disagree with mda, so it runs mda's own Decide() and
-// stops before delivery. It is strictly read-only: it opens message files and the rule file
-// for reading and the duplicate store read-only, and never runs a command. Unlike mda it
-// reads many messages in one process, so the rule file is loaded once. Regexes are matched
-// by the same interpreter with the same limits as in mda, never JIT: JIT gives up at other
-// points, and a dry run that differs from the delivery near the limits is worse than none.
+// Design rationale: mdatest must never disagree with mda, so it runs mda's own DryRun (pipeline.h)
+// and stops before delivery. It is strictly read-only: it opens message files and the rule file for
+// reading and the duplicate store read-only, and never runs a command. Unlike mda it reads many
+// messages in one process, so the rule file is loaded once. Regexes are matched by the same
+// interpreter with the same limits as in mda, never JIT: JIT gives up at other points, and a dry
+// run that differs from the delivery near the limits is worse than none.
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -14,23 +14,21 @@
 #include <unistd.h>
 
 #include <exception>
-#include <map>
 #include <memory>
 #include <string>
 
-#include "mda/duplicates.h"
+#include "mda/config.h"
+#include "mda/duplicate_store.h"
 #include "mda/fs.h"
 #include "mda/lint.h"
-#include "mda/log.h"
 #include "mda/mail_source.h"
+#include "mda/mdatest_report.h"
 #include "mda/options.h"
 #include "mda/pipeline.h"
 #include "mda/rule_file.h"
 #include "mda/version.h"
 
 namespace {
-
-using mda::rules::Outcome;
 
 void Print(int fd, const std::string& text) {
   (void)mda::WriteAll(mda::PosixFs(), fd, text.data(), text.size(), "output");
@@ -57,169 +55,56 @@ const char kUsage[] =
     "\n"
     "Exit 0: done (--check: no errors); 1: unreadable input (--check: errors found); 2: usage.\n";
 
-std::string When(int64_t t) { return mda::Rfc3339(t, 0, false).substr(0, 19) + "Z"; }
-
-// "Junk", "Alerts + INBOX", "discard", "defer \"...\"", "reject \"...\" (copies: A)".
-std::string Destination(const mda::rules::Decision& d) {
-  std::string folders;
-  for (const std::string& f : d.folders) folders += (folders.empty() ? "" : " + ") + f;
-  switch (d.outcome) {
-    case Outcome::kDeliver:
-      return folders;
-    case Outcome::kDiscard:
-      return "discard" + (folders.empty() ? "" : " (copies: " + folders + ")");
-    case Outcome::kDefer:
-      return "defer \"" + d.reason + "\"";
-    case Outcome::kReject:
-      return "reject \"" + d.reason + "\"" + (folders.empty() ? "" : " (copies: " + folders + ")");
-  }
-  return "?";
-}
-
-std::string Action(Outcome o) {
-  switch (o) {
-    case Outcome::kDeliver:
-      return "deliver";
-    case Outcome::kDiscard:
-      return "discard";
-    case Outcome::kDefer:
-      return "defer";
-    case Outcome::kReject:
-      return "reject";
-  }
-  return "?";
-}
-
-// Text for a terminal or a TSV field: escapes (ESC, OSC, BEL, C1, Unicode line ends, bytes
-// that are not UTF-8) written out, cut at `max` bytes. A Subject or Message-ID is the
-// sender's text: it must not act on the terminal of the user who runs mdatest.
-constexpr size_t kShownHeader = 200;  // a header value in text and TSV output
-constexpr size_t kShownLine = 4096;   // a warning, trace or diagnostic line
-std::string OneLine(const std::string& s, size_t max = kShownHeader) {
-  return mda::DisplayText(s, max);
-}
-// The same for text of several lines (a diagnostic with its caret): each line on its own.
-std::string Shown(const std::string& s) {
-  std::string out;
-  size_t start = 0;
-  for (;;) {
-    size_t nl = s.find('\n', start);
-    out += OneLine(s.substr(start, nl - start), kShownLine);
-    if (nl == std::string::npos) return out;
-    out += "\n";
-    start = nl + 1;
-  }
-}
-
-std::string Json(const std::string& s) { return mda::JsonString(s); }
-
 struct Run {
   mda::Options options;
   mda::Environment env = [](const char* name) { return getenv(name); };
   std::optional<mda::Account> account = mda::LookUpAccount(getuid());
-  std::string format = "text";
-  std::map<std::string, int> per_destination;
   int messages = 0;
   std::vector<std::string> errors;
 };
 
-// The rules and the duplicate store, loaded once for all messages.
+// The rules (as mda resolves them) and the duplicate store, opened once for all messages.
 struct Context {
-  mda::LoadedRules rules;
+  mda::DryRun dry_run;
   std::unique_ptr<mda::DuplicateStore> store;
   bool said_unreachable = false;
 };
 
 mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
-  mda::Envelope e;
-  mda::Status s = mda::ResolveEnvelope(run.options, run.env, run.account, "", &e);
+  mda::Status s =
+      ctx->dry_run.Open(mda::PosixFs(), run.options, run.env, run.account, getuid(), rules_path);
   if (!s.ok()) return s;
-  std::string path = rules_path.empty() ? e.rules : rules_path;
-  if (!path.empty()) ctx->rules = mda::LoadRules(mda::PosixFs(), path, getuid(), e.home);
   // The store the rule file names (mda's default file store if it names none, or is not
   // usable); none there, or Redis not reachable: no duplicates shown.
-  static const mda::rules::RuleSet kNoRules;
-  mda::DedupConfig dedup;
-  if (mda::DedupSettings(run.options, ctx->rules.status.ok() ? ctx->rules.rules : kNoRules, e.home,
-                         &dedup)
-          .ok() &&
-      dedup.enabled()) {
+  const mda::DedupConfig& dedup = ctx->dry_run.config().dedup;
+  if (dedup.enabled()) {
     mda::Status opened = mda::OpenForReading(mda::PosixFs(), dedup, &ctx->store);
     if (opened.kind() == mda::Status::Kind::kBadInput) {
       Print(STDERR_FILENO,
-            "mdatest: duplicates are not shown: " + OneLine(opened.message(), kShownLine) + "\n");
+            "mdatest: duplicates are not shown: " + mda::Shown(opened.message()) + "\n");
     }
   }
   return mda::Status::Ok();
 }
 
-mda::Status DecideOne(Run& run, Context& ctx, const mda::Message& message,
-                      const std::string& rules_path, mda::Evaluation* e) {
-  mda::Options options = run.options;
-  if (!rules_path.empty()) options.rules = rules_path;
-  mda::DecideOptions how;
-  how.trace = run.options.explain;
-  how.lookup_duplicate = ctx.store != nullptr;
-  how.preloaded = &ctx.rules;
-  how.store = ctx.store.get();
-  mda::Status s =
-      mda::Decide(options, run.env, run.account, getuid(), mda::PosixFs(), message, how, e);
-  if (ctx.store && ctx.store->unreachable() && !ctx.said_unreachable) {
+// When mda would take the message for a duplicate: the time of its first complete delivery.
+std::optional<int64_t> DuplicateOf(Context& ctx, const mda::Message& message,
+                                   const mda::Evaluation& e) {
+  if (!ctx.store) return std::nullopt;
+  const mda::Config& config = ctx.dry_run.config();
+  std::optional<std::string> key =
+      mda::DuplicateKey(config, mda::rules::HeaderBlock(message.content()), e.message_id);
+  mda::DuplicateStore::Lookup found;
+  int64_t cutoff = time(nullptr) - config.dedup.period;
+  std::optional<int64_t> first;
+  if (key && ctx.store->Find(*key, {}, cutoff, &found).ok() && found.complete)
+    first = found.first_delivered;
+  if (ctx.store->unreachable() && !ctx.said_unreachable) {
     // Said once: without it, "no duplicate" would look like an answer.
     Print(STDERR_FILENO, "mdatest: the duplicate store did not answer; duplicates are not shown\n");
     ctx.said_unreachable = true;
   }
-  return s;
-}
-
-void Report(Run& run, const std::string& name, const mda::Evaluation& e) {
-  const mda::rules::Decision& d = e.decision;
-  std::string destination = Destination(d);
-  ++run.per_destination[destination];
-  std::string out;
-  if (run.format == "json") {
-    out = "{\"name\":" + Json(name) + ",\"message_id\":" + Json(e.message_id) +
-          ",\"subject\":" + Json(e.subject) + ",\"rule\":" + Json(d.rule) +
-          ",\"action\":" + Json(Action(d.outcome)) + ",\"folders\":[";
-    for (size_t i = 0; i < d.folders.size(); ++i) out += (i ? "," : "") + Json(d.folders[i]);
-    out += "]";
-    if (!d.reason.empty()) out += ",\"reason\":" + Json(d.reason);
-    if (e.duplicate_of) out += ",\"duplicate_of\":" + Json(When(*e.duplicate_of));
-    out += ",\"warnings\":[";
-    for (size_t i = 0; i < e.warnings.size(); ++i) out += (i ? "," : "") + Json(e.warnings[i]);
-    out += "]";
-    if (run.options.explain) {
-      out += ",\"trace\":[";
-      for (size_t i = 0; i < d.trace.size(); ++i) out += (i ? "," : "") + Json(d.trace[i]);
-      out += "]";
-    }
-    out += "}\n";
-  } else if (run.format == "tsv") {
-    std::string folders;
-    for (const std::string& f : d.folders) folders += (folders.empty() ? "" : ",") + f;
-    out = OneLine(name, kShownLine) + "\t" + OneLine(e.message_id) + "\t" + OneLine(e.subject) +
-          "\t" + OneLine(d.rule, kShownLine) + "\t" + Action(d.outcome) + "\t" +
-          OneLine(folders, kShownLine) + "\t" + (e.duplicate_of ? When(*e.duplicate_of) : "") +
-          "\n";
-  } else {
-    std::string shown_destination = OneLine(destination, kShownLine),
-                rule = OneLine(d.rule, kShownLine);
-    out = OneLine(name, kShownLine) + " -> " + shown_destination + "  [" + rule + "]";
-    if (!e.message_id.empty()) out += "  " + OneLine(e.message_id);
-    if (!e.subject.empty()) out += "  \"" + OneLine(e.subject) + "\"";
-    out += "\n";
-    if (e.duplicate_of) {
-      out += "  duplicate: first delivered " + When(*e.duplicate_of) +
-             "; mda would not deliver it again\n";
-    }
-    for (const std::string& w : e.warnings) out += "  warning: " + Shown(w) + "\n";
-    if (run.options.explain) {
-      for (const std::string& t : d.trace) out += "  " + Shown(t) + "\n";
-      out += d.rule == "default" ? "  => no rule filed it: " + shown_destination + "\n"
-                                 : "  => " + rule + " decided: " + shown_destination + "\n";
-    }
-  }
-  Print(STDOUT_FILENO, out);
+  return first;
 }
 
 int Check(Run& run) {
@@ -233,7 +118,7 @@ int Check(Run& run) {
   }
   mda::rules::RuleSet rules;
   bool found = false;
-  s = mda::LoadRuleFile(mda::PosixFs(), e.rules, getuid(), e.home, &rules, &found);
+  s = mda::LoadRuleFile(mda::PosixFs(), e.rules, getuid(), e.home, mda::Settings(), &rules, &found);
   if (!found && s.ok()) {
     Print(STDOUT_FILENO, e.rules + ": no such file: mda delivers everything to INBOX\n");
     return 1;
@@ -269,7 +154,7 @@ int Check(Run& run) {
   return errors > 0 ? 1 : 0;
 }
 
-int Diff(Run& run) {
+int Diff(Run& run, mda::MdatestReport& report) {
   if (run.options.paths.size() < 3) {
     Print(STDERR_FILENO, "mdatest: --diff needs OLD-RULES NEW-RULES PATH... (see --help)\n");
     return 2;
@@ -284,43 +169,32 @@ int Diff(Run& run) {
     return 1;
   }
   for (const Context* c : {&old_ctx, &new_ctx}) {
-    if (!c->rules.status.ok() || !c->rules.found) {
+    const mda::LoadedRules& rules = c->dry_run.rules();
+    if (!rules.status.ok() || !rules.found) {
       Print(STDERR_FILENO,
-            "mdatest: " + c->rules.path + ": " +
-                (c->rules.found ? c->rules.status.message() : std::string("no such file")) + "\n");
+            "mdatest: " + rules.path + ": " +
+                (rules.found ? rules.status.message() : std::string("no such file")) + "\n");
       return 1;
     }
   }
-  int moved = 0;
   mda::ForEachMessage(
       mda::PosixFs(), paths, run.options.recursive,
       [&](const std::string& name, const mda::Message& message) {
         mda::Evaluation before, after;
-        mda::Status a = DecideOne(run, old_ctx, message, old_rules, &before);
-        mda::Status b = DecideOne(run, new_ctx, message, new_rules, &after);
+        mda::Status a = old_ctx.dry_run.Decide(message, run.options.explain, &before);
+        mda::Status b = new_ctx.dry_run.Decide(message, run.options.explain, &after);
         if (!a.ok() || !b.ok()) {
           run.errors.push_back(name + ": " + (a.ok() ? b : a).message());
           return true;
         }
         ++run.messages;
-        std::string from = Destination(before.decision), to = Destination(after.decision);
-        if (from != to) {
-          ++moved;
-          ++run.per_destination[from + " -> " + to];
-          Print(STDOUT_FILENO,
-                Shown(name + ": " + from + " -> " + to + "  [" + before.decision.rule + " -> " +
-                      after.decision.rule + "]") +
-                    (after.subject.empty() ? "" : "  \"" + OneLine(after.subject) + "\"") + "\n");
-        }
+        Print(STDOUT_FILENO, report.Moved(name, before, after));
         return true;
       },
       &run.errors);
-  std::string summary =
-      "\n" + std::to_string(moved) + " of " + std::to_string(run.messages) + " message(s) move";
-  for (const auto& [change, count] : run.per_destination)
-    summary += "\n  " + std::to_string(count) + "  " + Shown(change);
-  Print(STDOUT_FILENO, summary + "\n");
-  for (const std::string& err : run.errors) Print(STDERR_FILENO, "mdatest: " + Shown(err) + "\n");
+  Print(STDOUT_FILENO, report.DiffSummary(run.messages));
+  for (const std::string& err : run.errors)
+    Print(STDERR_FILENO, "mdatest: " + mda::Shown(err) + "\n");
   return run.errors.empty() ? 0 : 1;
 }
 
@@ -340,11 +214,13 @@ int Main(int argc, char** argv) {
     Print(STDOUT_FILENO, "mdatest " MDA_VERSION "\n");
     return 0;
   }
-  run.format = run.options.format.value_or("text");
-  if (run.format != "text" && run.format != "json" && run.format != "tsv") {
-    Print(STDERR_FILENO, "mdatest: --format is text, json or tsv, not '" + run.format + "'\n");
+  std::string format = run.options.format.value_or("text");
+  std::optional<mda::MdatestReport::Format> parsed = mda::MdatestReport::ParseFormat(format);
+  if (!parsed) {
+    Print(STDERR_FILENO, "mdatest: --format is text, json or tsv, not '" + format + "'\n");
     return 2;
   }
+  mda::MdatestReport report(*parsed, run.options.explain);
   if (geteuid() == 0) {
     Print(
         STDERR_FILENO,
@@ -352,7 +228,7 @@ int Main(int argc, char** argv) {
         "and mail as they would; no link below the paths given is followed)\n");
   }
   if (run.options.check) return Check(run);
-  if (run.options.diff) return Diff(run);
+  if (run.options.diff) return Diff(run, report);
   if (run.options.paths.empty()) {
     Print(STDERR_FILENO, "mdatest: no message given (see mdatest --help)\n");
     return 2;
@@ -363,40 +239,24 @@ int Main(int argc, char** argv) {
     Print(STDERR_FILENO, "mdatest: " + s.message() + "\n");
     return 1;
   }
-  if (run.format == "tsv")
-    Print(STDOUT_FILENO, "name\tmessage_id\tsubject\trule\taction\tfolders\tduplicate_of\n");
+  Print(STDOUT_FILENO, report.Header());
   mda::ForEachMessage(
       mda::PosixFs(), run.options.paths, run.options.recursive,
       [&](const std::string& name, const mda::Message& message) {
         mda::Evaluation e;
-        mda::Status d = DecideOne(run, ctx, message, "", &e);
+        mda::Status d = ctx.dry_run.Decide(message, run.options.explain, &e);
         if (!d.ok()) {
           run.errors.push_back(name + ": " + d.message());
           return true;
         }
         ++run.messages;
-        Report(run, name, e);
+        Print(STDOUT_FILENO, report.Message(name, e, DuplicateOf(ctx, message, e)));
         return true;
       },
       &run.errors);
-  for (const std::string& err : run.errors) Print(STDERR_FILENO, "mdatest: " + Shown(err) + "\n");
-  if (run.format == "json") {
-    std::string summary = "{\"summary\":{\"messages\":" + std::to_string(run.messages) +
-                          ",\"unreadable\":" + std::to_string(run.errors.size()) +
-                          ",\"destinations\":{";
-    bool first = true;
-    for (const auto& [dest, count] : run.per_destination) {
-      summary += (first ? "" : ",") + Json(dest) + ":" + std::to_string(count);
-      first = false;
-    }
-    Print(STDOUT_FILENO, summary + "}}}\n");
-  } else if (run.format == "text") {
-    std::string summary = "\n" + std::to_string(run.messages) + " message(s)";
-    for (const auto& [dest, count] : run.per_destination)
-      summary += "\n  " + std::to_string(count) + "  " + Shown(dest);
-    if (!run.errors.empty()) summary += "\n  " + std::to_string(run.errors.size()) + " unreadable";
-    Print(STDOUT_FILENO, summary + "\n");
-  }
+  for (const std::string& err : run.errors)
+    Print(STDERR_FILENO, "mdatest: " + mda::Shown(err) + "\n");
+  Print(STDOUT_FILENO, report.Summary(run.messages, run.errors.size()));
   return run.errors.empty() ? 0 : 1;
 }
 

@@ -26,7 +26,7 @@ Status Message::Read(FileSystem& fs, int fd, const std::string& what, Message* o
   // double: realloc() of large blocks is an mremap, so a 50 MB pipe costs few copies.
   size_t capacity = 64 * 1024;
   struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+  if (fs.FstatAt(fd, "", &st, AT_EMPTY_PATH) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
     capacity = static_cast<size_t>(st.st_size) + 1;  // +1 sees EOF without another grow
   }
   char* buffer = static_cast<char*>(malloc(capacity));

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
 #include "mda/fs.h"
-#include "mda/status.h"
 
 namespace mda {
 

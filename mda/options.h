@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "mda/status.h"
+#include "base/status.h"
 
 namespace mda {
 

@@ -1,27 +1,30 @@
-// Pipeline: one run of mda from its command line to its exit code, as DESIGN.md's data flow:
-// message, envelope, rule set, decision, Maildir delivery of each target, log, exit code.
+// Pipeline: one run of mda from its command line to its exit code: Read → ResolveConfig →
+// Decide → Claim → Deliver → Mark → Log (ARCHITECTURE.md draws it). DryRun is the same
+// front half for mdatest and the tests, so that a dry run never decides otherwise.
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "mda/duplicates.h"
+#include "mda/config.h"
 #include "mda/envelope.h"
 #include "mda/fs.h"
+#include "mda/log.h"
 #include "mda/maildir.h"
 #include "mda/message.h"
 #include "mda/options.h"
-#include "rules/ast.h"
 #include "rules/decision.h"
+#include "rules/header_block.h"
 
 namespace mda {
 
-// Exit codes Exim understands (DESIGN.md, "Exit codes of mda").
-constexpr int kExitDelivered = 0;
+// Exit codes Exim understands: the only place they are defined.
+constexpr int kExitDelivered = 0;  // delivered, a duplicate suppressed, or discarded
 constexpr int kExitTempFail = 75;  // EX_TEMPFAIL: Exim keeps the message and retries
 constexpr int kExitRejected = 77;  // EX_NOPERM: a rule rejected the message; Exim bounces it
 
@@ -31,69 +34,62 @@ struct Identity {
   uid_t euid;
 };
 
-// The front half shared by mda and mdatest: envelope, rules, decision.
+// What the rules decided for one message, and what the log says of the message.
 struct Evaluation {
-  Envelope envelope;
   rules::Decision decision;
-  bool rules_found = false;             // a rule file exists (used or not)
-  bool rules_used = false;              // ... and was safe and parsed
-  std::string log;                      // processing log path; empty when off or no home
-  bool log_is_default = false;          // ~/.mda/log: its directory is made when missing
-  bool log_known = false;               // Decide got as far as the log settings
-  bool log_json = false;                // set log-format = json
-  bool log_local_time = false;          // set log-time = local
-  std::string syslog;                   // set syslog = FACILITY
-  std::vector<std::string> warnings;    // for the log: what the user should fix
-  std::string message_id;               // the first Message-ID header, unfolded
-  std::string from_address;             // the first From address (addr-spec), when dedup is on
-  std::string subject;                  // the first Subject, decoded (for the log)
-  DedupConfig dedup;                    // the duplicate store, its period and key
-  std::optional<int64_t> duplicate_of;  // mdatest: time of the first complete delivery
+  std::string message_id;             // the first Message-ID header, unfolded
+  std::string subject;                // the first Subject, decoded
+  std::vector<std::string> warnings;  // for the log: what the user should fix
 };
 
-// A rule file loaded once for many messages (mdatest): the rules, or why they are not used.
-struct LoadedRules {
-  std::string path;
-  rules::RuleSet rules;
-  Status status;       // ok; kBadInput: unusable (INBOX, with a warning); kTemporary: I/O error
-  bool found = false;  // the file exists
+// The headers the log names a message by (before anything can fail, so that every log
+// line of a message names it).
+void Identify(const rules::HeaderBlock& headers, Evaluation* out);
+
+// Evaluates the configured rules on the message and checks every folder name they produced
+// (a refused name: INBOX, with a warning; names of one directory: one folder).
+void Decide(const Config& config, const Message& message, const rules::HeaderBlock& headers,
+            bool trace, Evaluation* out);
+
+// The message's duplicate key under `config`, or nullopt (dedup off, or no Message-ID).
+std::optional<std::string> DuplicateKey(const Config& config, const rules::HeaderBlock& headers,
+                                        const std::string& message_id);
+
+// mdatest's front half, and the tests': the configuration resolved and the rule file loaded
+// once, as mda resolves them, then each message decided as mda decides it.
+class DryRun {
+ public:
+  // `rules_path`: another rule file than the configured one (mdatest --diff); "": that one.
+  // A failure is the options' (kBadInput); the rule file's is Decide's, for each message.
+  Status Open(FileSystem& fs, const Options& options, const Environment& env,
+              const std::optional<Account>& account, uid_t uid, const std::string& rules_path);
+  // Fails only as mda would defer: the rule file could not be read (kTemporary).
+  Status Decide(const Message& message, bool trace, Evaluation* out) const;
+
+  const Config& config() const { return config_; }
+  const LoadedRules& rules() const { return *loaded_; }
+
+ private:
+  Config config_;
+  std::unique_ptr<LoadedRules> loaded_;  // config_.rules points into it
+  Status applied_;                       // ApplyRules's result
+  std::vector<std::string> warnings_;    // ApplyRules's, for every message
 };
-LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home);
-
-struct DecideOptions {
-  bool trace = false;                      // fill Decision::trace
-  bool lookup_duplicate = false;           // mdatest: read the duplicate store (never written)
-  const LoadedRules* preloaded = nullptr;  // mdatest: rules loaded once, for this path
-  DuplicateStore* store = nullptr;         // mdatest: the store, opened read-only once
-  // mda: the process ends right after this message, so the rules it loads are kept, not
-  // freed (freeing a 1000-rule file took 4M of its 25M instructions).
-  bool keep_rules = false;
-};
-
-// The duplicate settings of `rules` (default: the file store, 7 days), the command line
-// winning over the rule file. A bad value is kBadInput (a bad rule-file value never gets
-// here: the parser refused the file).
-Status DedupSettings(const Options& options, const rules::RuleSet& rules, const std::string& home,
-                     DedupConfig* out);
-
-// Resolves the envelope, loads the rule file (unusable: INBOX, with a warning; an I/O error
-// is the returned status), evaluates it, and checks every folder name (a refused name from a
-// rule: INBOX, with a warning).
-Status Decide(const Options& options, const Environment& env, const std::optional<Account>& account,
-              uid_t uid, FileSystem& fs, const Message& message, const DecideOptions& how,
-              Evaluation* out);
 
 struct RunResult {
   int exit_code = kExitTempFail;
   std::string diagnostic;  // one line for stderr when not delivered; empty otherwise
   std::string output;      // for stdout: a reject's reason (Exim's return_fail_output)
+  Config config;           // as far as it was resolved
   Evaluation evaluation;
+  // The rule file. mda exits right after the run: its main releases this instead of
+  // freeing it (freeing a 1000-rule file took 4M of a delivery's 25M instructions).
+  std::unique_ptr<LoadedRules> rules;
   std::vector<Delivery> deliveries;
   bool duplicate = false;       // suppressed: delivered before
   int64_t first_delivered = 0;  // ... at this time
-  std::string
-      outcome;         // for the log: delivered, duplicate, discarded, deferred, rejected, fallback
-  std::string reason;  // for the log: why deferred or rejected
+  Outcome outcome = Outcome::kDeferred;
+  std::string reason;          // for the log: why deferred or rejected
   std::optional<size_t> size;  // the message's size, once read
 };
 

@@ -17,17 +17,16 @@
 #include <string>
 #include <vector>
 
-#include "mda/duplicates.h"
-
-struct redisContext;
-struct redisReply;
+#include "mda/duplicate_store.h"
+#include "mda/fs.h"
+#include "mda/redis_connection.h"
 
 namespace mda {
 
 class RedisStore : public DuplicateStore {
  public:
-  explicit RedisStore(const DedupConfig& config);
-  ~RedisStore() override;  // ends a claim still held; closes the connection
+  RedisStore(FileSystem& fs, const DedupConfig& config);
+  ~RedisStore() override;  // ends a claim still held
   RedisStore(const RedisStore&) = delete;
   RedisStore& operator=(const RedisStore&) = delete;
 
@@ -38,7 +37,7 @@ class RedisStore : public DuplicateStore {
   Status Mark(const std::string& key, const std::vector<std::string>& targets, int64_t now,
               int64_t cutoff, bool last) override;
   std::vector<std::string> TakeWarnings() override;
-  bool unreachable() const override { return unreachable_; }
+  bool unreachable() const override { return connection_.unreachable(); }
 
   // The Redis keys of a duplicate key (a long key is named by its SHA-256).
   static std::string MarksKey(const std::string& key);
@@ -48,19 +47,14 @@ class RedisStore : public DuplicateStore {
   static constexpr int kWaitMs = 60 * 1000;    // for another delivery's lease, at most
 
  private:
-  Status Connect();
-  Status ConnectOnce();
-  // Runs one command; a reply that is an error is a failure (kTemporary) naming `what`.
-  Status Run(const std::vector<std::string>& args, const char* what, redisReply** reply);
-  Status Failed(const std::string& what, bool unreachable);
+  // Runs one command; a failure names the store.
+  Status Run(const std::vector<std::string>& args, const char* what, RedisReply* reply);
   void Release();
 
   DedupConfig config_;
-  redisContext* context_ = nullptr;
+  RedisConnection connection_;
   std::string token_;      // this delivery's lease, when claimed
   std::string lease_key_;  // ... and the lease's key
-  bool unreachable_ = false;
-  Status gave_up_;  // the server did not answer: not tried again by this process
   std::vector<std::string> warnings_;
 };
 

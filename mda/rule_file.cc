@@ -43,7 +43,7 @@ std::string UnsafeLinks(FileSystem& fs, const std::string& path, uid_t uid) {
       break;
     if (hops == 40) return path + ": too many symbolic links";
     char target[4096];
-    ssize_t n = readlink(current.c_str(), target, sizeof target - 1);
+    ssize_t n = fs.ReadLinkAt(AT_FDCWD, current.c_str(), target, sizeof target - 1);
     if (n < 0) return Status::Posix("cannot read the link " + current, errno).message();
     std::string next(target, static_cast<size_t>(n));
     if (next.empty() || next[0] != '/') next = parent(current) + "/" + next;
@@ -51,6 +51,9 @@ std::string UnsafeLinks(FileSystem& fs, const std::string& path, uid_t uid) {
       return "the rule file " + path + " is a link: " + why;
     current = next;
   }
+  // realpath(3) is libc's walk (lstat and readlink of every component), not one system call:
+  // it stays outside the seam. Only rule files reached through a link get here, and each
+  // directory it names is then checked through the seam.
   char resolved[PATH_MAX];
   if (realpath(path.c_str(), resolved) == nullptr)
     return Status::Posix("cannot resolve " + path, errno).message();
@@ -110,12 +113,14 @@ Status ReadChecked(FileSystem& fs, const std::string& path, uid_t uid, std::stri
 }  // namespace
 
 Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
-                    rules::RuleSet* out, bool* found) {
+                    std::span<const rules::SettingSpec> settings, rules::RuleSet* out,
+                    bool* found) {
   std::string content, identity;
   Status s = ReadChecked(fs, path, uid, &content, &identity, found);
   if (!s.ok() || !*found) return s;
   rules::ParseOptions options;
   options.home = home;
+  options.settings = settings;
   options.read_include = [&fs, uid](const std::string& include, std::string* text,
                                     std::string* id) {
     bool exists = false;

@@ -3,11 +3,13 @@
 
 #include <sys/types.h>
 
+#include <span>
 #include <string>
 
+#include "base/status.h"
 #include "mda/fs.h"
-#include "mda/status.h"
 #include "rules/ast.h"
+#include "rules/parser.h"
 
 namespace mda {
 
@@ -16,8 +18,9 @@ constexpr size_t kMaxRuleFileSize = 1024 * 1024;
 // Loads `path` into `out`. A missing file is fine: *found = false and no rules.
 // kBadInput: the file is unsafe (owned by another user, writable by others, in a directory
 // others can write) or does not parse; the message says what to fix and where. The caller
-// delivers to INBOX. kTemporary: an I/O error; the caller defers.
+// delivers to INBOX. kTemporary: an I/O error; the caller defers. `settings`: the names
+// `set` may give (mda's are config.h's Settings()).
 Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
-                    rules::RuleSet* out, bool* found);
+                    std::span<const rules::SettingSpec> settings, rules::RuleSet* out, bool* found);
 
 }  // namespace mda

@@ -1,15 +1,10 @@
 // Addresses: the bare addr-specs of an address header.
 #include "rules/address.h"
 
+#include "base/ascii.h"
+
 namespace mda::rules {
 namespace {
-
-std::string Trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t\r\n");
-  if (b == std::string_view::npos) return "";
-  size_t e = s.find_last_not_of(" \t\r\n");
-  return std::string(s.substr(b, e - b + 1));
-}
 
 // One mailbox's text (display name, comments and all): its addr-spec.
 void AddMailbox(const std::string& bare, const std::string& angle, bool had_angle,
@@ -22,7 +17,7 @@ void AddMailbox(const std::string& bare, const std::string& angle, bool had_angl
       spec = colon == std::string::npos ? "" : spec.substr(colon + 1);
     }
   }
-  spec = Trim(spec);
+  spec = std::string(Trim(spec));
   // Inside an addr-spec, white space only survives in quoted local parts.
   std::string compact;
   bool quoted = false;

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <vector>
 
+#include "base/ascii.h"
 #include "rules/header_block.h"
+#include "rules/mime_codec.h"
 #include "rules/rfc2047.h"
 
 namespace mda::rules {
@@ -14,20 +16,12 @@ constexpr size_t kMaxParse = 16 * 1024 * 1024;  // bytes of a message walked at 
 constexpr int kMaxDepth = 16;                   // MIME nesting followed at most
 constexpr size_t kMaxBoundary = 200;            // longest multipart boundary followed
 
-std::string Lowered(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  }
-  return out;
-}
-
 // Appends one part's text, decoded, within the limit.
 void AppendPart(const std::string& raw, const std::string& encoding, const std::string& charset,
                 size_t limit, std::string* out) {
   if (out->size() >= limit) return;
   std::string bytes;
-  std::string enc = Lowered(encoding);
+  std::string enc = LowerAscii(encoding);
   while (!enc.empty() && (enc.back() == ' ' || enc.back() == '\t' || enc.back() == '\r'))
     enc.pop_back();
   while (!enc.empty() && (enc.front() == ' ' || enc.front() == '\t')) enc.erase(0, 1);
@@ -46,9 +40,9 @@ void AppendPart(const std::string& raw, const std::string& encoding, const std::
 
 // A header parameter such as boundary="x" or charset=utf-8, from our own header parse.
 std::string Param(std::string_view value, std::string_view name) {
-  std::string lower = Lowered(value);
+  std::string lower = LowerAscii(value);
   size_t pos = 0;
-  while ((pos = lower.find(Lowered(name), pos)) != std::string::npos) {
+  while ((pos = lower.find(LowerAscii(name), pos)) != std::string::npos) {
     size_t eq = pos + name.size();
     bool starts =
         pos == 0 || lower[pos - 1] == ';' || lower[pos - 1] == ' ' || lower[pos - 1] == '\t';
@@ -126,7 +120,7 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
     return fields.empty() ? "" : std::string(fields[0]->value);
   };
   std::string content_type = first("Content-Type");
-  std::string type = Lowered(content_type.substr(0, content_type.find(';')));
+  std::string type = LowerAscii(content_type.substr(0, content_type.find(';')));
   while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
   while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(0, 1);
   std::string_view body = entity.substr(std::min(headers.body_offset(), entity.size()));
@@ -143,7 +137,7 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
     return;
   }
   if (!type.empty() && type.rfind("text/", 0) != 0) return;
-  std::string disposition = Lowered(first("Content-Disposition"));
+  std::string disposition = LowerAscii(first("Content-Disposition"));
   disposition = disposition.substr(0, disposition.find(';'));
   while (!disposition.empty() && (disposition.back() == ' ' || disposition.back() == '\t'))
     disposition.pop_back();
@@ -155,39 +149,6 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
 }
 
 }  // namespace
-
-std::string DecodeQuotedPrintable(std::string_view text) {
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '=') {
-      out += text[i];
-      continue;
-    }
-    if (i + 1 < text.size() && text[i + 1] == '\n') {  // soft line break
-      ++i;
-      continue;
-    }
-    if (i + 2 < text.size() && text[i + 1] == '\r' && text[i + 2] == '\n') {
-      i += 2;
-      continue;
-    }
-    int hi = i + 1 < text.size() ? hex(text[i + 1]) : -1;
-    int lo = i + 2 < text.size() ? hex(text[i + 2]) : -1;
-    if (hi < 0 || lo < 0) {
-      out += '=';
-      continue;
-    }
-    out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return out;
-}
 
 std::string BodyText(std::string_view message, size_t limit) {
   std::string out;

@@ -16,7 +16,4 @@ namespace mda::rules {
 // never do.
 std::string BodyText(std::string_view message, size_t limit);
 
-// Quoted-printable (RFC 2045): "=XX", soft line breaks; malformed escapes kept as written.
-std::string DecodeQuotedPrintable(std::string_view text);
-
 }  // namespace mda::rules

@@ -5,6 +5,7 @@
 #include <optional>
 #include <vector>
 
+#include "base/ascii.h"
 #include "rules/address.h"
 #include "rules/number.h"
 #include "rules/rfc2047.h"
@@ -12,14 +13,12 @@
 namespace mda::rules {
 namespace {
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
   if (needle.empty()) return true;
   if (needle.size() > haystack.size()) return false;
   for (size_t i = 0; i + needle.size() <= haystack.size(); ++i) {
     size_t j = 0;
-    while (j < needle.size() && Lower(haystack[i + j]) == Lower(needle[j])) ++j;
+    while (j < needle.size() && LowerAscii(haystack[i + j]) == LowerAscii(needle[j])) ++j;
     if (j == needle.size()) return true;
   }
   return false;
@@ -132,7 +131,7 @@ class Run {
       case Test::Op::kIs: {
         if (value.size() != t.text.size()) return false;
         for (size_t i = 0; i < value.size(); ++i) {
-          if (Lower(value[i]) != Lower(t.text[i])) return false;
+          if (LowerAscii(value[i]) != LowerAscii(t.text[i])) return false;
         }
         return true;
       }

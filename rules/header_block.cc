@@ -4,8 +4,6 @@
 namespace mda::rules {
 namespace {
 
-bool IsBlank(char c) { return c == ' ' || c == '\t'; }
-
 // The field name of `line` ("Name:" with optional blanks before the colon, RFC 5322's
 // obsolete syntax), or empty if the line is not a field.
 std::string_view FieldName(std::string_view line, size_t* value_start) {
@@ -23,25 +21,7 @@ std::string_view FieldName(std::string_view line, size_t* value_start) {
   return line.substr(0, name_end);
 }
 
-void Trim(std::string* s) {
-  size_t b = 0, e = s->size();
-  while (b < e && (IsBlank((*s)[b]) || (*s)[b] == '\r' || (*s)[b] == '\n')) ++b;
-  while (e > b && (IsBlank((*s)[e - 1]) || (*s)[e - 1] == '\r' || (*s)[e - 1] == '\n')) --e;
-  *s = s->substr(b, e - b);
-}
-
 }  // namespace
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) return false;
-  }
-  return true;
-}
 
 HeaderBlock::HeaderBlock(std::string_view message) {
   size_t pos = 0;
@@ -78,7 +58,7 @@ HeaderBlock::HeaderBlock(std::string_view message) {
     fields_.push_back(HeaderField{name, std::string(content.substr(value_start))});
     in_field = true;
   }
-  for (HeaderField& f : fields_) Trim(&f.value);
+  for (HeaderField& f : fields_) f.value = std::string(Trim(f.value));
 }
 
 std::vector<const HeaderField*> HeaderBlock::Find(std::string_view name) const {

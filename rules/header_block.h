@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "base/ascii.h"
+
 namespace mda::rules {
 
 struct HeaderField {
@@ -35,8 +37,5 @@ class HeaderBlock {
   size_t body_offset_ = 0;
   size_t skipped_lines_ = 0;
 };
-
-// True if `a` and `b` are equal ignoring ASCII case.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace mda::rules

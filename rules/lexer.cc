@@ -1,6 +1,8 @@
 // Lexer: the tokens of a rule file, read on the parser's demand.
 #include "rules/lexer.h"
 
+#include "rules/diagnostic.h"
+
 namespace mda::rules {
 namespace {
 
@@ -13,30 +15,7 @@ bool IsWordChar(char c) {
 }  // namespace
 
 std::string Lexer::Error(const std::string& message, int line, int col) const {
-  std::string out = std::string(filename_) + ":" + std::to_string(line) + ":" +
-                    std::to_string(col) + ": " + message + "\n";
-  // The offending line, and a caret under the column.
-  size_t start = 0;
-  for (int l = 1; l < line && start < input_.size(); ++l) {
-    size_t nl = input_.find('\n', start);
-    if (nl == std::string_view::npos) {
-      start = input_.size();
-      break;
-    }
-    start = nl + 1;
-  }
-  size_t end = input_.find('\n', start);
-  std::string_view text =
-      input_.substr(start, (end == std::string_view::npos ? input_.size() : end) - start);
-  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-  out += text;
-  out += "\n";
-  for (int i = 1; i < col; ++i) {
-    size_t idx = static_cast<size_t>(i - 1);
-    out += (idx < text.size() && text[idx] == '\t') ? '\t' : ' ';
-  }
-  out += "^";
-  return out;
+  return Diagnostic(filename_, input_, line, col, message);
 }
 
 bool Lexer::NextIsWord(std::string_view word) const {

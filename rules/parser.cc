@@ -4,8 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "rules/diagnostic.h"
 #include "rules/lexer.h"
-#include "rules/redis_url.h"
 
 namespace mda::rules {
 namespace {
@@ -179,21 +179,6 @@ class Parser {
     }
   }
 
-  // The text of line `line` (1-based) of `content`.
-  static std::string_view LineText(std::string_view content, int line) {
-    size_t start = 0;
-    for (int l = 1; l < line && start != std::string_view::npos; ++l) {
-      start = content.find('\n', start);
-      if (start != std::string_view::npos) ++start;
-    }
-    if (start == std::string_view::npos) return {};
-    size_t end = content.find('\n', start);
-    std::string_view text =
-        content.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
-    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
-    return text;
-  }
-
   // A line pasted from a procmailrc: say what it is and, where possible, what to write.
   static std::string ProcmailHint(std::string_view line) {
     size_t i = line.find_first_not_of(" \t");
@@ -266,7 +251,7 @@ class Parser {
   // procmail, at its first column, else `fallback`.
   static Status StartError(const Lexer& lexer, std::string_view content,
                            const std::string& fallback) {
-    std::string_view line = LineText(content, lexer.line());
+    std::string_view line = LineOf(content, lexer.line());
     std::string hint = ProcmailHint(line);
     if (hint.empty()) return Status::BadInput(fallback);
     int col = static_cast<int>(line.find_first_not_of(" \t")) + 1;
@@ -564,52 +549,17 @@ class Parser {
     std::string value;
     if (!lexer.ReadValue(&value)) return Status::BadInput(lexer.error());
     int vline = lexer.line(), vcol = lexer.col();
-    std::string problem;
-    if (name == "maildir" || name == "log" || name == "dedup-password-file") {
-      // Paths ("off" for log): a value that can never name a file is refused here, so that
-      // a rule file that passes --check cannot defer every message at delivery.
-      if (value.empty()) {
-        problem = name + " is a path (absolute, or relative to your home directory)";
-      } else if (value.find_first_of(std::string_view("\0\n\r\t", 4)) != std::string::npos) {
-        problem = name + " is a path without control characters";
-      }
-    } else if (name == "log-format") {
-      if (value != "logfmt" && value != "json") problem = "log-format is logfmt or json";
-    } else if (name == "dedup") {
-      if (value != "off" && !ParsePeriod(value))
-        problem = "dedup is off or a period like 7d, 12h, 30m (at most 3650d)";
-    } else if (name == "dedup-case") {
-      if (value != "insensitive" && value != "sensitive")
-        problem = "dedup-case is insensitive or sensitive";
-    } else if (name == "log-time") {
-      if (value != "utc" && value != "local") problem = "log-time is utc or local";
-    } else if (name == "syslog") {
-      static constexpr std::string_view kFacilities[] = {"off",    "mail",   "user",   "daemon",
-                                                         "local0", "local1", "local2", "local3",
-                                                         "local4", "local5", "local6", "local7"};
-      bool known = false;
-      for (std::string_view f : kFacilities) known = known || value == f;
-      if (!known) problem = "syslog is a facility (mail, user, daemon, local0..local7) or off";
-    } else if (name == "max-size") {
-      if (!ParseSize(value) || *ParseSize(value) == 0)
-        problem = "max-size is a size like 50M (1 to 1024G)";
-    } else if (name == "dedup-store") {
-      RedisAddress address;
-      if (Status u = ParseRedisUrl(value, &address); value != "file" && !u.ok()) {
-        problem = "dedup-store is file or a Redis URL: " + u.message();
-      }
-    } else if (name == "dedup-timeout") {
-      if (!ParseTimeoutMs(value))
-        problem = "dedup-timeout is a time from 1ms to 60s, like 5s or 500ms";
-    } else if (name == "dedup-unreachable") {
-      if (value != "defer" && value != "deliver") problem = "dedup-unreachable is defer or deliver";
-    } else {
-      return Status::BadInput(lexer.Error(
-          "unknown setting '" + name +
-              "' (known: maildir, log, log-format, log-time, syslog, dedup, dedup-case, "
-              "dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, max-size)",
-          line, col));
+    const SettingSpec* spec = nullptr;
+    std::string known;
+    for (const SettingSpec& candidate : options_.settings) {
+      if (candidate.name == name) spec = &candidate;
+      known += (known.empty() ? "" : ", ") + std::string(candidate.name);
     }
+    if (spec == nullptr) {
+      return Status::BadInput(
+          lexer.Error("unknown setting '" + name + "' (known: " + known + ")", line, col));
+    }
+    std::string problem = spec->check(value);
     if (!problem.empty())
       return Status::BadInput(lexer.Error(problem + ", not '" + value + "'", vline, vcol));
     out_->settings[name] = Setting{value, Location{file, line, col}};

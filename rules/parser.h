@@ -5,16 +5,28 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
-#include "mda/status.h"
+#include "base/status.h"
 #include "rules/ast.h"
 
 namespace mda::rules {
 
+// A name `set NAME = VALUE` may give. The rule language knows only the syntax of a setting;
+// which names exist and which values they take belong to the program that reads the rules
+// (mda's table is in mda/config.cc).
+struct SettingSpec {
+  std::string_view name;
+  // "" when `value` is good; else what a good value is ("log-format is logfmt or json").
+  std::string (*check)(std::string_view value);
+};
+
 struct ParseOptions {
   std::string home;  // "~/" in include paths
+  // The settings known; any other name is an error ("unknown setting", with the list).
+  std::span<const SettingSpec> settings;
   // Reads an included file (rules/ does no I/O of its own): its content, and an identity
   // (such as "device:inode") that tells two paths to the same file apart for cycle detection.
   std::function<Status(const std::string& path, std::string* content, std::string* identity)>

@@ -4,6 +4,8 @@
 
 #include <pcre2.h>
 
+#include "base/ascii.h"
+
 namespace mda::rules {
 namespace {
 
@@ -185,7 +187,7 @@ std::string Regex::RequiredLiteral(std::string_view p, std::string_view flags) {
     }
     // Under i, PCRE2 also matches k and s to non-ASCII letters (KELVIN SIGN, LONG S):
     // a byte search would miss those, so the literal ends before them.
-    char lower = static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    char lower = LowerAscii(c);
     if (caseless && (lower == 'k' || lower == 's')) {
       literal += '\0';  // marks "stop here", removed below with what a quantifier takes
       i += width;
@@ -280,14 +282,12 @@ namespace {
 bool ContainsCaseless(std::string_view haystack, std::string_view lowered_needle) {
   if (lowered_needle.empty()) return true;
   char first = lowered_needle[0];
-  char first_upper = static_cast<char>(first >= 'a' && first <= 'z' ? first - 32 : first);
+  char first_upper = UpperAscii(first);
   for (size_t i = 0; i + lowered_needle.size() <= haystack.size(); ++i) {
     if (haystack[i] != first && haystack[i] != first_upper) continue;
     size_t j = 1;
     for (; j < lowered_needle.size(); ++j) {
-      char c = haystack[i + j];
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-      if (c != lowered_needle[j]) break;
+      if (LowerAscii(haystack[i + j]) != lowered_needle[j]) break;
     }
     if (j == lowered_needle.size()) return true;
   }

@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mda/status.h"
+#include "base/status.h"
 
 struct pcre2_real_code_8;
 struct pcre2_real_match_context_8;

@@ -1,12 +1,10 @@
 // RFC 2047 encoded words decoded to UTF-8.
 #include "rules/rfc2047.h"
 
-#include <errno.h>
-#include <iconv.h>
-
 #include <vector>
 
-#include "rules/header_block.h"
+#include "base/ascii.h"
+#include "rules/mime_codec.h"
 
 namespace mda::rules {
 namespace {
@@ -16,57 +14,6 @@ struct EncodedWord {
   std::string charset;        // without an RFC 2231 "*language"
   std::string bytes;          // decoded, still in `charset`
 };
-
-int Base64Value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-bool DecodeB(std::string_view text, std::string* out) {
-  uint32_t bits = 0;
-  int nbits = 0;
-  for (char c : text) {
-    if (c == '=') break;  // padding; tolerated missing too
-    int v = Base64Value(c);
-    if (v < 0) return false;
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    nbits += 6;
-    if (nbits >= 8) {
-      nbits -= 8;
-      out->push_back(static_cast<char>((bits >> nbits) & 0xFF));
-    }
-  }
-  return true;
-}
-
-bool DecodeQ(std::string_view text, std::string* out) {
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '_') {
-      out->push_back(' ');
-    } else if (c == '=') {
-      if (i + 2 >= text.size()) return false;
-      int hi = HexValue(text[i + 1]), lo = HexValue(text[i + 2]);
-      if (hi < 0 || lo < 0) return false;
-      out->push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else {
-      out->push_back(c);
-    }
-  }
-  return true;
-}
 
 // The next occurrence of `what` at or after a position, for positions that only grow: a
 // search is remembered and answers every later question it already covers, so all the
@@ -127,66 +74,15 @@ bool ParseWord(WordScanner& scan, size_t pos, EncodedWord* w) {
   w->bytes.clear();
   // A bad word stops decoding at its first bad character, at the latest at the next "=?"
   // (Q: '=' must start a hex pair; B: '=' ends it): linear over the value too.
-  bool ok = (enc == 'B' || enc == 'b') ? DecodeB(text, &w->bytes) : DecodeQ(text, &w->bytes);
+  bool ok =
+      (enc == 'B' || enc == 'b') ? DecodeBase64Word(text, &w->bytes) : DecodeQ(text, &w->bytes);
   if (!ok) return false;
   w->begin = pos;
   w->end = close + 2;
   return true;
 }
 
-bool ToUtf8(const std::string& charset, const std::string& bytes, std::string* out) {
-  if (EqualsIgnoreCase(charset, "utf-8") || EqualsIgnoreCase(charset, "utf8") ||
-      EqualsIgnoreCase(charset, "us-ascii")) {
-    out->append(bytes);  // invalid UTF-8 stays as it is; the matcher copes
-    return true;
-  }
-  iconv_t cd = iconv_open("UTF-8", charset.c_str());
-  if (cd == reinterpret_cast<iconv_t>(-1)) return false;
-  std::string result;
-  char* in = const_cast<char*>(bytes.data());
-  size_t in_left = bytes.size();
-  char buffer[1024];
-  while (in_left > 0) {
-    char* outp = buffer;
-    size_t out_left = sizeof buffer;
-    size_t rc = iconv(cd, &in, &in_left, &outp, &out_left);
-    result.append(buffer, static_cast<size_t>(outp - buffer));
-    if (rc == static_cast<size_t>(-1)) {
-      if (errno == E2BIG) continue;
-      // An invalid or truncated sequence: U+FFFD for the byte, and carry on.
-      result.append("\xEF\xBF\xBD");
-      ++in;
-      --in_left;
-    }
-  }
-  iconv_close(cd);
-  out->append(result);
-  return true;
-}
-
 }  // namespace
-
-bool CharsetToUtf8(const std::string& charset, const std::string& bytes, std::string* out) {
-  return ToUtf8(charset, bytes, out);
-}
-
-std::string DecodeBase64(std::string_view text) {
-  std::string out;
-  uint32_t bits = 0;
-  int nbits = 0;
-  for (char c : text) {
-    if (c == '=') break;
-    int v = Base64Value(c);
-    if (v < 0) continue;  // line breaks, blanks, garbage
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    nbits += 6;
-    if (nbits >= 8) {
-      nbits -= 8;
-      out.push_back(static_cast<char>((bits >> nbits) & 0xFF));
-    }
-  }
-  return out;
-}
 
 std::string DecodeRfc2047(std::string_view value) {
   if (value.find("=?") == std::string_view::npos) return std::string(value);
@@ -202,7 +98,7 @@ std::string DecodeRfc2047(std::string_view value) {
         bytes += run[j].bytes;
         ++j;
       }
-      if (!ToUtf8(run[i].charset, bytes, &out)) {
+      if (!CharsetToUtf8(run[i].charset, bytes, &out)) {
         // Unknown charset: keep these words as they were written.
         out.append(value.substr(run[i].begin, run[j - 1].end - run[i].begin));
       }

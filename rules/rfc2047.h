@@ -14,12 +14,4 @@ namespace mda::rules {
 // text outside encoded words is kept byte for byte.
 std::string DecodeRfc2047(std::string_view value);
 
-// Converts `bytes` in `charset` to UTF-8, appending to `out`; bytes invalid in the charset
-// become U+FFFD. UTF-8 and US-ASCII pass through unchanged. False (nothing appended) if
-// iconv does not know the charset.
-bool CharsetToUtf8(const std::string& charset, const std::string& bytes, std::string* out);
-
-// Base64 as in RFC 2045: characters outside the alphabet are skipped, decoding stops at '='.
-std::string DecodeBase64(std::string_view text);
-
 }  // namespace mda::rules

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "rules/mime_codec.h"
+
 namespace mda::rules {
 namespace {
 

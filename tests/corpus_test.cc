@@ -19,7 +19,7 @@ TEST(CorpusTest, EveryMessageLandsWhereExpected) {
   ASSERT_TRUE(expected) << dir << "/expected.tsv";
   Options options;
   options.rules = dir + "/rules";
-  options.maildir = "/nonexistent/Maildir";  // nothing is written: Decide() is the dry run
+  options.maildir = "/nonexistent/Maildir";  // nothing is written: DryRun
   Environment env = [](const char* name) -> const char* {
     std::string n = name;
     if (n == "RECIPIENT") return "bob@example.com";
@@ -27,6 +27,8 @@ TEST(CorpusTest, EveryMessageLandsWhereExpected) {
     if (n == "HOME") return "/nonexistent";
     return nullptr;
   };
+  DryRun run;
+  ASSERT_TRUE(run.Open(PosixFs(), options, env, std::nullopt, getuid(), "").ok());
   std::string line;
   int checked = 0;
   std::map<std::string, int> per_destination;
@@ -41,10 +43,10 @@ TEST(CorpusTest, EveryMessageLandsWhereExpected) {
     close(fd);
     ASSERT_TRUE(s.ok()) << s.message();
     Evaluation e;
-    s = Decide(options, env, std::nullopt, getuid(), PosixFs(), message, DecideOptions(), &e);
+    s = run.Decide(message, /*trace=*/false, &e);
     ASSERT_TRUE(s.ok()) << name << ": " << s.message();
-    ASSERT_TRUE(e.rules_used) << "the corpus rule file was not used: "
-                              << (e.warnings.empty() ? "" : e.warnings[0]);
+    ASSERT_TRUE(run.config().rules_used)
+        << "the corpus rule file was not used: " << (e.warnings.empty() ? "" : e.warnings[0]);
     std::string got;
     for (const std::string& f : e.decision.folders) got += (got.empty() ? "" : ",") + f;
     EXPECT_EQ(got, want) << name << " (rule " << e.decision.rule << ")";

@@ -1,6 +1,4 @@
 // Tests of the duplicate store, the key and the per-key lock.
-#include "mda/dedup.h"
-
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "mda/file_store.h"
 #include "mda/siphash.h"
 #include "tests/test_util.h"
 
@@ -53,37 +52,38 @@ TEST(SipHashTest, ReferenceVectors) {
   }
 }
 
-std::unique_ptr<DedupStore> OpenStore(const test::TempDir& dir, std::string* warning = nullptr) {
-  std::unique_ptr<DedupStore> store;
+std::unique_ptr<FileStore> OpenStore(const test::TempDir& dir, std::string* warning = nullptr) {
+  std::unique_ptr<FileStore> store;
   std::string w;
-  Status s = DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store,
-                              warning ? warning : &w);
+  Status s = FileStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store,
+                             warning ? warning : &w);
   EXPECT_TRUE(s.ok()) << s.message();
   return store;
 }
 
-bool Complete(DedupStore& store, const std::string& key, int64_t cutoff = 0) {
-  DedupStore::Lookup found;
+bool Complete(FileStore& store, const std::string& key, int64_t cutoff = 0) {
+  DuplicateStore::Lookup found;
   Status s = store.Find(key, {}, cutoff, &found);
   EXPECT_TRUE(s.ok()) << s.message();
   return found.complete;
 }
 
-TEST(DedupStoreTest, MarksAreFoundAndTargetsKept) {
+TEST(FileStoreTest, MarksAreFoundAndTargetsKept) {
   test::TempDir dir;
   std::string warning;
-  std::unique_ptr<DedupStore> store = OpenStore(dir, &warning);
-  DedupStore::Lookup found;
+  std::unique_ptr<FileStore> store = OpenStore(dir, &warning);
+  DuplicateStore::Lookup found;
   ASSERT_TRUE(store->Find("k", {"Alerts", "INBOX"}, 0, &found).ok());
   EXPECT_FALSE(found.complete);
   EXPECT_TRUE(found.targets.empty());
-  ASSERT_TRUE(store->Mark("k", {"Alerts"}, 100, 0).ok());
-  ASSERT_TRUE(store->Mark("k", {"Alerts"}, 150, 0).ok());  // idempotent: the first time stays
+  ASSERT_TRUE(store->Mark("k", {"Alerts"}, 100, 0, false).ok());
+  ASSERT_TRUE(
+      store->Mark("k", {"Alerts"}, 150, 0, false).ok());  // idempotent: the first time stays
   ASSERT_TRUE(store->Find("k", {"Alerts", "INBOX"}, 0, &found).ok());
   EXPECT_FALSE(found.complete);
   EXPECT_EQ(found.targets, (std::set<std::string>{"Alerts"}));
   EXPECT_EQ(found.first_delivered, 100);
-  ASSERT_TRUE(store->Mark("k", {"INBOX", DedupStore::kComplete}, 200, 0).ok());
+  ASSERT_TRUE(store->Mark("k", {"INBOX", DuplicateStore::kComplete}, 200, 0, false).ok());
   ASSERT_TRUE(store->Find("k", {"Alerts", "INBOX", "Junk"}, 0, &found).ok());
   EXPECT_TRUE(found.complete);
   EXPECT_EQ(found.first_delivered, 200);
@@ -92,17 +92,17 @@ TEST(DedupStoreTest, MarksAreFoundAndTargetsKept) {
   EXPECT_FALSE(Complete(*store, "k "));  // keys are compared exactly
   EXPECT_EQ(warning, "");
   // Another process (a fresh open, read-only as mdatest opens it) sees the same.
-  std::unique_ptr<DedupStore> reader;
-  ASSERT_TRUE(DedupStore::Open(PosixFs(), dir / "d.store", "", true, &reader, &warning).ok());
+  std::unique_ptr<FileStore> reader;
+  ASSERT_TRUE(FileStore::Open(PosixFs(), dir / "d.store", "", true, &reader, &warning).ok());
   EXPECT_TRUE(Complete(*reader, "k"));
-  EXPECT_FALSE(reader->Mark("x", {DedupStore::kComplete}, 1, 0).ok());
+  EXPECT_FALSE(reader->Mark("x", {DuplicateStore::kComplete}, 1, 0, false).ok());
 }
 
-TEST(DedupStoreTest, ExpiredEntriesAreNotFoundAndTheirSlotsAreReused) {
+TEST(FileStoreTest, ExpiredEntriesAreNotFoundAndTheirSlotsAreReused) {
   test::TempDir dir;
-  std::unique_ptr<DedupStore> store = OpenStore(dir);
+  std::unique_ptr<FileStore> store = OpenStore(dir);
   for (int i = 0; i < 500; ++i)
-    ASSERT_TRUE(store->Mark("old" + std::to_string(i), {"*"}, 1000, 0).ok());
+    ASSERT_TRUE(store->Mark("old" + std::to_string(i), {"*"}, 1000, 0, false).ok());
   EXPECT_TRUE(Complete(*store, "old7", 1000));
   EXPECT_FALSE(Complete(*store, "old7", 1001));  // a period later: expired
   // A store that lives for 60 "days" with 1 500 deliveries a day and a 2-day period holds
@@ -112,9 +112,10 @@ TEST(DedupStoreTest, ExpiredEntriesAreNotFoundAndTheirSlotsAreReused) {
   for (int d = 0; d < 60; ++d) {
     int64_t now = 10 * day + d * day;
     for (int i = 0; i < 1500; ++i) {
-      ASSERT_TRUE(
-          store->Mark("d" + std::to_string(d) + "." + std::to_string(i), {"*"}, now, now - 2 * day)
-              .ok());
+      ASSERT_TRUE(store
+                      ->Mark("d" + std::to_string(d) + "." + std::to_string(i), {"*"}, now,
+                             now - 2 * day, false)
+                      .ok());
     }
     EXPECT_TRUE(Complete(*store, "d" + std::to_string(d) + ".1", now - 2 * day));
     if (d >= 3) {
@@ -125,16 +126,16 @@ TEST(DedupStoreTest, ExpiredEntriesAreNotFoundAndTheirSlotsAreReused) {
   EXPECT_EQ(test::ReadFile(dir / "d.store").size(), (1 + store->buckets()) * 4096);
 }
 
-TEST(DedupStoreTest, GrowsAndKeepsEveryEntry) {
+TEST(FileStoreTest, GrowsAndKeepsEveryEntry) {
   test::TempDir dir;
-  std::unique_ptr<DedupStore> store = OpenStore(dir);
-  EXPECT_EQ(store->buckets(), DedupStore::kInitialBuckets);
+  std::unique_ptr<FileStore> store = OpenStore(dir);
+  EXPECT_EQ(store->buckets(), FileStore::kInitialBuckets);
   const int n = 20000;
   for (int i = 0; i < n; ++i)
-    ASSERT_TRUE(store->Mark("<" + std::to_string(i) + "@x> u@y", {"*"}, 5000 + i, 0).ok());
+    ASSERT_TRUE(store->Mark("<" + std::to_string(i) + "@x> u@y", {"*"}, 5000 + i, 0, false).ok());
   EXPECT_GE(store->buckets(), 256u);
   EXPECT_TRUE(store->TakeWarnings().empty());
-  std::unique_ptr<DedupStore> fresh = OpenStore(dir);
+  std::unique_ptr<FileStore> fresh = OpenStore(dir);
   EXPECT_EQ(fresh->buckets(), store->buckets());
   EXPECT_EQ(test::ReadFile(dir / "d.store").size(), (1 + store->buckets()) * 4096);
   int found = 0;
@@ -143,7 +144,7 @@ TEST(DedupStoreTest, GrowsAndKeepsEveryEntry) {
   EXPECT_FALSE(std::filesystem::exists(dir / "d.store.new"));
 }
 
-TEST(DedupStoreTest, ConcurrentMarksAcrossGrowthLoseNothing) {
+TEST(FileStoreTest, ConcurrentMarksAcrossGrowthLoseNothing) {
   // Four processes mark distinct keys at once; the table doubles several times under
   // them, and each must follow the new file: every mark is found at the end.
   test::TempDir dir;
@@ -153,13 +154,14 @@ TEST(DedupStoreTest, ConcurrentMarksAcrossGrowthLoseNothing) {
   for (int p = 0; p < kProcesses; ++p) {
     pid_t pid = fork();
     if (pid == 0) {
-      std::unique_ptr<DedupStore> store;
+      std::unique_ptr<FileStore> store;
       std::string warning;
-      if (!DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning)
+      if (!FileStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning)
                .ok())
         _exit(2);
       for (int i = 0; i < kKeys; ++i) {
-        if (!store->Mark("p" + std::to_string(p) + "." + std::to_string(i), {"*"}, 100, 0).ok())
+        if (!store->Mark("p" + std::to_string(p) + "." + std::to_string(i), {"*"}, 100, 0, false)
+                 .ok())
           _exit(3);
       }
       _exit(store->TakeWarnings().empty() ? 0 : 4);
@@ -171,8 +173,8 @@ TEST(DedupStoreTest, ConcurrentMarksAcrossGrowthLoseNothing) {
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   }
-  std::unique_ptr<DedupStore> store = OpenStore(dir);
-  EXPECT_GT(store->buckets(), DedupStore::kInitialBuckets);
+  std::unique_ptr<FileStore> store = OpenStore(dir);
+  EXPECT_GT(store->buckets(), FileStore::kInitialBuckets);
   int found = 0;
   for (int p = 0; p < kProcesses; ++p) {
     for (int i = 0; i < kKeys; ++i)
@@ -181,7 +183,7 @@ TEST(DedupStoreTest, ConcurrentMarksAcrossGrowthLoseNothing) {
   EXPECT_EQ(found, kProcesses * kKeys);
 }
 
-TEST(DedupStoreTest, CorruptStoreIsSetAsideAndRebuilt) {
+TEST(FileStoreTest, CorruptStoreIsSetAsideAndRebuilt) {
   struct Case {
     const char* name;
     std::function<void(const std::string&)> damage;
@@ -198,16 +200,16 @@ TEST(DedupStoreTest, CorruptStoreIsSetAsideAndRebuilt) {
   };
   for (const Case& c : cases) {
     test::TempDir dir;
-    OpenStore(dir)->Mark("k", {"*"}, 1, 0);
+    OpenStore(dir)->Mark("k", {"*"}, 1, 0, false);
     c.damage(dir / "d.store");
     std::string warning;
-    std::unique_ptr<DedupStore> store = OpenStore(dir, &warning);
+    std::unique_ptr<FileStore> store = OpenStore(dir, &warning);
     ASSERT_TRUE(store) << c.name;
     EXPECT_NE(warning.find("was corrupt; moved to " + (dir / "d.store.corrupt-")),
               std::string::npos)
         << warning;
     EXPECT_FALSE(Complete(*store, "k")) << c.name;
-    EXPECT_TRUE(store->Mark("k", {"*"}, 1, 0).ok()) << c.name;
+    EXPECT_TRUE(store->Mark("k", {"*"}, 1, 0, false).ok()) << c.name;
     EXPECT_TRUE(Complete(*store, "k")) << c.name;
     bool aside = false;
     for (const std::string& f : test::ListDir(dir.path()))
@@ -216,10 +218,10 @@ TEST(DedupStoreTest, CorruptStoreIsSetAsideAndRebuilt) {
   }
 }
 
-TEST(DedupStoreTest, GarbledSlotReadsAsFreeAndIsReused) {
+TEST(FileStoreTest, GarbledSlotReadsAsFreeAndIsReused) {
   test::TempDir dir;
-  std::unique_ptr<DedupStore> store = OpenStore(dir);
-  ASSERT_TRUE(store->Mark("k", {"*"}, 7, 0).ok());
+  std::unique_ptr<FileStore> store = OpenStore(dir);
+  ASSERT_TRUE(store->Mark("k", {"*"}, 7, 0, false).ok());
   // Flip one byte of every used slot (a torn or garbled write): the mark is gone (a
   // possible duplicate, never a lost message), and the slot is free again.
   std::string s = test::ReadFile(dir / "d.store");
@@ -232,30 +234,30 @@ TEST(DedupStoreTest, GarbledSlotReadsAsFreeAndIsReused) {
   }
   EXPECT_EQ(garbled, 1);
   test::WriteFile(dir / "d.store", s);
-  std::unique_ptr<DedupStore> reopened = OpenStore(dir);
+  std::unique_ptr<FileStore> reopened = OpenStore(dir);
   EXPECT_FALSE(Complete(*reopened, "k"));
-  ASSERT_TRUE(reopened->Mark("k", {"*"}, 8, 0).ok());
+  ASSERT_TRUE(reopened->Mark("k", {"*"}, 8, 0, false).ok());
   EXPECT_TRUE(Complete(*reopened, "k"));
 }
 
-TEST(DedupStoreTest, ReadOnlyOpenCreatesNothing) {
+TEST(FileStoreTest, ReadOnlyOpenCreatesNothing) {
   test::TempDir dir;
-  std::unique_ptr<DedupStore> store;
+  std::unique_ptr<FileStore> store;
   std::string warning;
-  EXPECT_FALSE(DedupStore::Open(PosixFs(), dir / "none", "", true, &store, &warning).ok());
+  EXPECT_FALSE(FileStore::Open(PosixFs(), dir / "none", "", true, &store, &warning).ok());
   test::WriteFile(dir / "bad", "not a store");
-  EXPECT_FALSE(DedupStore::Open(PosixFs(), dir / "bad", "", true, &store, &warning).ok());
+  EXPECT_FALSE(FileStore::Open(PosixFs(), dir / "bad", "", true, &store, &warning).ok());
   EXPECT_EQ(test::ListDir(dir.path()), (std::vector<std::string>{"bad"}));
   EXPECT_EQ(test::ReadFile(dir / "bad"), "not a store");
 }
 
-TEST(DedupStoreTest, SymlinkedStoreIsRefusedNotFollowed) {
+TEST(FileStoreTest, SymlinkedStoreIsRefusedNotFollowed) {
   test::TempDir dir;
   test::WriteFile(dir / "elsewhere", "precious");
   ASSERT_EQ(symlink((dir / "elsewhere").c_str(), (dir / "d.store").c_str()), 0);
-  std::unique_ptr<DedupStore> store;
+  std::unique_ptr<FileStore> store;
   std::string warning;
-  Status s = DedupStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning);
+  Status s = FileStore::Open(PosixFs(), dir / "d.store", dir / "d.lock", false, &store, &warning);
   EXPECT_FALSE(s.ok());
   EXPECT_NE(s.message().find("cannot open duplicate store " + (dir / "d.store")), std::string::npos)
       << s.message();

@@ -41,12 +41,15 @@ TEST(ExamplesTest, StarterRulesDoWhatTheyDescribe) {
     options.recipient = "me@example.com";
     options.home = home.path();
     Message message = Message::FromBytes(job.message);
-    Evaluation e;
-    Status s = Decide(
-        options, [](const char*) -> const char* { return nullptr; }, std::nullopt, getuid(),
-        PosixFs(), message, DecideOptions(), &e);
+    DryRun run;
+    Status s = run.Open(
+        PosixFs(), options, [](const char*) -> const char* { return nullptr; }, std::nullopt,
+        getuid(), "");
     ASSERT_TRUE(s.ok()) << s.message();
-    ASSERT_TRUE(e.rules_used) << (e.warnings.empty() ? "" : e.warnings[0]);
+    Evaluation e;
+    s = run.Decide(message, /*trace=*/false, &e);
+    ASSERT_TRUE(s.ok()) << s.message();
+    ASSERT_TRUE(run.config().rules_used) << (e.warnings.empty() ? "" : e.warnings[0]);
     std::string got;
     for (const std::string& f : e.decision.folders) got += (got.empty() ? "" : ",") + f;
     EXPECT_EQ(got, job.expected) << job.what;

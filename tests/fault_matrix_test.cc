@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "mda/dedup.h"
+#include "mda/file_store.h"
 #include "mda/fs.h"
 #include "mda/pipeline.h"
 #include "tests/test_util.h"
@@ -108,6 +108,9 @@ class MatrixFs final : public FileSystem {
   int FstatAt(int d, const char* p, struct stat* st, int f) override {
     std::string role = *p == '\0' ? RoleOf(d) : Role(Path(d, p));
     return Fault(role, "stat") ? -1 : real_.FstatAt(d, p, st, f);
+  }
+  ssize_t ReadLinkAt(int d, const char* p, char* b, size_t n) override {
+    return Fault(Role(Path(d, p)), "readlink") ? -1 : real_.ReadLinkAt(d, p, b, n);
   }
   ssize_t Pread(int fd, void* b, size_t n, off_t o) override {
     return Fault(RoleOf(fd), "pread") ? -1 : real_.Pread(fd, b, n, o);
@@ -219,11 +222,10 @@ Outcome Deliver(MatrixFs& fs) {
     }
   };
   auto marked = [&]() {
-    std::unique_ptr<DedupStore> store;
+    std::unique_ptr<FileStore> store;
     std::string warning;
-    DedupStore::Lookup found;
-    return DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning)
-               .ok() &&
+    DuplicateStore::Lookup found;
+    return FileStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok() &&
            store
                ->Find(*DedupKey("<matrix@example.org>", "", "bob@example.org", false), {}, 0,
                       &found)

@@ -17,7 +17,7 @@ LogRecord Sample() {
   LogRecord r;
   r.time = "2026-11-25T06:10:15.123Z";
   r.level = "info";
-  r.outcome = "delivered";
+  r.outcome = Outcome::kDelivered;
   r.queue_id = "1xW4c0-0004pL-0k";
   r.message_id = "<a@b>";
   r.sender = "alice@example.org";

@@ -3,10 +3,20 @@
 
 #include <gtest/gtest.h>
 
+#include "mda/config.h"
+
 namespace mda::rules {
 namespace {
 
-Status Parse(const std::string& text, RuleSet* out, const ParseOptions& options = ParseOptions()) {
+// The parser as mda configures it: mda's settings known.
+ParseOptions MdaParseOptions() {
+  ParseOptions options;
+  options.settings = mda::Settings();
+  return options;
+}
+
+Status Parse(const std::string& text, RuleSet* out,
+             const ParseOptions& options = MdaParseOptions()) {
   return ParseRules("rules", text, "main", options, out);
 }
 
@@ -275,7 +285,7 @@ TEST(ParserTest, IncludesResolveRelativeAndDetectCycles) {
       {"/h/.mda/loop", "include \"~/.mda/loop\""},
       {"/h/.mda/bad", "if oops"},
   };
-  ParseOptions options;
+  ParseOptions options = MdaParseOptions();
   options.home = "/h";
   options.read_include = [&](const std::string& path, std::string* content, std::string* identity) {
     auto it = files.find(path);

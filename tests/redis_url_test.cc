@@ -1,9 +1,9 @@
 // The dedup-store URL and dedup-timeout syntax: what is accepted, what is refused and why.
-#include "rules/redis_url.h"
+#include "mda/redis_url.h"
 
 #include <gtest/gtest.h>
 
-namespace mda::rules {
+namespace mda {
 namespace {
 
 TEST(RedisUrlTest, Accepted) {
@@ -90,4 +90,4 @@ TEST(RedisUrlTest, Timeouts) {
 }
 
 }  // namespace
-}  // namespace mda::rules
+}  // namespace mda

@@ -24,7 +24,7 @@
 #include <thread>
 #include <vector>
 
-#include "mda/dedup.h"
+#include "mda/file_store.h"
 #include "tests/test_util.h"
 
 namespace mda {
@@ -194,13 +194,13 @@ TEST(SoakTest, NothingLostExtraCopiesOnlyFromKills) {
     EXPECT_TRUE(test::ListDir(dir).empty());
   }
   // The store: every message marked as delivered.
-  std::unique_ptr<DedupStore> store;
+  std::unique_ptr<FileStore> store;
   std::string warning;
   ASSERT_TRUE(
-      DedupStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok());
+      FileStore::Open(PosixFs(), home / ".mda/dedup.store", "", true, &store, &warning).ok());
   int unmarked = 0;
   for (int id = 0; id < kMessages; ++id) {
-    DedupStore::Lookup found;
+    DuplicateStore::Lookup found;
     std::string key =
         *DedupKey("<soak." + std::to_string(id) + "@example.org>", "", "soak@example.org", false);
     ASSERT_TRUE(store->Find(key, {}, 0, &found).ok());

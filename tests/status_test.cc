@@ -1,5 +1,5 @@
 // Tests of Status: kinds and the strerror-carrying message.
-#include "mda/status.h"
+#include "base/status.h"
 
 #include <errno.h>
 #include <gtest/gtest.h>
