@@ -1,4 +1,5 @@
-// FileStore: the user's own duplicate store.
+// FileStore: the user's own duplicate store. Over 400 lines on purpose: one on-disk format
+// (below) and every operation on it in one file.
 //
 // The store file, in the host's byte order (it never leaves the host):
 //   page 0, the header: "mda dedup store\n", version 1, 0x01020304 (byte order), the

@@ -1,6 +1,6 @@
 // Log: the processing log, one line per message (and one per warning), in logfmt or JSON,
 // each line written with one write(2) on a descriptor opened O_APPEND|O_CLOEXEC so that
-// concurrent deliveries never interleave (notes/libraries.md), and optionally to syslog.
+// concurrent deliveries never interleave (ARCHITECTURE.md, "Facts"), and optionally to syslog.
 #pragma once
 
 #include <cstdint>

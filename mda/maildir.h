@@ -1,6 +1,6 @@
 // Maildir: atomic delivery of one message into a Maildir(++) folder, creating it on demand.
 //
-// The protocol (DESIGN.md, "Delivery guarantees"): create tmp/NAME with O_EXCL|O_NOFOLLOW,
+// The protocol (ARCHITECTURE.md, "Facts"): create tmp/NAME with O_EXCL|O_NOFOLLOW,
 // write every byte, fsync, close, link() into new/ (renameat2 RENAME_NOREPLACE where the file
 // system has no hard links), fsync new/, remove tmp/NAME. A file in new/ is always complete;
 // a failure leaves nothing in new/ and removes what it put in tmp/.

@@ -1,6 +1,6 @@
 // mda: the mail delivery agent Exim's pipe transport runs once per message and recipient.
 //
-// Design rationale (the why; DESIGN.md is the contract):
+// Design rationale (the why; ARCHITECTURE.md draws the whole):
 // - Exim hands the message on stdin and the envelope in the environment, runs us as the
 //   mailbox owner, and reads only our exit code: 0 means delivered, 75 means "keep it and
 //   retry", anything else (a signal included) bounces the message. So every failure we can

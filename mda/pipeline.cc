@@ -1,4 +1,5 @@
 // Pipeline: one run of mda from its command line to its exit code.
+// Over 400 lines on purpose: the run reads top to bottom, one stage after another.
 #include "mda/pipeline.h"
 
 #include <errno.h>

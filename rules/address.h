@@ -1,7 +1,7 @@
 // Addresses: the bare addr-specs (local@domain) of an address header such as From: or To:.
 //
 // Our own small RFC 5322 parser, not mimetic's: mimetic's AddressList crashes (use after
-// free) on an unterminated group such as "undisclosed-recipients:" (notes/libraries.md),
+// free) on an unterminated group such as "undisclosed-recipients:" (ARCHITECTURE.md, "Facts"),
 // and a header is attacker-controlled input.
 #pragma once
 

@@ -1,7 +1,7 @@
 // HeaderBlock: the message's own top-level header, parsed robustly for matching: fields in
 // order, folded values unfolded, names compared case-insensitively.
 //
-// Robust where mimetic is not (notes/libraries.md): LF or CRLF; a line that is neither a
+// Robust where mimetic is not (ARCHITECTURE.md, "Facts"): LF or CRLF; a line that is neither a
 // field nor a continuation is skipped without ending the header; a header with no blank line
 // after it keeps its last field; 8-bit bytes in values are kept. Only the top-level header
 // is read: never the body, so never the header of an attached or forwarded message.

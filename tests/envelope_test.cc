@@ -17,7 +17,7 @@ Environment MapEnv(const std::map<std::string, std::string>& vars) {
   };
 }
 
-// What Exim 4.96 sets for a router without check_local_user (notes/exim.md).
+// What Exim 4.96 sets for a router without check_local_user (ARCHITECTURE.md, "Facts").
 std::map<std::string, std::string> EximEnv() {
   return {{"LOCAL_PART", "bob"},
           {"LOGNAME", "bob"},

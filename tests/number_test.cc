@@ -1,4 +1,4 @@
-// Tests of FirstNumber: the number numeric tests compare (DESIGN.md, "The rule language").
+// Tests of FirstNumber: the number numeric tests compare (man/mda-rules.5, the rule language).
 #include "rules/number.h"
 
 #include <gtest/gtest.h>
