@@ -363,25 +363,23 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
   }
   if (config.path.empty() && config.syslog.empty()) return;
   std::string now = Rfc3339Now(settings.local_time);
-  std::vector<LogRecord> records;
-  for (const std::string& w : e.warnings) {
+  auto record = [&](const char* level) {
     LogRecord r;
     r.time = now;
-    r.level = "warning";
+    r.level = level;
     r.queue_id = envelope.queue_id;
     r.message_id = e.message_id;
     r.recipient = envelope.recipient;
-    r.reason = w;
-    records.push_back(std::move(r));
+    return r;
+  };
+  std::vector<LogRecord> records;
+  for (const std::string& w : e.warnings) {
+    records.push_back(record("warning"));
+    records.back().reason = w;
   }
-  LogRecord r;
-  r.time = now;
-  r.level = "info";
+  LogRecord r = record("info");
   r.outcome = result.outcome;
-  r.queue_id = envelope.queue_id;
-  r.message_id = e.message_id;
   r.sender = envelope.sender;
-  r.recipient = envelope.recipient;
   r.subject = e.subject;
   if (result.size) r.size = static_cast<int64_t>(*result.size);
   r.rule = e.decision.rule;

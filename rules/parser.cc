@@ -551,12 +551,13 @@ class Parser {
     if (!lexer.ReadValue(&value)) return Status::BadInput(lexer.error());
     int vline = lexer.line(), vcol = lexer.col();
     const SettingSpec* spec = nullptr;
-    std::string known;
     for (const SettingSpec& candidate : options_.settings) {
       if (candidate.name == name) spec = &candidate;
-      known += (known.empty() ? "" : ", ") + std::string(candidate.name);
     }
     if (spec == nullptr) {
+      std::string known;
+      for (const SettingSpec& candidate : options_.settings)
+        known += (known.empty() ? "" : ", ") + std::string(candidate.name);
       return Status::BadInput(
           lexer.Error("unknown setting '" + name + "' (known: " + known + ")", line, col));
     }
