@@ -16,7 +16,7 @@ namespace mda::rules {
 
 // A name `set NAME = VALUE` may give. The rule language knows only the syntax of a setting;
 // which names exist and which values they take belong to the program that reads the rules
-// (mda's table is in mda/config.cc).
+// (mda gives its table: Settings() in its config.h).
 struct SettingSpec {
   std::string_view name;
   // "" when `value` is good; else what a good value is ("log-format is logfmt or json").
