@@ -88,14 +88,10 @@ mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
 }
 
 // When mda would take the message for a duplicate: the time of its first complete delivery.
-std::optional<int64_t> DuplicateOf(Context& ctx, const mda::Message& message,
-                                   const mda::Evaluation& e) {
+std::optional<int64_t> DuplicateOf(Context& ctx, const std::optional<std::string>& key) {
   if (!ctx.store) return std::nullopt;
-  const mda::Config& config = ctx.dry_run.config();
-  std::optional<std::string> key =
-      mda::DuplicateKey(config, mda::rules::HeaderBlock(message.content()), e.message_id);
   mda::DuplicateStore::Lookup found;
-  int64_t cutoff = time(nullptr) - config.dedup.period;
+  int64_t cutoff = time(nullptr) - ctx.dry_run.config().dedup.period;
   std::optional<int64_t> first;
   if (key && ctx.store->Find(*key, {}, cutoff, &found).ok() && found.complete)
     first = found.first_delivered;
@@ -244,13 +240,14 @@ int Main(int argc, char** argv) {
       mda::PosixFs(), run.options.paths, run.options.recursive,
       [&](const std::string& name, const mda::Message& message) {
         mda::Evaluation e;
-        mda::Status d = ctx.dry_run.Decide(message, run.options.explain, &e);
+        std::optional<std::string> key;
+        mda::Status d = ctx.dry_run.Decide(message, run.options.explain, &e, &key);
         if (!d.ok()) {
           run.errors.push_back(name + ": " + d.message());
           return true;
         }
         ++run.messages;
-        Print(STDOUT_FILENO, report.Message(name, e, DuplicateOf(ctx, message, e)));
+        Print(STDOUT_FILENO, report.Message(name, e, DuplicateOf(ctx, key)));
         return true;
       },
       &run.errors);

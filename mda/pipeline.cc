@@ -185,14 +185,15 @@ Status DryRun::Open(FileSystem& fs, const Options& options, const Environment& e
   return Status::Ok();
 }
 
-Status DryRun::Decide(const Message& message, bool trace, Evaluation* out) const {
+Status DryRun::Decide(const Message& message, bool trace, Evaluation* out,
+                      std::optional<std::string>* key) {
   if (!applied_.ok()) return applied_;
-  Config config = config_;
-  UseFromLine(message.from_line(), &config);
+  UseFromLine(message.from_line(), &config_);  // the only per-message part of the config
   rules::HeaderBlock headers(message.content());
   Identify(headers, out);
   out->warnings = warnings_;
-  mda::Decide(config, message, headers, trace, out);
+  mda::Decide(config_, message, headers, trace, out);
+  if (key != nullptr) *key = DuplicateKey(config_, headers, out->message_id);
   return Status::Ok();
 }
 

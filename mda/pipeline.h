@@ -63,8 +63,10 @@ class DryRun {
   // A failure is the options' (kBadInput); the rule file's is Decide's, for each message.
   Status Open(FileSystem& fs, const Options& options, const Environment& env,
               const std::optional<Account>& account, uid_t uid, const std::string& rules_path);
-  // Fails only as mda would defer: the rule file could not be read (kTemporary).
-  Status Decide(const Message& message, bool trace, Evaluation* out) const;
+  // Fails only as mda would defer: the rule file could not be read (kTemporary). `key`, when
+  // given: the message's duplicate key, from the headers already parsed.
+  Status Decide(const Message& message, bool trace, Evaluation* out,
+                std::optional<std::string>* key = nullptr);
 
   const Config& config() const { return config_; }
   const LoadedRules& rules() const { return *loaded_; }
