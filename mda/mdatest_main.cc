@@ -120,19 +120,11 @@ int Check(Run& run) {
     return 1;
   }
   if (!s.ok()) {
-    // A parse error reads "file:line:col: message", the line, a caret: label it an error.
-    std::string text = s.message();
-    size_t at = std::string::npos;
-    for (size_t i = 0; i + 1 < text.size() && text[i] != '\n'; ++i) {
-      // the ": " after ":LINE:COL"
-      if (text[i] == ':' && text[i + 1] == ' ' && i > 0 &&
-          isdigit(static_cast<unsigned char>(text[i - 1]))) {
-        at = i + 2;
-        break;
-      }
-    }
-    text = at == std::string::npos ? "error: " + text
-                                   : text.substr(0, at) + "error: " + text.substr(at);
+    // A parse error has its place ("file:line:col"), then the message, the line and a
+    // caret: labelled an error like the linter's findings.
+    std::string text = s.location().empty()
+                           ? "error: " + s.message()
+                           : std::string(s.location()) + ": error: " + std::string(s.text());
     Print(STDOUT_FILENO, text + "\n" + e.rules +
                              ": 1 error: mda would not use this file (mail would go to INBOX)\n");
     return 1;

@@ -17,10 +17,16 @@ std::string_view LineOf(std::string_view source, int line) {
   return text;
 }
 
-std::string Diagnostic(std::string_view file, std::string_view source, int line, int col,
-                       std::string_view message) {
-  std::string out = std::string(file) + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                    ": " + std::string(message) + "\n";
+namespace {
+
+// "FILE:LINE:COL".
+std::string Location(std::string_view file, int line, int col) {
+  return std::string(file) + ":" + std::to_string(line) + ":" + std::to_string(col);
+}
+
+// The message, the line, and a caret under the column.
+std::string WithExcerpt(std::string_view source, int line, int col, std::string_view message) {
+  std::string out = std::string(message) + "\n";
   std::string_view text = LineOf(source, line);
   out += text;
   out += "\n";
@@ -30,6 +36,18 @@ std::string Diagnostic(std::string_view file, std::string_view source, int line,
     out += (idx < text.size() && text[idx] == '\t') ? '\t' : ' ';
   }
   return out + "^";
+}
+
+}  // namespace
+
+std::string Diagnostic(std::string_view file, std::string_view source, int line, int col,
+                       std::string_view message) {
+  return Location(file, line, col) + ": " + WithExcerpt(source, line, col, message);
+}
+
+Status DiagnosticStatus(std::string_view file, std::string_view source, int line, int col,
+                        std::string_view message) {
+  return Status::BadInputAt(Location(file, line, col), WithExcerpt(source, line, col, message));
 }
 
 }  // namespace mda::rules

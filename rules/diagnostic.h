@@ -5,6 +5,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace mda::rules {
 
 // Line `line` (1-based) of `source`, without its line break; empty past the end.
@@ -12,5 +14,8 @@ std::string_view LineOf(std::string_view source, int line);
 
 std::string Diagnostic(std::string_view file, std::string_view source, int line, int col,
                        std::string_view message);
+// The same as a failure (kBadInput) whose location() is "FILE:LINE:COL".
+Status DiagnosticStatus(std::string_view file, std::string_view source, int line, int col,
+                        std::string_view message);
 
 }  // namespace mda::rules

@@ -14,8 +14,8 @@ bool IsWordChar(char c) {
 
 }  // namespace
 
-std::string Lexer::Error(const std::string& message, int line, int col) const {
-  return Diagnostic(filename_, input_, line, col, message);
+Status Lexer::Error(const std::string& message, int line, int col) const {
+  return DiagnosticStatus(filename_, input_, line, col, message);
 }
 
 bool Lexer::NextIsWord(std::string_view word) const {

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/status.h"
+
 namespace mda::rules {
 
 class Lexer {
@@ -36,7 +38,7 @@ class Lexer {
   bool ReadValue(std::string* value);
 
   const std::string& text() const { return text_; }
-  const std::string& error() const { return error_; }
+  const Status& error() const { return error_; }
   // Line and column (1-based) where the last token began.
   int line() const { return line_; }
   int col() const { return col_; }
@@ -46,8 +48,9 @@ class Lexer {
   bool NextIsWord(std::string_view word) const;
 
   // "file:line:col: message", then the line, then a caret under the column.
-  std::string Error(const std::string& message, int line, int col) const;
-  std::string Error(const std::string& message) const { return Error(message, line_, col_); }
+  // A failure at `line`:`col` of this file: kBadInput, its location() "FILE:LINE:COL".
+  Status Error(const std::string& message, int line, int col) const;
+  Status Error(const std::string& message) const { return Error(message, line_, col_); }
 
  private:
   void SkipBlanksAndComments();
@@ -61,7 +64,7 @@ class Lexer {
   int current_line_ = 1;
   int line_ = 1, col_ = 1;
   std::string text_;
-  std::string error_;
+  Status error_;
 };
 
 }  // namespace mda::rules

@@ -250,21 +250,19 @@ class Parser {
 
   // The error for a statement that cannot start: the procmail hint when the line is
   // procmail, at its first column, else `fallback`.
-  static Status StartError(const Lexer& lexer, std::string_view content,
-                           const std::string& fallback) {
+  static Status StartError(const Lexer& lexer, std::string_view content, const Status& fallback) {
     std::string_view line = LineOf(content, lexer.line());
     std::string hint = ProcmailHint(line);
-    if (hint.empty()) return Status::BadInput(fallback);
+    if (hint.empty()) return fallback;
     int col = static_cast<int>(line.find_first_not_of(" \t")) + 1;
-    return Status::BadInput(lexer.Error(hint, lexer.line(), col));
+    return lexer.Error(hint, lexer.line(), col);
   }
 
   Status Expect(Lexer& lexer, Token want, const char* what) {
     Token t = lexer.ReadToken();
-    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t == Token::kError) return lexer.error();
     if (t != want)
-      return Status::BadInput(
-          lexer.Error("expected " + std::string(what) + ", got " + Describe(t, lexer)));
+      return lexer.Error("expected " + std::string(what) + ", got " + Describe(t, lexer));
     return Status::Ok();
   }
 
@@ -272,17 +270,16 @@ class Parser {
     Rule rule;
     rule.location = {file, lexer.line(), lexer.col()};
     if (out_->rules.size() >= kMaxRules) {
-      return Status::BadInput(
-          lexer.Error("more than " + std::to_string(kMaxRules) +
-                      " rules in this file and its includes: split the work, or include less"));
+      return lexer.Error("more than " + std::to_string(kMaxRules) +
+                         " rules in this file and its includes: split the work, or include less");
     }
     Status s = ParseOr(lexer, file, 0, &rule.condition);
     if (!s.ok()) return s;
     Token t = lexer.ReadToken();
-    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t == Token::kError) return lexer.error();
     if (t != Token::kWord || lexer.text() != "then") {
-      return Status::BadInput(lexer.Error(
-          "expected 'then' (or 'and', 'or') after the condition, got " + Describe(t, lexer)));
+      return lexer.Error("expected 'then' (or 'and', 'or') after the condition, got " +
+                         Describe(t, lexer));
     }
     s = ParseActions(lexer, file, &rule.actions);
     if (!s.ok()) return s;
@@ -323,11 +320,11 @@ class Parser {
 
   Status ParseUnary(Lexer& lexer, int file, int depth, std::unique_ptr<Condition>* out) {
     if (depth > kMaxConditionDepth) {
-      return Status::BadInput(lexer.Error("condition nested too deeply (more than " +
-                                          std::to_string(kMaxConditionDepth) + " levels)"));
+      return lexer.Error("condition nested too deeply (more than " +
+                         std::to_string(kMaxConditionDepth) + " levels)");
     }
     Token t = lexer.ReadToken();
-    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t == Token::kError) return lexer.error();
     if (t == Token::kWord && lexer.text() == "not") {
       auto node = std::make_unique<Condition>();
       node->kind = Condition::Kind::kNot;
@@ -351,18 +348,18 @@ class Parser {
   // After the subject: ~ /re/, !~ /re/, is "text", contains "text".
   Status ParseStringOp(Lexer& lexer, Test* test, bool numeric_allowed) {
     Token t = lexer.ReadToken();
-    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t == Token::kError) return lexer.error();
     if (t == Token::kMatch || t == Token::kNotMatch) {
       test->op = t == Token::kMatch ? Test::Op::kMatch : Test::Op::kNotMatch;
       std::string pattern, flags;
-      if (!lexer.ReadRegex(&pattern, &flags)) return Status::BadInput(lexer.error());
+      if (!lexer.ReadRegex(&pattern, &flags)) return lexer.error();
       int line = lexer.line(), col = lexer.col();
       size_t offset = 0;
       Status s = Regex::Compile(pattern, flags, &test->regex, &offset);
       if (!s.ok()) {
         if (s.kind() == Status::Kind::kTemporary) return s;
         // Point at the character PCRE2 complains about (+1 for the opening slash).
-        return Status::BadInput(lexer.Error(s.message(), line, col + 1 + static_cast<int>(offset)));
+        return lexer.Error(s.message(), line, col + 1 + static_cast<int>(offset));
       }
       test->source += (t == Token::kMatch ? " ~ /" : " !~ /") + pattern + "/" + flags;
       return Status::Ok();
@@ -379,29 +376,25 @@ class Parser {
     if (numeric_allowed) {
       std::optional<Test::Op> op = ComparisonOp(t);
       if (!op) {
-        return Status::BadInput(
-            lexer.Error("expected ~, !~, is, contains or a comparison (< <= > >= == !=), got " +
-                        Describe(t, lexer)));
+        return lexer.Error("expected ~, !~, is, contains or a comparison (< <= > >= == !=), got " +
+                           Describe(t, lexer));
       }
       std::string op_text = Describe(t, lexer);
       Token n = lexer.ReadToken();
-      if (n == Token::kError) return Status::BadInput(lexer.error());
+      if (n == Token::kError) return lexer.error();
       std::optional<double> number;
       if (n == Token::kWord) number = ParseNumber(lexer.text());
       if (!number)
-        return Status::BadInput(
-            lexer.Error("expected a number like 5, -0.5 or 12.25, got " + Describe(n, lexer)));
+        return lexer.Error("expected a number like 5, -0.5 or 12.25, got " + Describe(n, lexer));
       if (*number > kMaxNumber || *number < -kMaxNumber) {
-        return Status::BadInput(
-            lexer.Error("the number " + lexer.text() + " is out of range (-1e15 to 1e15)"));
+        return lexer.Error("the number " + lexer.text() + " is out of range (-1e15 to 1e15)");
       }
       test->op = *op;
       test->number = *number;
       test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
       return Status::Ok();
     }
-    return Status::BadInput(
-        lexer.Error("expected ~, !~, is or contains, got " + Describe(t, lexer)));
+    return lexer.Error("expected ~, !~, is or contains, got " + Describe(t, lexer));
   }
 
   Status ParseTest(Lexer& lexer, Token t, Test* test) {
@@ -412,10 +405,10 @@ class Parser {
       return ParseStringOp(lexer, test, /*numeric_allowed=*/true);
     }
     if (t != Token::kWord) {
-      return Status::BadInput(
-          lexer.Error("expected a test (a header like Subject:, exists, address, body, size, "
-                      "sender, recipient, not, '('), got " +
-                      Describe(t, lexer)));
+      return lexer.Error(
+          "expected a test (a header like Subject:, exists, address, body, size, "
+          "sender, recipient, not, '('), got " +
+          Describe(t, lexer));
     }
     const std::string word = lexer.text();
     if (word == "exists" || word == "address") {
@@ -445,8 +438,8 @@ class Parser {
       Token op = lexer.ReadToken();
       std::optional<Test::Op> comparison = ComparisonOp(op);
       if (!comparison) {
-        return Status::BadInput(lexer.Error(
-            "expected a comparison (< <= > >= == !=) after 'size', got " + Describe(op, lexer)));
+        return lexer.Error("expected a comparison (< <= > >= == !=) after 'size', got " +
+                           Describe(op, lexer));
       }
       test->op = *comparison;
       std::string op_text = Describe(op, lexer);
@@ -454,20 +447,20 @@ class Parser {
       std::optional<uint64_t> size;
       if (n == Token::kWord) size = ParseSize(lexer.text());
       if (!size) {
-        return Status::BadInput(lexer.Error(
-            "expected a size like 500, 20K or 5M (at most 1024G), got " + Describe(n, lexer)));
+        return lexer.Error("expected a size like 500, 20K or 5M (at most 1024G), got " +
+                           Describe(n, lexer));
       }
       test->number = static_cast<double>(*size);
       test->source += " " + op_text.substr(1, op_text.size() - 2) + " " + lexer.text();
       return Status::Ok();
     }
-    return Status::BadInput(lexer.Error(
+    return lexer.Error(
         "expected a test (a header like Subject:, exists, address, body, size, sender, recipient, "
         "not, '('), got '" +
         word + "'" +
         (word.find('-') != std::string::npos || isupper(static_cast<unsigned char>(word[0]))
              ? "; a header name needs its colon, like " + word + ":"
-             : "")));
+             : ""));
   }
 
   Status ParseActions(Lexer& lexer, int file, std::vector<Action>* actions) {
@@ -479,8 +472,7 @@ class Parser {
       }
       Token t = lexer.ReadToken();
       if (t == Token::kError) {
-        return lexer.TokenStartsLine() ? StartError(lexer, content_, lexer.error())
-                                       : Status::BadInput(lexer.error());
+        return lexer.TokenStartsLine() ? StartError(lexer, content_, lexer.error()) : lexer.error();
       }
       Action a;
       a.location = {file, lexer.line(), lexer.col()};
@@ -489,7 +481,7 @@ class Parser {
       if (word == "folder" || word == "copy") {
         a.kind = word == "folder" ? Action::Kind::kFolder : Action::Kind::kCopy;
         if (!lexer.ReadValue(&a.argument))
-          return Status::BadInput(lexer.Error("expected a folder name after '" + word + "'"));
+          return lexer.Error("expected a folder name after '" + word + "'");
         line = lexer.line();
         col = lexer.col();
       } else if (word == "discard") {
@@ -513,42 +505,39 @@ class Parser {
             if (c <= 32 || c >= 127) valid = false;
           }
           if (!valid)
-            return Status::BadInput(
-                lexer.Error("add-header takes \"Name: value\" (a header name without blanks, a "
-                            "colon, the value)",
-                            line, col));
+            return lexer.Error(
+                "add-header takes \"Name: value\" (a header name without blanks, a "
+                "colon, the value)",
+                line, col);
         }
       } else {
-        std::string message = lexer.Error(
+        Status message = lexer.Error(
             "expected an action (folder, copy, discard, defer, reject, add-header), got " +
             Describe(t, lexer));
-        return lexer.TokenStartsLine() ? StartError(lexer, content_, message)
-                                       : Status::BadInput(message);
+        return lexer.TokenStartsLine() ? StartError(lexer, content_, message) : message;
       }
-      if (auto problem = CheckVariables(a.argument))
-        return Status::BadInput(lexer.Error(*problem, line, col));
+      if (auto problem = CheckVariables(a.argument)) return lexer.Error(*problem, line, col);
       actions->push_back(std::move(a));
     }
     if (actions->empty()) {
-      return Status::BadInput(
-          lexer.Error("'then' must be followed by at least one action (folder, copy, discard, "
-                      "defer, reject, add-header)"));
+      return lexer.Error(
+          "'then' must be followed by at least one action (folder, copy, discard, "
+          "defer, reject, add-header)");
     }
     return Status::Ok();
   }
 
   Status ParseSet(Lexer& lexer, int file) {
     Token t = lexer.ReadToken();
-    if (t == Token::kError) return Status::BadInput(lexer.error());
+    if (t == Token::kError) return lexer.error();
     if (t != Token::kWord)
-      return Status::BadInput(
-          lexer.Error("expected a setting name after 'set', got " + Describe(t, lexer)));
+      return lexer.Error("expected a setting name after 'set', got " + Describe(t, lexer));
     std::string name = lexer.text();
     int line = lexer.line(), col = lexer.col();
     Status s = Expect(lexer, Token::kAssign, ("'=' after 'set " + name + "'").c_str());
     if (!s.ok()) return s;
     std::string value;
-    if (!lexer.ReadValue(&value)) return Status::BadInput(lexer.error());
+    if (!lexer.ReadValue(&value)) return lexer.error();
     int vline = lexer.line(), vcol = lexer.col();
     const SettingSpec* spec = nullptr;
     for (const SettingSpec& candidate : options_.settings) {
@@ -558,12 +547,10 @@ class Parser {
       std::string known;
       for (const SettingSpec& candidate : options_.settings)
         known += (known.empty() ? "" : ", ") + std::string(candidate.name);
-      return Status::BadInput(
-          lexer.Error("unknown setting '" + name + "' (known: " + known + ")", line, col));
+      return lexer.Error("unknown setting '" + name + "' (known: " + known + ")", line, col);
     }
     std::string problem = spec->check(value);
-    if (!problem.empty())
-      return Status::BadInput(lexer.Error(problem + ", not '" + value + "'", vline, vcol));
+    if (!problem.empty()) return lexer.Error(problem + ", not '" + value + "'", vline, vcol);
     out_->settings[name] = Setting{value, Location{file, line, col}};
     return Status::Ok();
   }
@@ -573,41 +560,35 @@ class Parser {
     if (!s.ok()) return s;
     std::string target = lexer.text();
     int line = lexer.line(), col = lexer.col();
-    if (target.empty())
-      return Status::BadInput(lexer.Error("include needs a file name", line, col));
+    if (target.empty()) return lexer.Error("include needs a file name", line, col);
     if (target.rfind("~/", 0) == 0) {
       if (options_.home.empty())
-        return Status::BadInput(
-            lexer.Error("'~' in an include, and no home directory is known", line, col));
+        return lexer.Error("'~' in an include, and no home directory is known", line, col);
       target = options_.home + target.substr(1);
     } else if (target[0] != '/') {
       size_t slash = including.rfind('/');
       target = (slash == std::string::npos ? std::string(".") : including.substr(0, slash)) + "/" +
                target;
     }
-    if (!options_.read_include)
-      return Status::BadInput(lexer.Error("include is not available here", line, col));
+    if (!options_.read_include) return lexer.Error("include is not available here", line, col);
     if (out_->files.size() >= kMaxFiles) {
-      return Status::BadInput(
-          lexer.Error("this include of " + target + " goes over " + std::to_string(kMaxFiles) +
-                          " files read in all (a file included twice counts twice)",
-                      line, col));
+      return lexer.Error("this include of " + target + " goes over " + std::to_string(kMaxFiles) +
+                             " files read in all (a file included twice counts twice)",
+                         line, col);
     }
     std::string content, identity;
     s = options_.read_include(target, &content, &identity);
     if (!s.ok()) {
       if (s.kind() == Status::Kind::kTemporary) return s;
-      return Status::BadInput(
-          lexer.Error("cannot include " + target + ": " + s.message(), line, col));
+      return lexer.Error("cannot include " + target + ": " + s.message(), line, col);
     }
     for (const std::string& open : stack_) {
       if (open == identity)
-        return Status::BadInput(
-            lexer.Error("include cycle: " + target + " is already being read", line, col));
+        return lexer.Error("include cycle: " + target + " is already being read", line, col);
     }
     if (static_cast<int>(stack_.size()) >= kMaxIncludeDepth) {
-      return Status::BadInput(lexer.Error(
-          "includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep", line, col));
+      return lexer.Error("includes nested more than " + std::to_string(kMaxIncludeDepth) + " deep",
+                         line, col);
     }
     return ParseFile(target, content, identity);
   }

@@ -227,6 +227,8 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
     Status s = Parse(c.text, &rs);
     EXPECT_EQ(s.kind(), Status::Kind::kBadInput) << c.text;
     EXPECT_EQ(s.message(), c.error) << c.text;
+    // The place is carried apart from the text (mdatest --check labels the text an error).
+    EXPECT_EQ(s.location(), c.error.substr(0, c.error.find(": "))) << c.text;
   }
 }
 

@@ -25,5 +25,19 @@ TEST(StatusTest, BadInputKeepsMessage) {
   EXPECT_EQ(s.message(), "unknown option '--x'");
 }
 
+TEST(StatusTest, BadInputAtKeepsItsPlaceApart) {
+  Status s = Status::BadInputAt("rules:2:4", "expected a test\nif x\n   ^");
+  EXPECT_EQ(s.kind(), Status::Kind::kBadInput);
+  EXPECT_EQ(s.message(), "rules:2:4: expected a test\nif x\n   ^");
+  EXPECT_EQ(s.location(), "rules:2:4");
+  EXPECT_EQ(s.text(), "expected a test\nif x\n   ^");
+  Status copy = s;  // the parts survive a copy
+  EXPECT_EQ(copy.location(), "rules:2:4");
+  // A failure of no particular place: no location, the text is the message.
+  Status plain = Status::BadInput("rules: no such file");
+  EXPECT_EQ(plain.location(), "");
+  EXPECT_EQ(plain.text(), "rules: no such file");
+}
+
 }  // namespace
 }  // namespace mda
