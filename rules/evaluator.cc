@@ -9,6 +9,7 @@
 #include "rules/address.h"
 #include "rules/number.h"
 #include "rules/rfc2047.h"
+#include "rules/variables.h"
 
 namespace mda::rules {
 namespace {
@@ -254,31 +255,20 @@ std::string Expand(std::string_view text, const Captures& captures, const Messag
     return it == captures.named.end() ? "" : it->second;
   };
   for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '$' || i + 1 >= text.size()) {
+    if (text[i] != '$') {
       out += text[i];
       continue;
     }
-    char c = text[i + 1];
-    if (c == '$') {
+    // The parser refused every bad reference; were one here, it would stay as written.
+    Reference r = ReadReference(text, i);
+    if (r.kind == Reference::Kind::kDollar) {
       out += '$';
-      ++i;
-    } else if (c >= '0' && c <= '9') {
-      out += variable(text.substr(i + 1, 1));
-      ++i;
-    } else if (c == '{') {
-      size_t close = text.find('}', i + 2);
-      if (close == std::string_view::npos) {
-        out += text.substr(i);
-        break;
-      }
-      out += variable(text.substr(i + 2, close - i - 2));
-      i = close;
+    } else if (r.kind == Reference::Kind::kBad) {
+      out += text.substr(i, r.length);
     } else {
-      size_t j = i + 1;
-      while (j < text.size() && ((text[j] >= 'A' && text[j] <= 'Z') || text[j] == '_')) ++j;
-      out += variable(text.substr(i + 1, j - i - 1));
-      i = j - 1;
+      out += variable(r.name);
     }
+    i += r.length - 1;
   }
   return out;
 }

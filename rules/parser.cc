@@ -7,6 +7,7 @@
 
 #include "rules/diagnostic.h"
 #include "rules/lexer.h"
+#include "rules/variables.h"
 
 namespace mda::rules {
 namespace {
@@ -20,56 +21,13 @@ constexpr size_t kMaxFiles = 64;
 constexpr size_t kMaxRules = 10000;
 constexpr int kMaxConditionDepth = 100;
 
-// A constant array, not a std::set: a static set is built at every start-up of mda.
-constexpr std::string_view kEnvelopeVariables[] = {
-    "RECIPIENT", "LOCAL_PART", "LOCAL_PART_PREFIX", "LOCAL_PART_SUFFIX", "DOMAIN",
-    "SENDER",    "HOME"};
-
-bool IsEnvelopeVariable(std::string_view name) {
-  for (std::string_view v : kEnvelopeVariables) {
-    if (v == name) return true;
-  }
-  return false;
-}
-
-bool IsIdentifier(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'))
-      return false;
-  }
-  return true;
-}
-
 // Checks the $variables of a folder name or text; the message says what is wrong.
 std::optional<std::string> CheckVariables(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
     if (text[i] != '$') continue;
-    if (i + 1 >= text.size()) return "a '$' at the end (write $$ for a dollar sign)";
-    char c = text[i + 1];
-    if (c == '$' || (c >= '1' && c <= '9')) {
-      ++i;
-      continue;
-    }
-    std::string_view name;
-    if (c == '{') {
-      size_t close = text.find('}', i + 2);
-      if (close == std::string_view::npos) return "'${' without its closing '}'";
-      name = text.substr(i + 2, close - i - 2);
-      if (!IsIdentifier(name)) return "'${" + std::string(name) + "}' is not a variable name";
-      i = close;
-      continue;  // a named group or an envelope variable: both fine
-    }
-    size_t j = i + 1;
-    while (j < text.size() && (IsIdentifier(text.substr(j, 1)))) ++j;
-    name = text.substr(i + 1, j - i - 1);
-    if (!IsEnvelopeVariable(name)) {
-      return "unknown variable '$" + std::string(name) +
-             "' (known: $1..$9, ${name} for a named group, $RECIPIENT, $LOCAL_PART, "
-             "$LOCAL_PART_PREFIX, "
-             "$LOCAL_PART_SUFFIX, $DOMAIN, $SENDER, $HOME; $$ is a dollar sign)";
-    }
-    i = j - 1;
+    Reference r = ReadReference(text, i);
+    if (r.kind == Reference::Kind::kBad) return r.problem;
+    i += r.length - 1;
   }
   return std::nullopt;
 }
