@@ -27,7 +27,7 @@ std::optional<std::string> DedupKey(std::string_view message_id, std::string_vie
   auto compact = [](std::string_view s, bool lower) {
     std::string out;
     for (char c : s) {
-      if (c == ' ' || c == '\t' || c == '\r' || c == '\n') continue;
+      if (IsSpace(c)) continue;
       out += lower ? LowerAscii(c) : c;
     }
     return out;

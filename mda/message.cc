@@ -9,13 +9,15 @@
 
 #include <new>
 
+#include "base/ascii.h"
+
 namespace mda {
 
 size_t FromLineLength(std::string_view bytes) {
   if (bytes.substr(0, 5) != "From ") return 0;
   // RFC 5322's obsolete syntax allows blanks before the colon of a header: "From : x".
   size_t i = 5;
-  while (i < bytes.size() && (bytes[i] == ' ' || bytes[i] == '\t')) ++i;
+  while (i < bytes.size() && IsBlank(bytes[i])) ++i;
   if (i < bytes.size() && bytes[i] == ':') return 0;
   size_t eol = bytes.find('\n');
   return eol == std::string_view::npos ? bytes.size() : eol + 1;

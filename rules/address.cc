@@ -23,7 +23,7 @@ void AddMailbox(const std::string& bare, const std::string& angle, bool had_angl
   bool quoted = false;
   for (char c : spec) {
     if (c == '"') quoted = !quoted;
-    if (!quoted && (c == ' ' || c == '\t' || c == '\r' || c == '\n')) continue;
+    if (!quoted && IsSpace(c)) continue;
     compact += c;
   }
   if (!compact.empty()) out->push_back(compact);

@@ -21,10 +21,7 @@ void AppendPart(const std::string& raw, const std::string& encoding, const std::
                 size_t limit, std::string* out) {
   if (out->size() >= limit) return;
   std::string bytes;
-  std::string enc = LowerAscii(encoding);
-  while (!enc.empty() && (enc.back() == ' ' || enc.back() == '\t' || enc.back() == '\r'))
-    enc.pop_back();
-  while (!enc.empty() && (enc.front() == ' ' || enc.front() == '\t')) enc.erase(0, 1);
+  std::string enc = LowerAscii(Trim(encoding));
   if (enc == "base64") {
     bytes = DecodeBase64(raw);
   } else if (enc == "quoted-printable") {
@@ -120,9 +117,8 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
     return fields.empty() ? "" : std::string(fields[0]->value);
   };
   std::string content_type = first("Content-Type");
-  std::string type = LowerAscii(content_type.substr(0, content_type.find(';')));
-  while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.pop_back();
-  while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.erase(0, 1);
+  std::string type =
+      LowerAscii(Trim(std::string_view(content_type).substr(0, content_type.find(';'))));
   std::string_view body = entity.substr(std::min(headers.body_offset(), entity.size()));
   if (type.rfind("multipart/", 0) == 0) {
     std::string boundary = Param(content_type, "boundary");
@@ -137,12 +133,9 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
     return;
   }
   if (!type.empty() && type.rfind("text/", 0) != 0) return;
-  std::string disposition = LowerAscii(first("Content-Disposition"));
-  disposition = disposition.substr(0, disposition.find(';'));
-  while (!disposition.empty() && (disposition.back() == ' ' || disposition.back() == '\t'))
-    disposition.pop_back();
-  while (!disposition.empty() && (disposition.front() == ' ' || disposition.front() == '\t'))
-    disposition.erase(0, 1);
+  std::string disposition_field = first("Content-Disposition");
+  std::string disposition =
+      LowerAscii(Trim(std::string_view(disposition_field).substr(0, disposition_field.find(';'))));
   if (disposition == "attachment") return;
   AppendPart(std::string(body), first("Content-Transfer-Encoding"), Param(content_type, "charset"),
              limit, out);

@@ -1,14 +1,14 @@
 // Lexer: the tokens of a rule file, read on the parser's demand.
 #include "rules/lexer.h"
 
+#include "base/ascii.h"
 #include "rules/diagnostic.h"
 
 namespace mda::rules {
 namespace {
 
-bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 bool IsWordChar(char c) {
-  return !IsBlank(c) && c != '(' && c != ')' && c != '"' && c != '#' && c != ':' && c != '~' &&
+  return !IsSpace(c) && c != '(' && c != ')' && c != '"' && c != '#' && c != ':' && c != '~' &&
          c != '<' && c != '>' && c != '=' && c != '!';
 }
 
@@ -24,7 +24,7 @@ bool Lexer::NextIsWord(std::string_view word) const {
   size_t p = pos_;
   while (p < input_.size()) {
     char c = input_[p];
-    if (c == '\n' || IsBlank(c)) {
+    if (c == '\n' || IsSpace(c)) {
       ++p;
     } else if (c == '#') {
       while (p < input_.size() && input_[p] != '\n') ++p;
@@ -55,7 +55,7 @@ void Lexer::SkipBlanksAndComments() {
       ++pos_;
       ++current_line_;
       line_start_ = pos_;
-    } else if (IsBlank(c)) {
+    } else if (IsSpace(c)) {
       ++pos_;
     } else if (c == '#') {
       while (pos_ < input_.size() && input_[pos_] != '\n') ++pos_;
@@ -199,7 +199,7 @@ bool Lexer::ReadValue(std::string* value) {
     return true;
   }
   value->clear();
-  while (pos_ < input_.size() && !IsBlank(input_[pos_]) && input_[pos_] != '#')
+  while (pos_ < input_.size() && !IsSpace(input_[pos_]) && input_[pos_] != '#')
     *value += input_[pos_++];
   if (value->empty()) {
     error_ = Error("expected a value here");

@@ -5,6 +5,7 @@
 #include <charconv>
 #include <vector>
 
+#include "base/ascii.h"
 #include "rules/diagnostic.h"
 #include "rules/lexer.h"
 #include "rules/variables.h"
@@ -156,7 +157,7 @@ class Parser {
           cond.substr(0, 3) != "^TO") {
         std::string_view header = cond.substr(1, cond.find(':') - 1);
         std::string_view rest = cond.substr(cond.find(':') + 1);
-        while (!rest.empty() && (rest[0] == ' ' || rest[0] == '\t')) rest.remove_prefix(1);
+        while (!rest.empty() && IsBlank(rest[0])) rest.remove_prefix(1);
         if (rest.substr(0, 2) == ".*") rest.remove_prefix(2);
         bool plain_name =
             !header.empty() && header.find_first_of(" .*[(|\\") == std::string_view::npos;
