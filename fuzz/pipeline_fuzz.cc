@@ -60,7 +60,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mda::Identify(headers, &e);
   mda::Decide(config, message, headers, /*trace=*/true, &e);
   mda::Maildir maildir(fs, config.envelope.maildir);
-  for (const std::string& folder : e.decision.folders) {
+  for (const mda::rules::Target& target : e.decision.targets) {
+    if (target.is_program()) continue;  // a dry run: nothing runs
+    const std::string& folder = target.folder;
     mda::Delivery delivery;
     mda::Status s = maildir.Deliver(folder, message.content(), &delivery);
     if (!s.ok()) __builtin_trap();  // a folder Decide let through must be deliverable

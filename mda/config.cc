@@ -17,6 +17,8 @@ namespace mda {
 namespace {
 
 constexpr int64_t kDefaultDedupPeriod = 7 * 86400;
+// Exim's pipe transport gives mda an hour by default; a program must end well before.
+constexpr uint64_t kMaxProgramTimeout = 3600;
 
 // A path setting: a value that can never name a file is refused when the rules are parsed,
 // so that a rule file that passes --check cannot defer every message at delivery.
@@ -77,6 +79,17 @@ constexpr rules::SettingSpec kSettings[] = {
      [](std::string_view v) {
        std::optional<uint64_t> size = rules::ParseSize(v);
        return size && *size > 0 ? std::string() : "max-size is a size like 50M (1 to 1024G)";
+     }},
+    {"pipe-failure",
+     [](std::string_view v) {
+       return v == "keep" || v == "defer" ? std::string() : "pipe-failure is keep or defer";
+     }},
+    {"program-timeout",
+     [](std::string_view v) {
+       std::optional<uint64_t> period = rules::ParsePeriod(v);
+       return period && *period <= kMaxProgramTimeout
+                  ? std::string()
+                  : "program-timeout is a time from 1s to 1h, like 30s or 2m";
      }},
 };
 
@@ -239,6 +252,10 @@ Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loa
       log.path.clear();
   }
   if (const std::string* m = Setting(rules, "max-size")) config->max_size = rules::ParseSize(*m);
+  if (const std::string* t = Setting(rules, "program-timeout"))
+    config->programs.timeout_ms = static_cast<int64_t>(rules::ParsePeriod(*t).value_or(30)) * 1000;
+  if (const std::string* f = Setting(rules, "pipe-failure"))
+    config->programs.defer_on_failure = *f == "defer";
   return DedupSettings(options, rules, e.home, &config->dedup);
 }
 

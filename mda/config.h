@@ -29,11 +29,18 @@ struct LogSettings {
   std::string syslog;            // set syslog = FACILITY; empty: off
 };
 
+// How the programs of filter and pipe actions run.
+struct ProgramSettings {
+  int64_t timeout_ms = 30000;     // set program-timeout: then its process group is killed
+  bool defer_on_failure = false;  // set pipe-failure = defer (default keep: INBOX)
+};
+
 struct Config {
   Envelope envelope;  // who the message is for and from; Maildir, rule file, default folder
   LogSettings log;
   DedupConfig dedup;
   std::optional<uint64_t> max_size;  // set max-size: a bigger message's body is not read
+  ProgramSettings programs;
   // The rules to evaluate: the rule file's when it was found and is usable, else none (all
   // mail to envelope.folder). Points into the LoadedRules given to ApplyRules.
   const rules::RuleSet* rules = nullptr;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "mda/folder.h"
+#include "mda/program.h"
 #include "rules/diagnostic.h"
 
 namespace mda {
@@ -81,6 +82,10 @@ const char* ActionName(Action::Kind k) {
       return "reject";
     case Action::Kind::kAddHeader:
       return "add-header";
+    case Action::Kind::kFilter:
+      return "filter";
+    case Action::Kind::kPipe:
+      return "pipe";
   }
   return "?";
 }
@@ -134,6 +139,18 @@ std::vector<Finding> Lint(const rules::RuleSet& rules) {
                               "' at " + rules.Where(it->second.second) + " (" +
                               (dir.empty() ? std::string("INBOX") : "Maildir/" + dir) +
                               "; '.' separates folders as '/' does): use one spelling")});
+        }
+      }
+      if ((a.kind == Action::Kind::kFilter || a.kind == Action::Kind::kPipe) &&
+          a.program[0].find('$') == std::string::npos && a.program[0].rfind("~/", 0) != 0) {
+        // A warning, not an error: --check may run elsewhere than the mail server.
+        std::string path;
+        if (Status s = FindProgram(a.program[0], &path); !s.ok()) {
+          findings.push_back(
+              {false, Diagnostic(rules, a.location, "warning",
+                                 s.message() + (a.kind == Action::Kind::kPipe
+                                                    ? "; mda would keep the message in INBOX"
+                                                    : "; mda would keep the message unfiltered"))});
         }
       }
       if (a.final()) final_action = &a;

@@ -88,6 +88,10 @@ int Main(int argc, char** argv) {
   // delivery is a temporary failure like a full disk.
   signal(SIGXFSZ, SIG_IGN);
   signal(SIGXCPU, OnCpuLimit);
+  // An ignored SIGCHLD (a parent may leave it so) makes the kernel reap our children
+  // itself: a rule's program would end with its exit status lost, and a delivery that
+  // worked would be retried. Ours to wait for.
+  signal(SIGCHLD, SIG_DFL);
   // Files are 0600 and directories 0700 by their explicit modes; the umask only narrows.
   umask(077);
 

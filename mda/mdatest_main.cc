@@ -39,14 +39,16 @@ const char kUsage[] =
     "       mdatest --check [--rules FILE]         lint a rule file, no mail needed\n"
     "       mdatest --diff OLD NEW PATH...         only the messages whose destination changes\n"
     "\n"
-    "A dry run of mda on saved mail: nothing is written, no command is run. PATH is a message\n"
-    "file, a directory of message files, a Maildir (cur/ and new/), an mbox file, or - for one\n"
-    "message on standard input.\n"
+    "A dry run of mda on saved mail: nothing is written, no program is run (filter and pipe\n"
+    "actions are shown with their arguments). PATH is a message file, a directory of message\n"
+    "files, a Maildir (cur/ and new/), an mbox file, or - for one message on standard input.\n"
     "\n"
     "  --rules FILE       rule file (default ~/.mda/rules)\n"
     "  --explain          every rule evaluated: each test, the value it saw, the result, the\n"
     "                     captures, and where evaluation stopped\n"
     "  --format FORMAT    text (default), json (one object per line), tsv\n"
+    "  --run-filters      run the filter programs (spamc...) as mda would, so the rules see\n"
+    "                     their verdict; pipe programs are never run\n"
     "  -r, --recursive    also the Maildir++ folders of a Maildir, the subdirectories of a "
     "directory\n"
     "  --recipient ADDR  --sender ADDR  --local-part NAME  --domain DOMAIN  --home DIR\n"
@@ -74,6 +76,7 @@ mda::Status Prepare(Run& run, const std::string& rules_path, Context* ctx) {
   mda::Status s =
       ctx->dry_run.Open(mda::PosixFs(), run.options, run.env, run.account, getuid(), rules_path);
   if (!s.ok()) return s;
+  if (run.options.run_filters) ctx->dry_run.RunFilters(&mda::PosixProcesses());
   // The store the rule file names (mda's default file store if it names none, or is not
   // usable); none there, or Redis not reachable: no duplicates shown.
   const mda::DedupConfig& dedup = ctx->dry_run.config().dedup;
@@ -188,6 +191,7 @@ int Diff(Run& run, mda::MdatestReport& report) {
 
 int Main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGCHLD, SIG_DFL);  // --run-filters waits for its programs, as mda does
   Run run;
   mda::Status s = mda::ParseOptions(argc, argv, /*allow_paths=*/true, &run.options);
   if (!s.ok()) {

@@ -33,7 +33,8 @@ std::string Action(Decided o) {
 
 std::string Destination(const rules::Decision& d) {
   std::string folders;
-  for (const std::string& f : d.folders) folders += (folders.empty() ? "" : " + ") + f;
+  for (const rules::Target& t : d.targets)
+    folders += (folders.empty() ? "" : " + ") + rules::ShowTarget(t);
   switch (d.outcome) {
     case Decided::kDeliver:
       return folders;
@@ -82,8 +83,33 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
     out = "{\"name\":" + JsonString(name) + ",\"message_id\":" + JsonString(e.message_id) +
           ",\"subject\":" + JsonString(e.subject) + ",\"rule\":" + JsonString(d.rule) +
           ",\"action\":" + JsonString(Action(d.outcome)) + ",\"folders\":[";
-    for (size_t i = 0; i < d.folders.size(); ++i) out += (i ? "," : "") + JsonString(d.folders[i]);
+    bool first = true;
+    for (const rules::Target& t : d.targets) {
+      if (t.is_program()) continue;
+      out += (first ? "" : ",") + JsonString(t.folder);
+      first = false;
+    }
     out += "]";
+    auto argv = [](const std::vector<std::string>& program) {
+      std::string list = "[";
+      for (size_t i = 0; i < program.size(); ++i) list += (i ? "," : "") + JsonString(program[i]);
+      return list + "]";
+    };
+    std::string programs;
+    for (const rules::Target& t : d.targets) {
+      if (t.is_program()) programs += (programs.empty() ? "" : ",") + argv(t.program);
+    }
+    if (!programs.empty()) out += ",\"programs\":[" + programs + "]";
+    if (!d.filters.empty()) {
+      out += ",\"filters\":[";
+      for (size_t i = 0; i < d.filters.size(); ++i) {
+        const rules::FilterStep& f = d.filters[i];
+        out += std::string(i ? "," : "") + "{\"program\":" + argv(f.program) +
+               ",\"rule\":" + JsonString(f.rule) + ",\"result\":" + JsonString(f.result) +
+               ",\"replaced\":" + (f.replaced ? "true" : "false") + "}";
+      }
+      out += "]";
+    }
     if (!d.reason.empty()) out += ",\"reason\":" + JsonString(d.reason);
     if (duplicate_of) out += ",\"duplicate_of\":" + JsonString(When(*duplicate_of));
     out += ",\"warnings\":[";
@@ -99,7 +125,8 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
   }
   if (format_ == Format::kTsv) {
     std::string folders;
-    for (const std::string& f : d.folders) folders += (folders.empty() ? "" : ",") + f;
+    for (const rules::Target& t : d.targets)
+      folders += (folders.empty() ? "" : ",") + rules::ShowTarget(t);
     return OneLine(name, kShownLine) + "\t" + OneLine(e.message_id) + "\t" + OneLine(e.subject) +
            "\t" + OneLine(d.rule, kShownLine) + "\t" + Action(d.outcome) + "\t" +
            OneLine(folders, kShownLine) + "\t" + (duplicate_of ? When(*duplicate_of) : "") + "\n";
@@ -113,6 +140,10 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
   if (duplicate_of) {
     out += "  duplicate: first delivered " + When(*duplicate_of) +
            "; mda would not deliver it again\n";
+  }
+  for (const rules::FilterStep& f : d.filters) {
+    out += "  filter " + Shown(rules::ShowProgram(f.program).substr(2)) + "  [" +
+           OneLine(f.rule, kShownLine) + "]: " + Shown(f.result) + "\n";
   }
   for (const std::string& w : e.warnings) out += "  warning: " + Shown(w) + "\n";
   if (explain_) {

@@ -61,6 +61,7 @@ Status ParseOptions(int argc, const char* const* argv, bool allow_paths, Options
       if (arg == "--recursive" || arg == "-r") flag = &Options::recursive;
       if (arg == "--check") flag = &Options::check;
       if (arg == "--diff") flag = &Options::diff;
+      if (arg == "--run-filters") flag = &Options::run_filters;
       if (flag != nullptr) {
         out->*flag = true;
         continue;

@@ -27,10 +27,11 @@ struct Options {
   bool help = false;
   bool version = false;
   // mdatest only.
-  bool explain = false;    // every rule evaluated, what each test saw
-  bool recursive = false;  // Maildir++ folders of a Maildir, subdirectories of a directory
-  bool check = false;      // lint the rule file; no mail
-  bool diff = false;       // the first two operands are OLD and NEW rule files
+  bool explain = false;      // every rule evaluated, what each test saw
+  bool recursive = false;    // Maildir++ folders of a Maildir, subdirectories of a directory
+  bool check = false;        // lint the rule file; no mail
+  bool diff = false;         // the first two operands are OLD and NEW rule files
+  bool run_filters = false;  // run the rules' filter programs (never their pipes)
   std::optional<std::string> format;  // text, json, tsv
   std::vector<std::string> paths;     // operands: mdatest's messages; mda takes none
 };

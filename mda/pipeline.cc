@@ -4,10 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "mda/duplicate_store.h"
 #include "mda/folder.h"
+#include "mda/sha256.h"
 #include "mda/trust.h"
 #include "rules/address.h"
 #include "rules/body_text.h"
@@ -34,11 +36,12 @@ class AttemptMarks {
       : retry_(queue_id.empty() ? "" : "\x01q:" + queue_id),
         sized_(queue_id.empty() ? "" : "\x01" + queue_id + ":" + std::to_string(size)) {}
   bool by_queue_id() const { return !retry_.empty(); }
-  std::string Folder(const std::string& folder) const { return folder + sized_; }
-  // What a claim asks for: each folder's mark, and the run's own.
-  std::vector<std::string> Asked(const std::vector<std::string>& folders) const {
+  // A target's mark (TargetMark) for this attempt.
+  std::string Folder(const std::string& mark) const { return mark + sized_; }
+  // What a claim asks for: each target's mark, and the run's own.
+  std::vector<std::string> Asked(const std::vector<std::string>& targets) const {
     std::vector<std::string> asked;
-    for (const std::string& f : folders) asked.push_back(Folder(f));
+    for (const std::string& f : targets) asked.push_back(Folder(f));
     if (by_queue_id()) asked.insert(asked.end(), {retry_, Done()});
     return asked;
   }
@@ -56,10 +59,12 @@ class AttemptMarks {
     }
     return true;
   }
-  // The marks once `folder` (the `index`th) is in place; `last`: the delivery is complete.
-  std::vector<std::string> After(const std::string* folder, size_t index, bool last) const {
+  // The marks once `targets` (the `index`th target, and the INBOX copy that stood in for
+  // it) are in place; `last`: the delivery is complete.
+  std::vector<std::string> After(const std::vector<std::string>& targets, size_t index,
+                                 bool last) const {
     std::vector<std::string> marks;
-    if (folder != nullptr) marks.push_back(Folder(*folder));
+    for (const std::string& t : targets) marks.push_back(Folder(t));
     if (index == 0 && by_queue_id()) marks.push_back(retry_);
     if (last) marks.push_back(DuplicateStore::kComplete);
     if (last && by_queue_id()) marks.push_back(Done());
@@ -83,6 +88,78 @@ RunResult Fail(RunResult result, const Status& status) {
   return result;
 }
 
+// What a program of a rule runs with: a clean environment (the fixed PATH, the envelope as
+// Exim's pipe transport names it), in the home directory (or /, for a user without one).
+ProgramCall MakeCall(const Config& config, const std::vector<std::string>& program,
+                     std::string_view input) {
+  const Envelope& e = config.envelope;
+  ProgramCall call;
+  call.argv = program;
+  call.env = {std::string("PATH=") + kProgramPath,
+              "HOME=" + e.home,
+              "SENDER=" + e.sender,
+              "RECIPIENT=" + e.recipient,
+              "LOCAL_PART=" + e.local_part,
+              "LOCAL_PART_PREFIX=" + e.local_part_prefix,
+              "LOCAL_PART_SUFFIX=" + e.local_part_suffix,
+              "DOMAIN=" + e.domain,
+              "MESSAGE_ID=" + e.queue_id};
+  struct stat st;
+  call.dir =
+      !e.home.empty() && stat(e.home.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? e.home : "/";
+  call.input = input;
+  call.timeout_ms = config.programs.timeout_ms;
+  return call;
+}
+
+// Why a filter's output cannot stand for the message, or "" when it can: it starts with a
+// header field and, as the original did, ends its header with a blank line (a filter that
+// stopped early printed a header cut short, and its body would be lost).
+std::string NotAMessage(std::string_view text, std::string_view original) {
+  size_t i = 0;
+  while (i < text.size() && text[i] > 32 && text[i] < 127 && text[i] != ':') ++i;
+  if (i == 0 || i == text.size() || text[i] != ':')
+    return "its output does not start with a header (Name: value)";
+  rules::HeaderBlock headers(text);
+  if (headers.fields().empty()) return "its output does not start with a header (Name: value)";
+  if (headers.body_offset() == text.size() &&
+      rules::HeaderBlock(original).body_offset() < original.size()) {
+    return "its output is not a whole message (no blank line after its header)";
+  }
+  return "";
+}
+
+// A filter action: the program's output replaces the message only when it exited 0, read
+// all of the message, and printed something that is a message, not too big (twice the
+// message and 1 MiB: a report that wraps the original fits). Anything else keeps it.
+std::optional<std::string> RunFilter(Processes& processes, const Config& config,
+                                     const std::vector<std::string>& program,
+                                     std::string_view content, std::string* result) {
+  ProgramCall call = MakeCall(config, program, content);
+  call.filter = true;
+  call.output_limit = 2 * content.size() + (1 << 20);
+  ProgramResult r = RunProgram(processes, call);
+  std::string kept = "kept the original: ";
+  if (!r.ok()) {
+    std::string said = r.FirstLines();
+    *result = kept + r.Describe(call.timeout_ms) + (said.empty() ? "" : ": " + said);
+  } else if (r.input_taken < content.size()) {
+    *result = kept + "it read " + std::to_string(r.input_taken) + " of the " +
+              std::to_string(content.size()) + " bytes of the message";
+  } else if (r.over_limit) {
+    *result = kept + "its output is over " + std::to_string(call.output_limit) + " bytes";
+  } else if (r.output.empty()) {
+    *result = kept + "it printed nothing";
+  } else if (std::string why = NotAMessage(r.output, content); !why.empty()) {
+    *result = kept + why;
+  } else {
+    *result = "replaced the message (" + std::to_string(r.output.size()) + " bytes, was " +
+              std::to_string(content.size()) + ")";
+    return std::move(r.output);
+  }
+  return std::nullopt;
+}
+
 // The message with the rules' add-header lines on top, in the message's own line ending.
 std::string WithAddedHeaders(std::string_view content, const std::vector<std::string>& headers) {
   size_t nl = content.find('\n');
@@ -102,8 +179,15 @@ void Identify(const rules::HeaderBlock& headers, Evaluation* out) {
     out->subject = rules::DecodeRfc2047(subjects[0]->value);
 }
 
+std::string TargetMark(const rules::Target& target) {
+  if (!target.is_program()) return target.folder;
+  std::string argv;
+  for (const std::string& a : target.program) argv += a + '\0';
+  return "\x01pipe:" + Sha256Hex(argv).substr(0, 32);
+}
+
 void Decide(const Config& config, const Message& message, const rules::HeaderBlock& headers,
-            bool trace, Evaluation* out) {
+            bool trace, Evaluation* out, Processes* processes) {
   static const rules::RuleSet kNoRules;
   const rules::RuleSet& rules = config.rules != nullptr ? *config.rules : kNoRules;
   const Envelope& e = config.envelope;
@@ -119,30 +203,47 @@ void Decide(const Config& config, const Message& message, const rules::HeaderBlo
   context.home = e.home;
   // set max-size: a bigger message is sorted without reading its body (its text is empty
   // to `body` tests); `size > ...` tests still see its size.
-  std::optional<std::string> body;
-  bool body_skipped = false;
-  context.body_text = [&body, &message, &config, &body_skipped]() -> const std::string& {
-    if (!body) {
-      body_skipped = config.max_size && message.content().size() > *config.max_size;
-      body = body_skipped ? std::string() : rules::BodyText(message.content(), kBodyTextLimit);
+  size_t body_skipped = 0;  // the size of a message whose body was not read
+  context.body_text = [&config, &body_skipped](std::string_view content) {
+    if (config.max_size && content.size() > *config.max_size) {
+      body_skipped = content.size();
+      return std::string();
     }
-    return *body;
+    return rules::BodyText(content, kBodyTextLimit);
   };
+  if (processes != nullptr) {
+    context.filter = [processes, &config](const std::vector<std::string>& program,
+                                          std::string_view content, std::string* result) {
+      return RunFilter(*processes, config, program, content, result);
+    };
+  }
   out->decision = rules::Evaluate(rules, context, e.folder, trace);
-  if (body_skipped) {
-    out->warnings.push_back("message of " + std::to_string(message.content().size()) +
+  if (body_skipped != 0) {
+    out->warnings.push_back("message of " + std::to_string(body_skipped) +
                             " bytes is over max-size " + rules.settings.at("max-size").value +
                             ": body tests saw no text (raise max-size to let them read it)");
   }
   for (std::string& w : out->decision.warnings) out->warnings.push_back(std::move(w));
   out->decision.warnings.clear();
+  for (const rules::FilterStep& f : out->decision.filters) {
+    if (!f.replaced && processes != nullptr) {
+      out->warnings.push_back("rule " + f.rule + ": filter " +
+                              rules::ShowProgram(f.program).substr(2) + ": " + f.result);
+    }
+  }
 
   // A folder name the rules produced (captures included) that is refused goes to INBOX.
   // Folders are merged by the directory they name, not by spelling: `copy $1` with a
   // sender's "inbox" is INBOX, and "Lists/a.b" is "Lists/a/b" (Maildir++ separates with
   // '.'), so neither makes a second copy in one folder. The first spelling is kept.
-  std::vector<std::string> checked, directories;
-  for (std::string& folder : out->decision.folders) {
+  std::vector<rules::Target> checked;
+  std::vector<std::string> directories;
+  for (rules::Target& target : out->decision.targets) {
+    if (target.is_program()) {
+      checked.push_back(std::move(target));  // the same program twice: merged by Evaluate
+      continue;
+    }
+    std::string& folder = target.folder;
     std::string dir;
     Status f = FolderDirectory(folder, &dir);
     if (!f.ok()) {
@@ -155,11 +256,11 @@ void Decide(const Config& config, const Message& message, const rules::HeaderBlo
     bool duplicate = false;
     for (const std::string& d : directories) duplicate = duplicate || d == dir;
     if (!duplicate) {
-      checked.push_back(std::move(folder));
+      checked.push_back(std::move(target));
       directories.push_back(std::move(dir));
     }
   }
-  out->decision.folders = std::move(checked);
+  out->decision.targets = std::move(checked);
 }
 
 std::optional<std::string> DuplicateKey(const Config& config, const rules::HeaderBlock& headers,
@@ -192,7 +293,7 @@ Status DryRun::Decide(const Message& message, bool trace, Evaluation* out,
   rules::HeaderBlock headers(message.content());
   Identify(headers, out);
   out->warnings = warnings_;
-  mda::Decide(config_, message, headers, trace, out);
+  mda::Decide(config_, message, headers, trace, out, processes_);
   if (key != nullptr) *key = DuplicateKey(config_, headers, out->message_id);
   return Status::Ok();
 }
@@ -200,7 +301,7 @@ Status DryRun::Decide(const Message& message, bool trace, Evaluation* out,
 namespace {
 
 RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment& env, int input,
-                      const Identity& identity) {
+                      const Identity& identity, Processes& processes) {
   RunResult result;
   if (identity.uid == 0 || identity.euid == 0) {
     return Fail(std::move(result),
@@ -231,7 +332,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   if (!s.ok()) return Fail(std::move(result), s);
 
   // Decide.
-  Decide(config, message, headers, /*trace=*/false, &e);
+  Decide(config, message, headers, /*trace=*/false, &e, &processes);
   const rules::Decision& d = e.decision;
   if (d.outcome == rules::Outcome::kDefer) {
     // Nothing is delivered, copies included: Exim will run us again.
@@ -242,7 +343,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     return result;
   }
   std::string with_headers;
-  std::string_view content = message.content();
+  std::string_view content = d.message ? std::string_view(*d.message) : message.content();
   if (!d.add_headers.empty()) {
     with_headers = WithAddedHeaders(content, d.add_headers);
     content = with_headers;
@@ -261,8 +362,10 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     if (!untrusted.empty()) e.warnings.push_back(std::move(untrusted));
   }
   AttemptMarks marks(config.envelope.queue_id, message.content().size());
+  std::vector<std::string> target_marks;
+  for (const rules::Target& t : d.targets) target_marks.push_back(TargetMark(t));
   if (store) {
-    s = store->Claim(*key, marks.Asked(d.folders), cutoff, &done);
+    s = store->Claim(*key, marks.Asked(target_marks), cutoff, &done);
     for (std::string& w : store->TakeWarnings()) e.warnings.push_back(std::move(w));
     if (!s.ok() && store->unreachable() && config.dedup.deliver_unchecked) {
       // dedup-unreachable = deliver: the site chose a possible duplicate over a delay.
@@ -272,7 +375,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
       done = DuplicateStore::Lookup();
     } else if (!s.ok()) {
       return Fail(std::move(result), s);
-    } else if (marks.OtherSizeBefore(done, d.folders)) {
+    } else if (marks.OtherSizeBefore(done, target_marks)) {
       e.warnings.push_back(
           "an earlier run of queue id " + config.envelope.queue_id +
           " read a message of another size (cut short?); all of it is delivered again");
@@ -285,32 +388,74 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     }
   }
 
-  // Deliver each folder, and mark it once it is in place.
+  // Deliver to each target, and mark it once it is in place.
   Maildir maildir(fs, config.envelope.maildir);
-  for (size_t i = 0; i < d.folders.size(); ++i) {
-    const std::string& folder = d.folders[i];
-    bool last = i + 1 == d.folders.size();
-    // A folder already marked: an earlier, partly failed run of this attempt put it there.
-    if (!done.targets.count(marks.Folder(folder))) {
-      Delivery delivery;
-      s = maildir.Deliver(folder, content, &delivery);
-      if (!s.ok()) return Fail(std::move(result), s);
-      delivery.folder = folder;
-      for (std::string& w : delivery.warnings) e.warnings.push_back(std::move(w));
-      result.deliveries.push_back(std::move(delivery));
+  bool inbox_targeted = false;  // an INBOX copy is due anyway: a failed program needs no other
+  for (const rules::Target& t : d.targets) inbox_targeted = inbox_targeted || t.folder == "INBOX";
+  auto deliver = [&](const std::string& folder) -> Status {
+    Delivery delivery;
+    Status f = maildir.Deliver(folder, content, &delivery);
+    if (!f.ok()) return f;
+    delivery.folder = folder;
+    for (std::string& w : delivery.warnings) e.warnings.push_back(std::move(w));
+    result.deliveries.push_back(std::move(delivery));
+    return Status::Ok();
+  };
+  bool kept_in_inbox = false, fell_back = false;
+  for (size_t i = 0; i < d.targets.size(); ++i) {
+    const rules::Target& target = d.targets[i];
+    bool last = i + 1 == d.targets.size();
+    std::vector<std::string> placed = {target_marks[i]};
+    // A target already marked: an earlier, partly failed run of this attempt did it.
+    if (done.targets.count(marks.Folder(target_marks[i]))) {
+    } else if (!target.is_program()) {
+      if (s = deliver(target.folder); !s.ok()) return Fail(std::move(result), s);
+    } else {
+      ProgramResult r = RunProgram(processes, MakeCall(config, target.program, content));
+      std::string shown = rules::ShowProgram(target.program);
+      std::string said = r.FirstLines();
+      std::string what = "rule " + target.rule + ": program " + shown.substr(2) + " " +
+                         r.Describe(config.programs.timeout_ms) +
+                         (said.empty() ? "" : " (it said: " + said + ")");
+      if (r.ok()) {
+        Delivery delivery;
+        delivery.folder = shown;
+        delivery.name = "exit 0";
+        result.deliveries.push_back(std::move(delivery));
+        if (r.input_taken < content.size()) {
+          e.warnings.push_back(what + " after reading " + std::to_string(r.input_taken) + " of " +
+                               std::to_string(content.size()) + " bytes; taken as delivered");
+        }
+      } else if (r.temporary() || config.programs.defer_on_failure) {
+        // Exim runs us again; what was delivered before is marked and is not done again.
+        return Fail(std::move(result),
+                    Status::Temporary(what + (r.temporary() ? "" : " (pipe-failure = defer)")));
+      } else {
+        // Its failure is not the message's: it is kept (never a bounce), in INBOX unless a
+        // copy goes there anyway. The program is marked with its stand-in, so a retry of
+        // this attempt neither runs it again nor makes a second INBOX copy.
+        e.warnings.push_back(what +
+                             "; the message is kept in INBOX (set pipe-failure = defer "
+                             "to have Exim retry instead)");
+        if (!inbox_targeted && !kept_in_inbox) {
+          if (s = deliver("INBOX"); !s.ok()) return Fail(std::move(result), s);
+          kept_in_inbox = true;
+        }
+        fell_back = true;
+      }
     }
     if (store) {
       // The copy is in place: a failure to mark is only a warning (failing now would make
-      // Exim deliver it again). The last folder and the whole delivery: one transaction.
-      if (Status m = store->Mark(*key, marks.After(&folder, i, last), now, cutoff, last); !m.ok()) {
+      // Exim deliver it again). The last target and the whole delivery: one transaction.
+      if (Status m = store->Mark(*key, marks.After(placed, i, last), now, cutoff, last); !m.ok()) {
         e.warnings.push_back(m.message());
       }
     }
   }
   if (store) {
-    if (d.folders.empty()) {  // discarded or rejected without copies
+    if (d.targets.empty()) {  // discarded or rejected without copies
       if (Status m =
-              store->Mark(*key, marks.After(nullptr, 0, /*last=*/true), now, cutoff, /*last=*/true);
+              store->Mark(*key, marks.After({}, 0, /*last=*/true), now, cutoff, /*last=*/true);
           !m.ok()) {
         e.warnings.push_back(m.message());
       }
@@ -327,6 +472,8 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   result.exit_code = kExitDelivered;
   if (d.outcome == rules::Outcome::kDiscard) {
     result.outcome = Outcome::kDiscarded;
+  } else if (fell_back) {  // a program failed: the message is in INBOX instead
+    result.outcome = Outcome::kFallback;
   } else {
     result.outcome =
         config.rules_found && !config.rules_used ? Outcome::kFallback : Outcome::kDelivered;
@@ -384,7 +531,8 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
   r.subject = e.subject;
   if (result.size) r.size = static_cast<int64_t>(*result.size);
   r.rule = e.decision.rule;
-  for (const Delivery& d : result.deliveries) r.destinations.emplace_back(d.folder, d.path());
+  for (const Delivery& d : result.deliveries)  // a program's: its name and "exit 0"
+    r.destinations.emplace_back(d.folder, d.folder_path.empty() ? d.name : d.path());
   if (result.duplicate) r.first_delivered = Rfc3339(result.first_delivered, 0, settings.local_time);
   r.reason = result.reason;
   r.duration_ms = duration_ms;
@@ -400,10 +548,10 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
 }  // namespace
 
 RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env, int input,
-                 const Identity& identity) {
+                 const Identity& identity, Processes& processes) {
   struct timespec start, end;
   clock_gettime(CLOCK_MONOTONIC, &start);
-  RunResult result = RunUnlogged(options, fs, env, input, identity);
+  RunResult result = RunUnlogged(options, fs, env, input, identity, processes);
   clock_gettime(CLOCK_MONOTONIC, &end);
   double ms = static_cast<double>(end.tv_sec - start.tv_sec) * 1e3 +
               static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e6;

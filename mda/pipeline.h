@@ -18,6 +18,7 @@
 #include "mda/maildir.h"
 #include "mda/message.h"
 #include "mda/options.h"
+#include "mda/program.h"
 #include "rules/decision.h"
 #include "rules/header_block.h"
 
@@ -36,7 +37,7 @@ struct Identity {
 
 // What the rules decided for one message, and what the log says of the message.
 struct Evaluation {
-  rules::Decision decision;
+  rules::Decision decision;           // decision.message: what the filters made of the message
   std::string message_id;             // the first Message-ID header, unfolded
   std::string subject;                // the first Subject, decoded
   std::vector<std::string> warnings;  // for the log: what the user should fix
@@ -47,9 +48,14 @@ struct Evaluation {
 void Identify(const rules::HeaderBlock& headers, Evaluation* out);
 
 // Evaluates the configured rules on the message and checks every folder name they produced
-// (a refused name: INBOX, with a warning; names of one directory: one folder).
+// (a refused name: INBOX, with a warning; names of one directory: one folder). `processes`:
+// where filter programs run; nullptr (a dry run): they are shown, not run.
 void Decide(const Config& config, const Message& message, const rules::HeaderBlock& headers,
-            bool trace, Evaluation* out);
+            bool trace, Evaluation* out, Processes* processes = nullptr);
+
+// The mark a delivered target leaves in the duplicate store (the folder's name, or a hash
+// of the program and its arguments), before AttemptMarks makes it the attempt's.
+std::string TargetMark(const rules::Target& target);
 
 // The message's duplicate key under `config`, or nullopt (dedup off, or no Message-ID).
 std::optional<std::string> DuplicateKey(const Config& config, const rules::HeaderBlock& headers,
@@ -70,8 +76,11 @@ class DryRun {
 
   const Config& config() const { return config_; }
   const LoadedRules& rules() const { return *loaded_; }
+  // mdatest --run-filters: filter programs run (pipes never do in a dry run).
+  void RunFilters(Processes* processes) { processes_ = processes; }
 
  private:
+  Processes* processes_ = nullptr;
   Config config_;
   std::unique_ptr<LoadedRules> loaded_;  // config_.rules points into it
   Status applied_;                       // ApplyRules's result
@@ -98,6 +107,6 @@ struct RunResult {
 // Runs mda on the message readable from `input`. Never throws for an expected failure;
 // main() still catches anything (a bug) and exits 75.
 RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env, int input,
-                 const Identity& identity);
+                 const Identity& identity, Processes& processes = PosixProcesses());
 
 }  // namespace mda

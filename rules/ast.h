@@ -38,11 +38,26 @@ struct Condition {
 };
 
 struct Action {
-  enum class Kind { kFolder, kCopy, kDiscard, kDefer, kReject, kAddHeader };
+  // kCopy: `copy NAME` and `copy folder NAME`. kFilter: the message through a program,
+  // whose output replaces it. kPipe: deliver into a program (`copy pipe`: copy is set).
+  enum class Kind { kFolder, kCopy, kDiscard, kDefer, kReject, kAddHeader, kFilter, kPipe };
   Kind kind = Kind::kFolder;
-  std::string argument;  // folder name, reason or header; may hold $variables
+  std::string argument;              // folder name, reason or header; may hold $variables
+  std::vector<std::string> program;  // kFilter, kPipe: the program, then its arguments
+  bool copy = false;                 // kPipe: `copy pipe`, the run goes on
   Location location;
-  bool final() const { return kind != Kind::kCopy && kind != Kind::kAddHeader; }
+  bool final() const {
+    switch (kind) {
+      case Kind::kCopy:
+      case Kind::kAddHeader:
+      case Kind::kFilter:
+        return false;
+      case Kind::kPipe:
+        return !copy;
+      default:
+        return true;
+    }
+  }
 };
 
 struct Rule {

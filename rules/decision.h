@@ -4,26 +4,52 @@
 // usable rule file) it is the default folder, rule "default".
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 namespace mda::rules {
 
 enum class Outcome {
-  kDeliver,  // into every folder of `folders`
+  kDeliver,  // into every target of `targets`
   kDiscard,  // deliberately dropped
   kDefer,    // exit 75 with `reason`
   kReject,   // exit 77 with `reason` on stdout
 };
 
+// Where a copy of the message goes: a folder, or a program that it is delivered into.
+struct Target {
+  std::string folder;                // a folder name as the user writes it (INBOX, Lists/dev)
+  std::vector<std::string> program;  // or a program and its arguments, expanded (pipe)
+  std::string rule;                  // "file:line" of the action, or "default"
+  bool is_program() const { return !program.empty(); }
+};
+
+// A program's argv for people: "| /usr/bin/ticket-import --id 1234", an argument with
+// blanks, quotes or nothing in it quoted ("| /bin/sh -c 'exit 1'").
+std::string ShowProgram(const std::vector<std::string>& argv);
+// The folder name, or ShowProgram.
+std::string ShowTarget(const Target& target);
+
+// A `filter` action that ran (or, in a dry run, would run).
+struct FilterStep {
+  std::vector<std::string> program;  // expanded
+  std::string rule;                  // "file:line"
+  std::string result;                // "replaced the message", "kept the original: exited 1"
+  bool replaced = false;
+};
+
 struct Decision {
   Outcome outcome = Outcome::kDeliver;
-  std::vector<std::string> folders;      // folder names as the user writes them; copies first
-  std::string reason;                    // for kDefer and kReject
-  std::string rule;                      // "file:line" of the deciding rule, or "default"
+  std::vector<Target> targets;  // in the order they are delivered: copies first, then final
+  std::string reason;           // for kDefer and kReject
+  std::string rule;             // "file:line" of the deciding rule, or "default"
   std::vector<std::string> add_headers;  // "Name: value" lines to put on top of the message
   std::vector<std::string> warnings;     // for the log: what the user should fix
   std::vector<std::string> trace;        // each rule evaluated and what it saw (mdatest)
+  std::vector<FilterStep> filters;       // every filter action reached, in order
+  // The message as the last filter that replaced it left it; none: the original.
+  std::optional<std::string> message;
 };
 
 }  // namespace mda::rules

@@ -54,9 +54,20 @@ std::string Shorten(std::string_view s) {
 class Run {
  public:
   Run(const RuleSet& rules, const MessageContext& m, bool trace, Decision* d)
-      : rules_(rules), m_(m), trace_(trace), d_(d) {
+      : rules_(rules), m_(m), trace_(trace), d_(d), content_(m.content), headers_(m.headers) {
     decoded_.resize(m.headers->fields().size());
   }
+
+  // A filter's output is the message from now on: every later test sees its header, body
+  // and size. `content` must outlive the run.
+  void Replace(std::string_view content) {
+    content_ = content;
+    filtered_headers_.emplace(content);
+    headers_ = &*filtered_headers_;
+    decoded_.assign(headers_->fields().size(), std::nullopt);
+    body_.reset();
+  }
+  std::string_view content() const { return content_; }
 
   bool Eval(const Condition& c) {
     switch (c.kind) {
@@ -77,7 +88,7 @@ class Run {
  private:
   // A header value as users mean it: unfolded (HeaderBlock) and RFC 2047-decoded, cached.
   const std::string& Decoded(const HeaderField* f) {
-    size_t index = static_cast<size_t>(f - m_.headers->fields().data());
+    size_t index = static_cast<size_t>(f - headers_->fields().data());
     if (!decoded_[index]) decoded_[index] = DecodeRfc2047(f->value);
     return *decoded_[index];
   }
@@ -171,15 +182,15 @@ class Run {
     std::vector<std::string> owned;
     switch (t.subject) {
       case Test::Subject::kExists:
-        result = !m_.headers->Find(t.header).empty();
+        result = !headers_->Find(t.header).empty();
         break;
       case Test::Subject::kHeader:
-        for (const HeaderField* f : m_.headers->Find(t.header)) values.push_back(Decoded(f));
+        for (const HeaderField* f : headers_->Find(t.header)) values.push_back(Decoded(f));
         if (values.empty()) seen = "no such header";
         result = AnyValue(t, values, &seen);
         break;
       case Test::Subject::kAddress:
-        for (const HeaderField* f : m_.headers->Find(t.header)) {
+        for (const HeaderField* f : headers_->Find(t.header)) {
           for (std::string& a : ParseAddresses(f->value)) owned.push_back(std::move(a));
         }
         for (const std::string& a : owned) values.push_back(a);
@@ -187,13 +198,14 @@ class Run {
         result = AnyValue(t, values, &seen);
         break;
       case Test::Subject::kBody:
-        values.push_back(m_.body_text ? std::string_view(m_.body_text()) : std::string_view());
+        if (!body_) body_ = m_.body_text ? m_.body_text(content_) : std::string();
+        values.push_back(*body_);
         result = AnyValue(t, values, &seen);
         if (trace_) seen = std::to_string(values[0].size()) + " bytes of text";
         break;
       case Test::Subject::kSize:
-        result = Compare(static_cast<double>(m_.content.size()), t.op, t.number);
-        seen = std::to_string(m_.content.size()) + " bytes";
+        result = Compare(static_cast<double>(content_.size()), t.op, t.number);
+        seen = std::to_string(content_.size()) + " bytes";
         break;
       case Test::Subject::kSender:
         values.push_back(m_.sender);
@@ -224,6 +236,10 @@ class Run {
   std::vector<std::optional<std::string>> decoded_;
   static constexpr size_t kMaxGaveUp = 8;
   std::vector<const Test*> gave_up_;  // regex tests that hit a limit on this message
+  std::string_view content_;          // the message as it stands (a filter may replace it)
+  const HeaderBlock* headers_;        // ... and its header
+  std::optional<HeaderBlock> filtered_headers_;
+  std::optional<std::string> body_;  // the body text of content_, once a test asked
 };
 
 // A header line that came from a rule: captures may carry line breaks or control characters
@@ -273,11 +289,39 @@ std::string Expand(std::string_view text, const Captures& captures, const Messag
   return out;
 }
 
+std::vector<std::string> ExpandProgram(const std::vector<std::string>& program,
+                                       const Captures& captures, const MessageContext& message) {
+  std::vector<std::string> argv;
+  for (const std::string& element : program) argv.push_back(Expand(element, captures, message));
+  if (!argv.empty() && argv[0].rfind("~/", 0) == 0)
+    argv[0] = std::string(message.home) + argv[0].substr(1);
+  return argv;
+}
+
+std::string ShowProgram(const std::vector<std::string>& argv) {
+  std::string out = "|";
+  for (const std::string& a : argv) {
+    bool plain = !a.empty() && a.find_first_of(" \t'\"\\$;&|<>()`*?!") == std::string::npos;
+    if (plain) {
+      out += " " + a;
+      continue;
+    }
+    out += " '";
+    for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += "'";
+  }
+  return out;
+}
+
+std::string ShowTarget(const Target& target) {
+  return target.is_program() ? ShowProgram(target.program) : target.folder;
+}
+
 Decision Evaluate(const RuleSet& rules, const MessageContext& message,
                   const std::string& default_folder, bool trace) {
   Decision d;
   Run run(rules, message, trace, &d);
-  std::vector<std::string> copies;
+  std::vector<Target> copies;
   bool decided = false;
   for (const Rule& rule : rules.rules) {
     bool matched = run.Eval(*rule.condition);
@@ -289,14 +333,42 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
       std::string arg = Expand(a.argument, run.captures(), message);
       switch (a.kind) {
         case Action::Kind::kCopy:
-          copies.push_back(std::move(arg));
+          copies.push_back(Target{std::move(arg), {}, rules.Where(a.location)});
           continue;
         case Action::Kind::kAddHeader:
           d.add_headers.push_back(SanitizeHeader(std::move(arg)));
           continue;
+        case Action::Kind::kFilter: {
+          FilterStep step{ExpandProgram(a.program, run.captures(), message),
+                          rules.Where(a.location), "", false};
+          if (!message.filter) {
+            step.result = "not run (a dry run; mdatest --run-filters runs it)";
+          } else if (std::optional<std::string> out =
+                         message.filter(step.program, run.content(), &step.result)) {
+            d.message = std::move(*out);
+            run.Replace(*d.message);
+            step.replaced = true;
+          }
+          if (trace) {
+            d.trace.push_back("  " + step.rule + ": filter " + ShowProgram(step.program).substr(2) +
+                              " -> " + step.result);
+          }
+          d.filters.push_back(std::move(step));
+          continue;
+        }
+        case Action::Kind::kPipe:
+          if (a.copy) {
+            copies.push_back(Target{"", ExpandProgram(a.program, run.captures(), message),
+                                    rules.Where(a.location)});
+            continue;
+          }
+          d.outcome = Outcome::kDeliver;
+          d.targets.push_back(Target{"", ExpandProgram(a.program, run.captures(), message),
+                                     rules.Where(a.location)});
+          break;
         case Action::Kind::kFolder:
           d.outcome = Outcome::kDeliver;
-          d.folders.push_back(std::move(arg));
+          d.targets.push_back(Target{std::move(arg), {}, rules.Where(a.location)});
           break;
         case Action::Kind::kDiscard:
           d.outcome = Outcome::kDiscard;
@@ -318,20 +390,20 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
   }
   if (!decided) {
     d.outcome = Outcome::kDeliver;
-    d.folders.push_back(default_folder);
+    d.targets.push_back(Target{default_folder, {}, "default"});
     d.rule = "default";
   }
-  // Copies first, then the final folder; a folder named twice gets one copy.
-  std::vector<std::string> targets;
-  for (std::string& f : copies) targets.push_back(std::move(f));
+  // Copies first, then the final target; a folder (or a program) named twice gets one copy.
+  std::vector<Target> targets = std::move(copies);
   if (d.outcome == Outcome::kDeliver) {
-    for (std::string& f : d.folders) targets.push_back(std::move(f));
+    for (Target& t : d.targets) targets.push_back(std::move(t));
   }
-  d.folders.clear();
-  for (std::string& f : targets) {
+  d.targets.clear();
+  for (Target& t : targets) {
     bool seen = false;
-    for (const std::string& g : d.folders) seen = seen || g == f;
-    if (!seen) d.folders.push_back(std::move(f));
+    for (const Target& g : d.targets)
+      seen = seen || (g.folder == t.folder && g.program == t.program);
+    if (!seen) d.targets.push_back(std::move(t));
   }
   return d;
 }

@@ -21,6 +21,7 @@ constexpr int kMaxIncludeDepth = 8;
 constexpr size_t kMaxFiles = 64;
 constexpr size_t kMaxRules = 10000;
 constexpr int kMaxConditionDepth = 100;
+constexpr size_t kMaxProgramArguments = 255;
 
 // Checks the $variables of a folder name or text; the message says what is wrong.
 std::optional<std::string> CheckVariables(std::string_view text) {
@@ -178,7 +179,11 @@ class Parser {
              ".forward file or a "
              "redirect router)";
     }
-    if (starts("|")) return "this is a procmail pipe (|); mda runs no commands";
+    if (starts("|")) {
+      return "this is a procmail pipe (|); in mda: then pipe \"/path/to/program\" \"arg\" ... "
+             "(each argument quoted, no shell; 'copy pipe' for procmail's c flag; 'filter' for "
+             ":0fw)";
+    }
     if (starts("{") || starts("}"))
       return "procmail nesting ({ }) does not exist in mda: combine conditions with 'and'";
     size_t eq = line.find('=');
@@ -437,12 +442,24 @@ class Parser {
       a.location = {file, lexer.line(), lexer.col()};
       const std::string word = t == Token::kWord ? lexer.text() : "";
       int line = lexer.line(), col = lexer.col();
-      if (word == "folder" || word == "copy") {
-        a.kind = word == "folder" ? Action::Kind::kFolder : Action::Kind::kCopy;
+      // `copy` is a prefix of a delivering action; `copy NAME` is short for `copy folder NAME`.
+      bool copy = word == "copy";
+      std::string verb = word;
+      if (copy && CopyPrefix(lexer)) {
+        lexer.ReadToken();
+        verb = lexer.text();
+      }
+      if (verb == "folder" || verb == "copy") {
+        a.kind = copy ? Action::Kind::kCopy : Action::Kind::kFolder;
         if (!lexer.ReadValue(&a.argument))
           return lexer.Error("expected a folder name after '" + word + "'");
         line = lexer.line();
         col = lexer.col();
+      } else if (verb == "filter" || verb == "pipe") {
+        a.kind = verb == "filter" ? Action::Kind::kFilter : Action::Kind::kPipe;
+        a.copy = copy;
+        Status s = ParseProgram(lexer, verb, &a.program);
+        if (!s.ok()) return s;
       } else if (word == "discard") {
         a.kind = Action::Kind::kDiscard;
       } else if (word == "defer" || word == "reject" || word == "add-header") {
@@ -471,7 +488,8 @@ class Parser {
         }
       } else {
         Status message = lexer.Error(
-            "expected an action (folder, copy, discard, defer, reject, add-header), got " +
+            "expected an action (folder, copy, filter, pipe, discard, defer, reject, add-header), "
+            "got " +
             Describe(t, lexer));
         return lexer.TokenStartsLine() ? StartError(lexer, content_, message) : message;
       }
@@ -480,10 +498,115 @@ class Parser {
     }
     if (actions->empty()) {
       return lexer.Error(
-          "'then' must be followed by at least one action (folder, copy, discard, "
+          "'then' must be followed by at least one action (folder, copy, filter, pipe, discard, "
           "defer, reject, add-header)");
     }
     return Status::Ok();
+  }
+
+  // Whether `copy` is followed by `folder NAME` or `pipe "PROGRAM"`; otherwise the word
+  // after it is a folder's name (`copy pipe` alone is a copy into the folder "pipe").
+  static bool CopyPrefix(const Lexer& lexer) {
+    Lexer probe = lexer;
+    if (probe.ReadToken() != Token::kWord) return false;
+    if (probe.text() == "pipe") return probe.ReadToken() == Token::kString;
+    if (probe.text() != "folder") return false;
+    std::string name;
+    return probe.ReadValue(&name) && name != "if" && name != "set" && name != "include";
+  }
+
+  // After filter or pipe: "PROGRAM" "ARG"... , each a quoted text (one argv element each,
+  // whatever its expansion holds). The program is named by the rule alone: an absolute
+  // path, ~/ or $HOME/ and a path, or a bare name found in the fixed PATH; no other
+  // variable, so that no sender can choose what runs.
+  Status ParseProgram(Lexer& lexer, const std::string& verb, std::vector<std::string>* program) {
+    std::vector<std::pair<int, int>> places;  // of each element, for the shell check
+    for (;;) {
+      Lexer probe = lexer;
+      if (probe.ReadToken() != Token::kString) break;
+      lexer.ReadToken();
+      int line = lexer.line(), col = lexer.col();
+      const std::string& text = lexer.text();
+      if (program->size() >= kMaxProgramArguments) {
+        return lexer.Error("more than " + std::to_string(kMaxProgramArguments) + " arguments", line,
+                           col);
+      }
+      if (text.find('\0') != std::string::npos)
+        return lexer.Error("an argument cannot hold a NUL byte", line, col);
+      if (auto problem = CheckVariables(text)) return lexer.Error(*problem, line, col);
+      if (program->empty()) {
+        if (auto problem = CheckProgramName(text)) return lexer.Error(*problem, line, col);
+      }
+      program->push_back(text);
+      places.emplace_back(line, col);
+    }
+    if (!program->empty()) return CheckShellScript(lexer, *program, places);
+    {
+      Token t = lexer.ReadToken();
+      if (t == Token::kError) return lexer.error();
+      return lexer.Error("expected the program after '" + verb +
+                         "', quoted, like \"/usr/bin/spamc\" (then its arguments, each "
+                         "quoted), got " +
+                         Describe(t, lexer));
+    }
+  }
+
+  // A shell's -c script is code: a value expanded into it (a capture, the sender, the
+  // local part's suffix, all chosen by whoever sends the mail) could run as a command. Only
+  // $HOME may be there; values go after the script, as arguments ($$1 in the script).
+  Status CheckShellScript(const Lexer& lexer, const std::vector<std::string>& program,
+                          const std::vector<std::pair<int, int>>& places) {
+    std::string_view name = program[0];
+    name.remove_prefix(name.rfind('/') == std::string_view::npos ? 0 : name.rfind('/') + 1);
+    static constexpr std::string_view kShells[] = {"sh",  "bash", "dash", "zsh",
+                                                   "ksh", "mksh", "ash",  "busybox"};
+    bool shell = false;
+    for (std::string_view s : kShells) shell = shell || name == s;
+    if (!shell) return Status::Ok();
+    for (size_t i = 1; i + 1 < program.size(); ++i) {
+      const std::string& option = program[i];
+      if (option.size() < 2 || option[0] != '-' || option.find('c') == std::string::npos) continue;
+      std::string_view script = program[i + 1];
+      for (size_t j = 0; j < script.size(); ++j) {
+        if (script[j] != '$') continue;
+        Reference r = ReadReference(script, j);
+        if ((r.kind == Reference::Kind::kGroup || r.kind == Reference::Kind::kNamed ||
+             r.kind == Reference::Kind::kEnvelope) &&
+            r.name != "HOME") {
+          return lexer.Error(
+              "$" + std::string(r.name) + " in a shell script would make a value from the " +
+                  "message shell code; write $$1 (the shell's $1) in the script " +
+                  "and pass the value as an argument after it: \"" + std::string(program[0]) +
+                  "\" \"" + option + "\" \"... $$1 ...\" \"sh\" \"$" + std::string(r.name) + "\"",
+              places[i + 1].first, places[i + 1].second);
+        }
+        j += r.length - 1;
+      }
+      break;
+    }
+    return Status::Ok();
+  }
+
+  static std::optional<std::string> CheckProgramName(std::string_view name) {
+    std::string_view path = name;
+    if (path.substr(0, 2) == "~/") path.remove_prefix(2);
+    if (path.substr(0, 6) == "$HOME/") path.remove_prefix(6);
+    if (path.substr(0, 7) == "${HOME}/") path.remove_prefix(7);
+    if (path.empty() || name.back() == '/')
+      return "the program is a path to a file, like \"/usr/bin/spamc\"";
+    if (path.find('$') != std::string_view::npos) {
+      return "the program's name cannot hold a $variable (other than a leading $HOME/): the "
+             "rule alone chooses what runs; pass values as arguments";
+    }
+    for (char c : path) {
+      if (static_cast<unsigned char>(c) < 32 || c == 127)
+        return "the program's name cannot hold control characters";
+    }
+    if (path.size() == name.size() && name[0] != '/' && name.find('/') != std::string_view::npos) {
+      return "a program is an absolute path (\"/usr/local/bin/x\"), in your home (\"~/bin/x\"), "
+             "or a bare name found in /usr/local/bin:/usr/bin:/bin; not a relative path";
+    }
+    return std::nullopt;
   }
 
   Status ParseSet(Lexer& lexer, int file) {

@@ -48,7 +48,8 @@ TEST(CorpusTest, EveryMessageLandsWhereExpected) {
     ASSERT_TRUE(run.config().rules_used)
         << "the corpus rule file was not used: " << (e.warnings.empty() ? "" : e.warnings[0]);
     std::string got;
-    for (const std::string& f : e.decision.folders) got += (got.empty() ? "" : ",") + f;
+    for (const rules::Target& t : e.decision.targets)
+      got += (got.empty() ? "" : ",") + rules::ShowTarget(t);
     EXPECT_EQ(got, want) << name << " (rule " << e.decision.rule << ")";
     ++per_destination[want];
     ++checked;

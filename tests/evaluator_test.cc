@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "rules/body_text.h"
 #include "rules/parser.h"
 
@@ -28,7 +30,7 @@ struct Result {
         s = "reject:" + decision.reason;
         break;
     }
-    for (const std::string& f : decision.folders) s += " " + f;
+    for (const Target& t : decision.targets) s += " " + ShowTarget(t);
     return s;
   }
 };
@@ -39,8 +41,6 @@ Result Eval(const std::string& rules_text, const std::string& message,
   Status s = ParseRules("r", rules_text, "r", ParseOptions(), &rs);
   EXPECT_TRUE(s.ok()) << s.message();
   HeaderBlock headers(message);
-  std::string body;
-  bool body_done = false;
   MessageContext m;
   m.content = message;
   m.headers = &headers;
@@ -50,11 +50,7 @@ Result Eval(const std::string& rules_text, const std::string& message,
   m.local_part_suffix = "+lists";
   m.domain = "example.com";
   m.home = "/home/bob";
-  m.body_text = [&]() -> const std::string& {
-    if (!body_done) body = BodyText(message, 1 << 20);
-    body_done = true;
-    return body;
-  };
+  m.body_text = [](std::string_view content) { return BodyText(content, 1 << 20); };
   return Result{Evaluate(rs, m, "INBOX", true)};
 }
 
@@ -172,6 +168,101 @@ TEST(EvaluatorTest, AddHeaderCannotInjectLines) {
   Result evil = Eval("if Subject: ~ /(.*)/s then add-header \"X: $1\"",
                      "Subject: =?UTF-8?Q?x=0D=0ABcc:_victim?=\n\n");
   EXPECT_EQ(evil.decision.add_headers[0], "X: x  Bcc: victim");
+}
+
+TEST(EvaluatorTest, PipesAreTargetsAndCopyPipeGoesOn) {
+  EXPECT_EQ(Eval("if Subject: ~ /#([0-9]+)/ then copy pipe \"/bin/a\" \"$1\" folder T",
+                 "Subject: #12\n\n")
+                .Summary(),
+            "deliver | /bin/a 12 T");
+  EXPECT_EQ(Eval("if exists A: then pipe \"/bin/a\"\nif exists A: then folder Never", "A: 1\n\n")
+                .Summary(),
+            "deliver | /bin/a");
+  // The same program with the same arguments twice: one delivery; other arguments: two.
+  EXPECT_EQ(Eval("if exists A: then copy pipe \"/bin/a\" copy pipe \"/bin/a\" copy pipe "
+                 "\"/bin/a\" \"x\"",
+                 "A: 1\n\n")
+                .Summary(),
+            "deliver | /bin/a | /bin/a x INBOX");
+  // A discard still delivers the copies made before it, programs included.
+  EXPECT_EQ(Eval("if exists A: then copy pipe \"/bin/a\" discard", "A: 1\n\n").Summary(),
+            "discard | /bin/a");
+}
+
+TEST(EvaluatorTest, ExpandedArgumentsStayOneElementEach) {
+  Result r =
+      Eval("if Subject: ~ /^(.*)$/ then pipe \"~/bin/x\" \"$1\" \"-$1-\" \"${SENDER}\" \"$$1\"",
+           "Subject: -rf  $(id) ; a\n\n");
+  ASSERT_EQ(r.decision.targets.size(), 1u);
+  EXPECT_EQ(r.decision.targets[0].program,
+            (std::vector<std::string>{"/home/bob/bin/x", "-rf  $(id) ; a", "--rf  $(id) ; a-",
+                                      "alice@example.org", "$1"}));
+  EXPECT_EQ(ShowTarget(r.decision.targets[0]),
+            "| /home/bob/bin/x '-rf  $(id) ; a' '--rf  $(id) ; a-' alice@example.org '$1'");
+  EXPECT_EQ(ShowProgram({"/bin/sh", "-c", "echo 'hi'", ""}), "| /bin/sh -c 'echo '\\''hi'\\''' ''");
+}
+
+// The filter hook as mda gives it: here, one that puts a header on top.
+Result EvalWithFilter(const std::string& rules_text, const std::string& message,
+                      std::vector<std::string>* seen_by_filter) {
+  RuleSet rs;
+  Status s = ParseRules("r", rules_text, "r", ParseOptions(), &rs);
+  EXPECT_TRUE(s.ok()) << s.message();
+  HeaderBlock headers(message);
+  MessageContext m;
+  m.content = message;
+  m.headers = &headers;
+  m.home = "/home/bob";
+  m.body_text = [](std::string_view content) { return BodyText(content, 1 << 20); };
+  m.filter = [seen_by_filter](const std::vector<std::string>& program, std::string_view content,
+                              std::string* result) -> std::optional<std::string> {
+    seen_by_filter->push_back(std::string(content));
+    if (program[0] == "/bin/fails") {
+      *result = "kept the original: exited 1";
+      return std::nullopt;
+    }
+    *result = "replaced the message";
+    return program[1] + "\n" + std::string(content) + "appended body line\n";
+  };
+  return Result{Evaluate(rs, m, "INBOX", true)};
+}
+
+TEST(EvaluatorTest, AFilterReplacesTheMessageForEveryLaterTest) {
+  std::vector<std::string> seen;
+  Result r = EvalWithFilter(
+      "if exists A: then filter \"/bin/f\" \"X-Spam-Flag: YES\"\n"
+      "if exists A: then filter \"/bin/f\" \"X-Second: $1\"\n"
+      "if X-Spam-Flag: is \"YES\" and X-Second: is \"\" and body ~ /appended/ and size > 40 then "
+      "folder Junk\n",
+      "A: 1\n\nbody\n", &seen);
+  EXPECT_EQ(r.Summary(), "deliver Junk");
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0], "A: 1\n\nbody\n");
+  EXPECT_EQ(seen[1], "X-Spam-Flag: YES\nA: 1\n\nbody\nappended body line\n");
+  ASSERT_TRUE(r.decision.message.has_value());
+  EXPECT_EQ(*r.decision.message,
+            "X-Second: \nX-Spam-Flag: YES\nA: 1\n\nbody\nappended body line\nappended body line\n");
+  ASSERT_EQ(r.decision.filters.size(), 2u);
+  EXPECT_TRUE(r.decision.filters[0].replaced);
+  EXPECT_EQ(r.decision.filters[0].rule, "r:1");
+  EXPECT_EQ(r.decision.filters[1].program, (std::vector<std::string>{"/bin/f", "X-Second: "}));
+  EXPECT_NE(std::find(r.decision.trace.begin(), r.decision.trace.end(),
+                      "  r:1: filter /bin/f 'X-Spam-Flag: YES' -> replaced the message"),
+            r.decision.trace.end());
+}
+
+TEST(EvaluatorTest, AFilterThatFailsKeepsTheMessageAndTheRuleGoesOn) {
+  std::vector<std::string> seen;
+  Result r = EvalWithFilter("if exists A: then filter \"/bin/fails\" copy Kept\n", "A: 1\n\nbody\n",
+                            &seen);
+  EXPECT_EQ(r.Summary(), "deliver Kept INBOX");
+  EXPECT_FALSE(r.decision.message.has_value());
+  ASSERT_EQ(r.decision.filters.size(), 1u);
+  EXPECT_EQ(r.decision.filters[0].result, "kept the original: exited 1");
+  // Without a hook (a dry run) nothing runs, and it says so.
+  Result dry = Eval("if exists A: then filter \"/bin/f\" \"X: y\"\n", "A: 1\n\n");
+  ASSERT_EQ(dry.decision.filters.size(), 1u);
+  EXPECT_EQ(dry.decision.filters[0].result, "not run (a dry run; mdatest --run-filters runs it)");
 }
 
 TEST(EvaluatorTest, CatastrophicRegexIsBoundedAndWarned) {

@@ -51,7 +51,8 @@ TEST(ExamplesTest, StarterRulesDoWhatTheyDescribe) {
     ASSERT_TRUE(s.ok()) << s.message();
     ASSERT_TRUE(run.config().rules_used) << (e.warnings.empty() ? "" : e.warnings[0]);
     std::string got;
-    for (const std::string& f : e.decision.folders) got += (got.empty() ? "" : ",") + f;
+    for (const rules::Target& t : e.decision.targets)
+      got += (got.empty() ? "" : ",") + rules::ShowTarget(t);
     EXPECT_EQ(got, job.expected) << job.what;
   }
 }

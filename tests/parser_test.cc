@@ -56,6 +56,45 @@ then discard
   EXPECT_EQ(rs.rules[5].actions[0].kind, Action::Kind::kDiscard);
 }
 
+TEST(ParserTest, ProgramsParseOneQuotedElementEach) {
+  RuleSet rs;
+  Status s = Parse(
+      "if not exists X-Spam-Status: then filter \"/usr/bin/spamc\" \"-u\" \"$LOCAL_PART\"\n"
+      "if Subject: ~ /#([0-9]+)/ then pipe \"ticket-import\" \"--id\" \"$1\" folder Never\n"
+      "if exists A: then copy pipe \"~/bin/sms\"\n"
+      "  \"one more line\" copy folder Kept copy Short\n"
+      "if exists B: then pipe \"$HOME/bin/x\" \"\"\n"
+      "if exists C: then copy folder\n"
+      "if exists D: then copy pipe\n",
+      &rs);
+  ASSERT_TRUE(s.ok()) << s.message();
+  ASSERT_EQ(rs.rules.size(), 6u);
+  const Action& filter = rs.rules[0].actions[0];
+  EXPECT_EQ(filter.kind, Action::Kind::kFilter);
+  EXPECT_FALSE(filter.final());
+  EXPECT_EQ(filter.program, (std::vector<std::string>{"/usr/bin/spamc", "-u", "$LOCAL_PART"}));
+  const Action& pipe = rs.rules[1].actions[0];
+  EXPECT_EQ(pipe.kind, Action::Kind::kPipe);
+  EXPECT_TRUE(pipe.final());
+  EXPECT_EQ(pipe.program, (std::vector<std::string>{"ticket-import", "--id", "$1"}));
+  EXPECT_EQ(rs.rules[1].actions[1].kind, Action::Kind::kFolder);
+  ASSERT_EQ(rs.rules[2].actions.size(), 3u);
+  EXPECT_EQ(rs.rules[2].actions[0].kind, Action::Kind::kPipe);
+  EXPECT_TRUE(rs.rules[2].actions[0].copy);
+  EXPECT_FALSE(rs.rules[2].actions[0].final());
+  EXPECT_EQ(rs.rules[2].actions[0].program,
+            (std::vector<std::string>{"~/bin/sms", "one more line"}));
+  EXPECT_EQ(rs.rules[2].actions[1].kind, Action::Kind::kCopy);
+  EXPECT_EQ(rs.rules[2].actions[1].argument, "Kept");
+  EXPECT_EQ(rs.rules[2].actions[2].argument, "Short");
+  EXPECT_EQ(rs.rules[3].actions[0].program, (std::vector<std::string>{"$HOME/bin/x", ""}));
+  // `copy folder` with nothing after it is still a copy into a folder named "folder".
+  EXPECT_EQ(rs.rules[4].actions[0].kind, Action::Kind::kCopy);
+  EXPECT_EQ(rs.rules[4].actions[0].argument, "folder");
+  EXPECT_EQ(rs.rules[5].actions[0].kind, Action::Kind::kCopy);
+  EXPECT_EQ(rs.rules[5].actions[0].argument, "pipe");
+}
+
 TEST(ParserTest, PrecedenceAndOverOr) {
   RuleSet rs;
   ASSERT_TRUE(Parse("if A: is \"1\" or B: is \"2\" and C: is \"3\" then discard", &rs).ok());
@@ -132,11 +171,38 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
       {"if exists Subject: folder A",
        "rules:1:20: expected 'then' (or 'and', 'or') after the condition, got 'folder'\nif exists "
        "Subject: folder A\n                   ^"},
+      {"if exists A: then pipe /usr/bin/x",
+       "rules:1:24: expected the program after 'pipe', quoted, like \"/usr/bin/spamc\" (then its "
+       "arguments, each quoted), got '/usr/bin/x'\nif exists A: then pipe /usr/bin/x\n       "
+       "                ^"},
+      {"if exists A: then filter \"bin/spamc\"",
+       "rules:1:26: a program is an absolute path (\"/usr/local/bin/x\"), in your home "
+       "(\"~/bin/x\"), or a bare name found in /usr/local/bin:/usr/bin:/bin; not a relative "
+       "path\nif exists A: then filter \"bin/spamc\"\n                         ^"},
+      {"if Subject: ~ /(.*)/ then pipe \"$1\"",
+       "rules:1:32: the program's name cannot hold a $variable (other than a leading $HOME/): the "
+       "rule alone chooses what runs; pass values as arguments\nif Subject: ~ /(.*)/ then pipe "
+       "\"$1\"\n                               ^"},
+      {"if Subject: ~ /(.*)/ then pipe \"/bin/sh\" \"-c\" \"echo $1\"",
+       "rules:1:47: $1 in a shell script would make a value from the message shell code; write $$1 "
+       "(the shell's $1) in the script and pass the value as an argument after it: \"/bin/sh\" "
+       "\"-c\" \"... $$1 ...\" \"sh\" \"$1\"\nif Subject: ~ /(.*)/ then pipe \"/bin/sh\" \"-c\" "
+       "\"echo $1\"\n                                              ^"},
+      {"if exists A: then pipe \"/bin/bash\" \"-ec\" \"echo $SENDER\"",
+       "rules:1:42: $SENDER in a shell script would make a value from the message shell code; "
+       "write $$1 (the shell's $1) in the script and pass the value as an argument after it: "
+       "\"/bin/bash\" \"-ec\" \"... $$1 ...\" \"sh\" \"$SENDER\"\nif exists A: then pipe "
+       "\"/bin/bash\" \"-ec\" \"echo $SENDER\"\n                                         ^"},
+      {"if exists A: then pipe \"/bin/x\" \"$7x\" \"${nope\"",
+       "rules:1:39: '${' without its closing '}'\nif exists A: then pipe \"/bin/x\" \"$7x\" "
+       "\"${nope\"\n                                      ^"},
       {"if exists Subject: then",
-       "rules:1:20: 'then' must be followed by at least one action (folder, copy, discard, defer, "
+       "rules:1:20: 'then' must be followed by at least one action (folder, copy, filter, pipe, "
+       "discard, defer, "
        "reject, add-header)\nif exists Subject: then\n                   ^"},
       {"if exists Subject: then move A",
-       "rules:1:25: expected an action (folder, copy, discard, defer, reject, add-header), got "
+       "rules:1:25: expected an action (folder, copy, filter, pipe, discard, defer, reject, "
+       "add-header), got "
        "'move'\nif exists Subject: then move A\n                        ^"},
       {"if exists Subject: then folder Lists/$FOO",
        "rules:1:32: unknown variable '$FOO' (known: $1..$9, ${name} for a named group, $RECIPIENT, "
@@ -161,7 +227,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
       {"set colour = red",
        "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, "
        "dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, "
-       "max-size)\nset colour = red\n    ^"},
+       "max-size, pipe-failure, program-timeout)\nset colour = red\n    ^"},
       {"set dedup = 7 days",
        "rules:1:13: dedup is off or a period like 7d, 12h, 30m (at most 3650d), not '7'\nset dedup "
        "= 7 days\n            ^"},
@@ -245,7 +311,8 @@ TEST(ParserTest, ProcmailLinesAreExplained) {
       {"* ^TO_dev@lists", "this is a procmail condition (^TO); in mda: if address To: ~ /.../i"},
       {"* B ?? unsubscribe", "this is a procmail condition (*); in mda a condition follows 'if'"},
       {"! bob@example.org", "this is a procmail forward (!); mda does not forward mail"},
-      {"| /usr/bin/vacation", "this is a procmail pipe (|); mda runs no commands"},
+      {"| /usr/bin/vacation",
+       "this is a procmail pipe (|); in mda: then pipe \"/path/to/program\""},
       {"{", "procmail nesting ({ }) does not exist in mda"},
       {"MAILDIR=$HOME/Maildir", "this is a procmail variable; in mda: set maildir = ~/Maildir"},
       {"LOGFILE=$HOME/.procmail.log",
