@@ -3,6 +3,8 @@
 # a pipe transport to mda running as an unprivileged user and arrives; with the Maildir
 # read-only Exim defers it and keeps it queued; after the fix a queue run delivers it once.
 #
+# Since step 12 also a filter and a pipe rule, and a program's exit 75 as a deferral.
+#
 # Usage: tests/exim_e2e.sh PATH-TO-MDA. Exit 77 (skipped) without root or exim4.
 # No daemon is started and nothing under /etc/exim4 or /var/spool/exim4 is touched: Exim runs
 # with a private config whose spool and log live in a temp dir (notes on why in INSTALL).
@@ -91,5 +93,47 @@ grep -q "$id4 => e2euser <e2euser@example.com> R=mda T=mda_pipe" "$D"/log/mainlo
   && pass "Exim counts the duplicate as delivered (exit 0)" || fail "no delivery line for the duplicate"
 grep -q "outcome=duplicate queue_id=$id4 .*message_id=<e2e-dup@example.org>" "$D"/home/.mda/log 2>/dev/null \
   && pass "mda logged the duplicate with Exim's queue id" || fail "no duplicate line in ~/.mda/log"
+
+# 5. Programs: a filter and a pipe work as they do from the shell; a program's temporary
+#    failure (exit 75) is Exim's deferral, and the queue run after it delivers once.
+mkdir -p "$D"/home/bin "$D"/home/piped
+cat > "$D"/home/bin/record <<'SCRIPT'
+#!/bin/sh
+# Stores what it reads, complete or not at all; exits 75 while ~/down exists.
+[ -e "$HOME/down" ] && { echo "backend down" >&2; exit 75; }
+cat > "$HOME/piped/.tmp.$$" && mv "$HOME/piped/.tmp.$$" "$HOME/piped/msg.$$"
+SCRIPT
+chmod 755 "$D"/home/bin/record
+cat > "$D"/home/.mda/rules <<'RULES'
+if Subject: contains "e2e program" then filter "/usr/bin/sed" "1i X-Filtered: yes"
+if X-Filtered: is "yes" then pipe "~/bin/record"
+RULES
+chown -R "$USER_NAME" "$D"/home/bin "$D"/home/piped "$D"/home/.mda
+chmod 600 "$D"/home/.mda/rules
+piped_count() { find "$D"/home/piped -name 'msg.*' | wc -l; }
+id5=$(submit "e2e program five")
+exim_clean -odi -M "$id5"
+[ "$(piped_count)" = 1 ] && pass "a filter then a pipe, through Exim" || fail "piped/ has $(piped_count) messages, want 1"
+p5=$(find "$D"/home/piped -name 'msg.*' | head -n 1)
+[ -n "$p5" ] && head -n 1 "$p5" | grep -q '^X-Filtered: yes$' && grep -q '^Subject: e2e program five$' "$p5" \
+  && grep -q '^From the body$' "$p5" && pass "the program got the filtered message" \
+  || fail "the program got: $(cat "$p5" 2>/dev/null)"
+grep -q "$id5 => e2euser <e2euser@example.com> R=mda T=mda_pipe" "$D"/log/mainlog \
+  && pass "Exim logged the program delivery as delivered" || fail "no delivery line for $id5"
+touch "$D"/home/down && chown "$USER_NAME" "$D"/home/down
+id6=$(submit "e2e program six")
+exim_clean -odi -M "$id6"
+grep -q "$id6 == e2euser@example.com R=mda T=mda_pipe defer (0): Child process of mda_pipe transport returned 75" "$D"/log/mainlog \
+  && pass "a program's exit 75 is Exim's deferral" || fail "no defer line for $id6: $(grep "$id6" "$D"/log/mainlog)"
+grep -q "mda_pipe transport output: mda: rule .*: program .*/bin/record exited 75 (temporary failure) (it said: backend down)" "$D"/log/mainlog \
+  && pass "Exim logged the program's reason" || fail "the program's reason is not in mainlog"
+queue_ids | grep -qx "$id6" && pass "the deferred message is still queued" || fail "message $id6 left the queue"
+rm -f "$D"/home/down
+exim_clean -odi -qff
+exim_clean -odi -qff
+[ "$(piped_count)" = 2 ] && pass "delivered once to the program after the retry" || fail "piped/ has $(piped_count) messages, want 2"
+[ -z "$(queue_ids)" ] && pass "queue empty" || fail "queue not empty: $(queue_ids)"
+[ ! -s "$D"/mail/outbox ] && pass "no bounce" || fail "a bounce was sent: $(cat "$D"/mail/outbox)"
+[ "$(new_count)" = 3 ] && pass "nothing went to INBOX" || fail "new/ has $(new_count) files, want 3"
 
 finish exim_e2e

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <gtest/gtest.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -20,6 +21,7 @@
 #include "mda/file_store.h"
 #include "mda/fs.h"
 #include "mda/pipeline.h"
+#include "mda/program.h"
 #include "tests/test_util.h"
 
 namespace mda {
@@ -266,6 +268,25 @@ Outcome Deliver(MatrixFs& fs) {
 
 std::string ErrName(int err) { return err == kShort ? "short" : strerrorname_np(err); }
 
+// The table between "<!-- NAME: generated" and "<!-- end of NAME" in SECURITY.md must be
+// `table` (MDA_UPDATE_SECURITY_MD=1 rewrites it).
+void CheckTable(const std::string& name, const std::string& table) {
+  std::string path = std::string(MDA_SOURCE_DIR) + "/SECURITY.md";
+  std::string doc = test::ReadFile(path);
+  size_t start = doc.find("<!-- " + name + ": generated");
+  size_t end = doc.find("-->\n", doc.find("<!-- end of " + name));
+  ASSERT_NE(start, std::string::npos) << "SECURITY.md has no " << name;
+  ASSERT_NE(end, std::string::npos);
+  std::string current = doc.substr(start, end + 4 - start);
+  if (getenv("MDA_UPDATE_SECURITY_MD") != nullptr && current != table) {
+    std::ofstream(path) << doc.substr(0, start) << table << doc.substr(end + 4);
+    current = table;
+  }
+  EXPECT_EQ(current, table) << "SECURITY.md's " << name
+                            << " is not what the test produces; run MDA_UPDATE_SECURITY_MD=1 "
+                               "build/mda_tests --gtest_filter=FaultMatrixTest.*";
+}
+
 TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible) {
   // The calls of a clean run are the steps.
   MatrixFs clean;
@@ -362,20 +383,178 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
         << "this file system has no O_TMPFILE: every cell held, but the table in SECURITY.md "
            "is the one for file systems that have it";
   }
-  std::string path = std::string(MDA_SOURCE_DIR) + "/SECURITY.md";
-  std::string doc = test::ReadFile(path);
-  size_t start = doc.find("<!-- fault matrix: generated");
-  size_t end = doc.find("-->\n", doc.find("<!-- end of fault matrix"));
-  ASSERT_NE(start, std::string::npos) << "SECURITY.md has no fault matrix";
-  ASSERT_NE(end, std::string::npos);
-  std::string current = doc.substr(start, end + 4 - start);
-  if (getenv("MDA_UPDATE_SECURITY_MD") != nullptr && current != table.str()) {
-    std::ofstream(path) << doc.substr(0, start) << table.str() << doc.substr(end + 4);
-    current = table.str();
+  CheckTable("fault matrix", table.str());
+}
+
+// The program calls of a delivery whose rule runs a filter and a pipe, each failing in turn.
+class MatrixProcesses final : public Processes {
+ public:
+  std::vector<Step> trace;
+  Step target;
+  int err = 0;
+  bool hit = false;
+
+  int Spawn(const char* path, char* const argv[], char* const envp[], const char* dir,
+            const int fds[3], pid_t* pid) override {
+    role_ = std::string(path) == "/bin/cat" ? "filter" : "pipe";
+    if (Fault("spawn")) return err;
+    return real_.Spawn(path, argv, envp, dir, fds, pid);
   }
-  EXPECT_EQ(current, table.str())
-      << "SECURITY.md's fault matrix is not what the test produces; run "
-         "MDA_UPDATE_SECURITY_MD=1 build/mda_tests --gtest_filter=FaultMatrixTest.*";
+  ssize_t Write(int fd, const void* buf, size_t count) override {
+    return Fault("write") ? -1 : real_.Write(fd, buf, count);
+  }
+  pid_t Wait(pid_t pid, int* status, int options) override {
+    if (Fault("wait")) {
+      real_.Wait(pid, status, options);  // the child is reaped all the same
+      errno = err;
+      return -1;
+    }
+    return real_.Wait(pid, status, options);
+  }
+
+ private:
+  bool Fault(const std::string& op) {
+    int nth = 1;
+    for (const Step& s : trace) nth += s.file == role_ && s.op == op;
+    trace.push_back({role_, op, nth});
+    if (err == 0 || hit || role_ != target.file || op != target.op || nth != target.nth)
+      return false;
+    hit = true;
+    errno = err;
+    return true;
+  }
+  Processes& real_ = PosixProcesses();
+  std::string role_;
+};
+
+// Stores what it reads as a new file of ~/piped, complete or not at all.
+const char kRecorder[] =
+    "#!/bin/sh\nset -e\ncat > \"$HOME/piped/.tmp.$$\"\nmv \"$HOME/piped/.tmp.$$\" "
+    "\"$HOME/piped/msg.$$\"\n";
+
+struct ProgramOutcome {
+  int exit_code = -1;
+  std::string diagnostic, warnings;
+  size_t inbox = 0, piped = 0;
+  int retry_exit = -1;
+  size_t retry_inbox = 0, retry_piped = 0;
+};
+
+ProgramOutcome DeliverWithPrograms(MatrixProcesses& processes) {
+  test::TempDir home;
+  test::MakeDirs(home / ".mda");
+  test::MakeDirs(home / "bin");
+  test::MakeDirs(home / "piped");
+  chmod((home / ".mda").c_str(), 0700);
+  test::WriteFile(home / "bin/record", kRecorder);
+  chmod((home / "bin/record").c_str(), 0755);
+  test::WriteFile(home / ".mda/rules",
+                  "if Subject: contains \"ALERT\" then filter \"/bin/cat\" copy pipe "
+                  "\"~/bin/record\"\n");
+  Options options;
+  options.home = home.path();
+  std::string home_env = "HOME=" + home.path();
+  Environment env = [](const char* name) -> const char* {
+    std::string_view n = name;
+    if (n == "RECIPIENT") return "bob@example.org";
+    if (n == "LOCAL_PART") return "bob";
+    if (n == "DOMAIN") return "example.org";
+    if (n == "MESSAGE_ID") return "1q-matrix";
+    return nullptr;
+  };
+  Identity who{test::TestUid(), test::TestUid()};
+  auto deliver = [&](Processes& with) {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    EXPECT_EQ(write(fds[1], kMessage, strlen(kMessage)), static_cast<ssize_t>(strlen(kMessage)));
+    close(fds[1]);
+    RunResult r = RunMda(options, PosixFs(), env, fds[0], who, with);
+    close(fds[0]);
+    return r;
+  };
+  auto count = [&](size_t* inbox, size_t* piped) {
+    *inbox = *piped = 0;
+    for (const std::string& f : test::ListDir(home / "Maildir/new"))
+      *inbox += test::ReadFile(home / ("Maildir/new/" + f)) == kMessage;
+    for (const std::string& f : test::ListDir(home / "piped"))
+      *piped += f.rfind("msg.", 0) == 0 && test::ReadFile(home / ("piped/" + f)) == kMessage;
+  };
+  RunResult r = deliver(processes);
+  ProgramOutcome o;
+  o.exit_code = r.exit_code;
+  o.diagnostic = r.diagnostic;
+  for (const std::string& w : r.evaluation.warnings) o.warnings += w + "\n";
+  count(&o.inbox, &o.piped);
+  if (o.exit_code == 75) {
+    MatrixProcesses clean;
+    o.retry_exit = deliver(clean).exit_code;
+    count(&o.retry_inbox, &o.retry_piped);
+  }
+  return o;
+}
+
+TEST(FaultMatrixTest, EveryProgramCallFailingEndsDeliveredKeptOrDeferred) {
+  MatrixProcesses clean;
+  ProgramOutcome ok = DeliverWithPrograms(clean);
+  ASSERT_EQ(ok.exit_code, 0) << ok.diagnostic;
+  ASSERT_EQ(ok.inbox, 1u);
+  ASSERT_EQ(ok.piped, 1u);
+  ASSERT_EQ(ok.warnings, "");
+  std::map<Step, std::set<std::string>> seen;
+  std::map<Step, std::vector<std::string>> errors;
+  int cells = 0;
+  for (const Step& step : clean.trace) {
+    std::map<std::string, std::vector<int>> by_op = {
+        {"spawn", {EAGAIN, ENOMEM, ENOENT, EACCES}},
+        {"write", {EIO}},
+        {"wait", {ECHILD}},
+    };
+    for (int err : by_op[step.op]) {
+      MatrixProcesses processes;
+      processes.target = step;
+      processes.err = err;
+      ProgramOutcome o = DeliverWithPrograms(processes);
+      ++cells;
+      std::string cell =
+          step.file + " " + step.op + " #" + std::to_string(step.nth) + " " + ErrName(err);
+      ASSERT_TRUE(processes.hit) << cell << ": the fault was never reached";
+      errors[step].push_back(ErrName(err));
+      std::string what;
+      if (o.exit_code == 0 && o.inbox == 1 && o.piped == 1 && step.file == "filter") {
+        what = "delivered unfiltered, a warning";
+        EXPECT_NE(o.warnings.find("kept the original"), std::string::npos) << cell;
+      } else if (o.exit_code == 0 && o.inbox == 1 && o.piped == 0 && step.file == "pipe") {
+        what = "not delivered to the program: kept in INBOX, a warning";
+        EXPECT_NE(o.warnings.find("the message is kept in INBOX"), std::string::npos) << cell;
+      } else if (o.exit_code == 75 && o.inbox == 0 && o.piped == 0 && o.retry_exit == 0 &&
+                 o.retry_inbox == 1 && o.retry_piped == 1) {
+        what = "exit 75, nothing delivered; the retry delivers once";
+      } else if (o.exit_code == 75 && o.inbox == 0 && o.piped == 1 && o.retry_exit == 0 &&
+                 o.retry_inbox == 1 && o.retry_piped == 2 && step.op == "wait") {
+        // Its exit status is lost: whether it delivered is not known, and a retry that
+        // runs it again is a possible double, where taking it as done is a possible loss.
+        what = "exit 75 (its status lost); the retry runs it again";
+      } else {
+        ADD_FAILURE() << cell << ": exit " << o.exit_code << ", INBOX " << o.inbox << ", piped "
+                      << o.piped << "; retry exit " << o.retry_exit << ", INBOX " << o.retry_inbox
+                      << ", piped " << o.retry_piped << ": " << o.diagnostic << " " << o.warnings;
+        what = "FAILED";
+      }
+      seen[step].insert(what);
+    }
+  }
+  std::ostringstream table;
+  table << "<!-- program fault matrix: generated by tests/fault_matrix_test.cc -->\n";
+  table << "| program | call | errors injected | outcome |\n|---|---|---|---|\n";
+  for (const Step& step : clean.trace) {
+    std::string errs, outcomes;
+    for (const std::string& e : errors[step]) errs += (errs.empty() ? "" : ", ") + e;
+    for (const std::string& w : seen[step]) outcomes += (outcomes.empty() ? "" : "; ") + w;
+    table << "| " << step.file << " | " << step.op << " #" << step.nth << " | " << errs << " | "
+          << outcomes << " |\n";
+  }
+  table << "<!-- end of program fault matrix (" << cells << " runs) -->\n";
+  CheckTable("program fault matrix", table.str());
 }
 
 }  // namespace
