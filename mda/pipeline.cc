@@ -418,14 +418,12 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
                          r.Describe(config.programs.timeout_ms) +
                          (said.empty() ? "" : " (it said: " + said + ")");
       if (r.ok()) {
+        // Its exit status is its verdict, whatever it read: a program may want only the
+        // header (Exim's ignore_epipe).
         Delivery delivery;
         delivery.folder = shown;
         delivery.name = "exit 0";
         result.deliveries.push_back(std::move(delivery));
-        if (r.input_taken < content.size()) {
-          e.warnings.push_back(what + " after reading " + std::to_string(r.input_taken) + " of " +
-                               std::to_string(content.size()) + " bytes; taken as delivered");
-        }
       } else if (r.temporary() || config.programs.defer_on_failure) {
         // Exim runs us again; what was delivered before is marked and is not done again.
         return Fail(std::move(result),
