@@ -320,5 +320,25 @@ TEST_F(ProgramsProcessTest, MdatestShowsProgramsAndRunsOnlyFiltersWhenAsked) {
   EXPECT_TRUE(ListDir(home_ / "Maildir").empty());
 }
 
+TEST_F(ProgramsProcessTest, CheckWarnsOfAProgramThatIsNotThere) {
+  Rules(
+      "if exists A: then pipe \"/usr/local/bin/no-such-ticket-import\"\n"
+      "if exists B: then filter \"no-such-filter\"\n"
+      "if exists C: then copy pipe \"cat\" folder C\n");
+  test::Result r = test::Exec({test::MdatestBinary(), "--check"}, {"HOME=" + home_.path()}, "");
+  EXPECT_EQ(r.exit_code, 0) << r.output;  // warnings: --check may run elsewhere
+  EXPECT_NE(r.output.find(":1:19: warning: program /usr/local/bin/no-such-ticket-import: No such "
+                          "file or directory; mda would keep the message in INBOX"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(":2:19: warning: program no-such-filter (in "
+                          "/usr/local/bin:/usr/bin:/bin): No such file or directory; mda would "
+                          "keep the message unfiltered"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("3 rule(s) in 1 file(s), 0 error(s), 2 warning(s)"), std::string::npos)
+      << r.output;
+}
+
 }  // namespace
 }  // namespace mda

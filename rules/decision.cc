@@ -1,0 +1,25 @@
+// Decision: what the rules decided, shown for people.
+#include "rules/decision.h"
+
+namespace mda::rules {
+
+std::string ShowProgram(const std::vector<std::string>& argv) {
+  std::string out = "|";
+  for (const std::string& a : argv) {
+    bool plain = !a.empty() && a.find_first_of(" \t'\"\\$;&|<>()`*?!") == std::string::npos;
+    if (plain) {
+      out += " " + a;
+      continue;
+    }
+    out += " '";
+    for (char c : a) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    out += "'";
+  }
+  return out;
+}
+
+std::string ShowTarget(const Target& target) {
+  return target.is_program() ? ShowProgram(target.program) : target.folder;
+}
+
+}  // namespace mda::rules
