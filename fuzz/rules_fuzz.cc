@@ -3,6 +3,7 @@
 // file, the others can be included as /f1, /f2, ...
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,7 +53,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mda::rules::RuleSet rules;
   if (!mda::rules::ParseRules("/rules", files[0], "/rules", options, &rules).ok()) return 0;
   mda::rules::HeaderBlock headers(kMessage);
-  std::string body;
   mda::rules::MessageContext context;
   context.content = kMessage;
   context.headers = &headers;
@@ -62,9 +62,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   context.domain = "example.org";
   context.local_part_suffix = "+lists";
   context.home = "/home/fuzz";
-  context.body_text = [&body]() -> const std::string& {
-    body = mda::rules::BodyText(kMessage, 1 << 16);
-    return body;
+  context.body_text = [](std::string_view content) {
+    return mda::rules::BodyText(content, 1 << 16);
+  };
+  // A filter that puts its first argument on top of the message as a header, or keeps the
+  // message when it has none: every later test then reads a replaced message.
+  context.filter = [](const std::vector<std::string>& program, std::string_view content,
+                      std::string* result) -> std::optional<std::string> {
+    *result = "fuzz";
+    if (program.size() < 2) return std::nullopt;
+    return "X-Filtered: " + program[1] + "\n" + std::string(content);
   };
   mda::rules::Evaluate(rules, context, "INBOX", /*trace=*/true);
   return 0;

@@ -59,12 +59,11 @@ class AttemptMarks {
     }
     return true;
   }
-  // The marks once `targets` (the `index`th target, and the INBOX copy that stood in for
-  // it) are in place; `last`: the delivery is complete.
-  std::vector<std::string> After(const std::vector<std::string>& targets, size_t index,
-                                 bool last) const {
+  // The marks once the `index`th target (its TargetMark `mark`) is in place (or the INBOX
+  // copy that stands in for a failed program); `last`: the delivery is complete.
+  std::vector<std::string> After(const std::string* mark, size_t index, bool last) const {
     std::vector<std::string> marks;
-    for (const std::string& t : targets) marks.push_back(Folder(t));
+    if (mark != nullptr) marks.push_back(Folder(*mark));
     if (index == 0 && by_queue_id()) marks.push_back(retry_);
     if (last) marks.push_back(DuplicateStore::kComplete);
     if (last && by_queue_id()) marks.push_back(Done());
@@ -333,7 +332,6 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   for (size_t i = 0; i < d.targets.size(); ++i) {
     const rules::Target& target = d.targets[i];
     bool last = i + 1 == d.targets.size();
-    std::vector<std::string> placed = {target_marks[i]};
     // A target already marked: an earlier, partly failed run of this attempt did it.
     if (done.targets.count(marks.Folder(target_marks[i]))) {
     } else if (!target.is_program()) {
@@ -373,7 +371,8 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     if (store) {
       // The copy is in place: a failure to mark is only a warning (failing now would make
       // Exim deliver it again). The last target and the whole delivery: one transaction.
-      if (Status m = store->Mark(*key, marks.After(placed, i, last), now, cutoff, last); !m.ok()) {
+      if (Status m = store->Mark(*key, marks.After(&target_marks[i], i, last), now, cutoff, last);
+          !m.ok()) {
         e.warnings.push_back(m.message());
       }
     }
@@ -381,7 +380,7 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   if (store) {
     if (d.targets.empty()) {  // discarded or rejected without copies
       if (Status m =
-              store->Mark(*key, marks.After({}, 0, /*last=*/true), now, cutoff, /*last=*/true);
+              store->Mark(*key, marks.After(nullptr, 0, /*last=*/true), now, cutoff, /*last=*/true);
           !m.ok()) {
         e.warnings.push_back(m.message());
       }

@@ -21,7 +21,7 @@ enum class Outcome {
 struct Target {
   std::string folder;                // a folder name as the user writes it (INBOX, Lists/dev)
   std::vector<std::string> program;  // or a program and its arguments, expanded (pipe)
-  std::string rule;                  // "file:line" of the action, or "default"
+  std::string rule;                  // a program's: "file:line" of its action (for the log)
   bool is_program() const { return !program.empty(); }
 };
 

@@ -314,7 +314,7 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
       std::string arg = Expand(a.argument, run.captures(), message);
       switch (a.kind) {
         case Action::Kind::kCopy:
-          copies.push_back(Target{std::move(arg), {}, rules.Where(a.location)});
+          copies.push_back(Target{std::move(arg), {}, ""});
           continue;
         case Action::Kind::kAddHeader:
           d.add_headers.push_back(SanitizeHeader(std::move(arg)));
@@ -349,7 +349,7 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
           break;
         case Action::Kind::kFolder:
           d.outcome = Outcome::kDeliver;
-          d.targets.push_back(Target{std::move(arg), {}, rules.Where(a.location)});
+          d.targets.push_back(Target{std::move(arg), {}, ""});
           break;
         case Action::Kind::kDiscard:
           d.outcome = Outcome::kDiscard;
@@ -371,7 +371,7 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
   }
   if (!decided) {
     d.outcome = Outcome::kDeliver;
-    d.targets.push_back(Target{default_folder, {}, "default"});
+    d.targets.push_back(Target{default_folder, {}, ""});
     d.rule = "default";
   }
   // Copies first, then the final target; a folder (or a program) named twice gets one copy.
