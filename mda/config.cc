@@ -91,6 +91,23 @@ constexpr rules::SettingSpec kSettings[] = {
                   ? std::string()
                   : "program-timeout is a time from 1s to 1h, like 30s or 2m";
      }},
+    {"sendmail",
+     [](std::string_view v) {
+       return !v.empty() && v[0] == '/' &&
+                      v.find_first_of(std::string_view("\0\n\r\t ", 5)) == std::string_view::npos
+                  ? std::string()
+                  : "sendmail is the absolute path of the MTA's sendmail, like /usr/sbin/sendmail";
+     }},
+    {"forward-sender",
+     [](std::string_view v) {
+       size_t at = v.rfind('@');
+       bool address =
+           at != std::string_view::npos && at > 0 && at + 1 < v.size() && v[0] != '-' &&
+           v.find_first_of(std::string_view(" \t\n\r<>\0\"", 8)) == std::string_view::npos;
+       return v == "sender" || v == "recipient" || address
+                  ? std::string()
+                  : "forward-sender is sender, recipient or an address";
+     }},
 };
 
 // A setting's value, or nullptr when the rule file does not set it.
@@ -256,6 +273,9 @@ Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loa
     config->programs.timeout_ms = static_cast<int64_t>(rules::ParsePeriod(*t).value_or(30)) * 1000;
   if (const std::string* f = Setting(rules, "pipe-failure"))
     config->programs.defer_on_failure = *f == "defer";
+  if (const std::string* p = Setting(rules, "sendmail")) config->mail_out.sendmail = *p;
+  if (const std::string* f = Setting(rules, "forward-sender"))
+    config->mail_out.forward_sender = *f == "sender" ? "" : *f;
   return DedupSettings(options, rules, e.home, &config->dedup);
 }
 

@@ -35,12 +35,21 @@ struct ProgramSettings {
   bool defer_on_failure = false;  // set pipe-failure = defer (default keep: INBOX)
 };
 
+// How forwards and vacation replies leave: the local MTA's sendmail interface.
+struct MailOutSettings {
+  std::string sendmail = "/usr/sbin/sendmail";  // set sendmail = PATH
+  // set forward-sender: the envelope sender of a forward: the original sender (""), the
+  // recipient ("recipient"), or an address.
+  std::string forward_sender;
+};
+
 struct Config {
   Envelope envelope;  // who the message is for and from; Maildir, rule file, default folder
   LogSettings log;
   DedupConfig dedup;
   std::optional<uint64_t> max_size;  // set max-size: a bigger message's body is not read
   ProgramSettings programs;
+  MailOutSettings mail_out;
   // The rules to evaluate: the rule file's when it was found and is usable, else none (all
   // mail to envelope.folder). Points into the LoadedRules given to ApplyRules.
   const rules::RuleSet* rules = nullptr;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "mda/folder.h"
+#include "mda/outgoing.h"
 #include "mda/program.h"
 #include "rules/diagnostic.h"
 
@@ -86,6 +87,10 @@ const char* ActionName(Action::Kind k) {
       return "filter";
     case Action::Kind::kPipe:
       return "pipe";
+    case Action::Kind::kForward:
+      return "forward";
+    case Action::Kind::kVacation:
+      return "vacation";
   }
   return "?";
 }
@@ -105,6 +110,7 @@ std::vector<Finding> Lint(const rules::RuleSet& rules) {
   // ("inbox" and "INBOX", "Lists/a.b" and "Lists/a/b") are one folder.
   std::map<std::string, std::pair<std::string, rules::Location>> by_directory;
   const rules::Rule* always = nullptr;  // an earlier rule that files every message
+  size_t forwards = 0;                  // forward addresses in the whole file
   for (const rules::Rule& rule : rules.rules) {
     if (always != nullptr) {
       findings.push_back({false, Diagnostic(rules, rule.location, "warning",
@@ -151,6 +157,18 @@ std::vector<Finding> Lint(const rules::RuleSet& rules) {
                                  s.message() + (a.kind == Action::Kind::kPipe
                                                     ? "; mda would keep the message in INBOX"
                                                     : "; mda would keep the message unfiltered"))});
+        }
+      }
+      if (a.kind == Action::Kind::kForward) {
+        forwards += a.program.size();
+        if (forwards > kMaxForwardTargets && forwards - a.program.size() <= kMaxForwardTargets) {
+          findings.push_back(
+              {true, Diagnostic(rules, a.location, "error",
+                                "more than " + std::to_string(kMaxForwardTargets) +
+                                    " forward addresses in this file: mda forwards a message "
+                                    "to at most " +
+                                    std::to_string(kMaxForwardTargets) +
+                                    " and keeps the rest of them in INBOX")});
         }
       }
       if (a.final()) final_action = &a;

@@ -235,6 +235,7 @@ std::string FormatLogfmt(const LogRecord& r) {
     Field(&line, "file", file);
   }
   Field(&line, "first_delivered", r.first_delivered);
+  Field(&line, "vacation", r.vacation);
   Field(&line, "reason", r.reason);
   if (r.duration_ms) line += " duration_ms=" + Millis(*r.duration_ms);
   return line;
@@ -266,6 +267,7 @@ std::string FormatJson(const LogRecord& r) {
     line += "]";
   }
   field("first_delivered", r.first_delivered);
+  field("vacation", r.vacation);
   field("reason", r.reason);
   if (r.duration_ms) line += ",\"duration_ms\":" + Millis(*r.duration_ms);
   return line + "}";

@@ -29,6 +29,7 @@ struct LogRecord {
   std::optional<Outcome> outcome;                                 // none for a warning
   std::string reason;           // deferred, rejected; for warnings, what to fix
   std::string first_delivered;  // duplicate
+  std::string vacation;         // a vacation reply: "sent to X" or "not sent: why"
   std::optional<double> duration_ms;
 };
 

@@ -85,7 +85,7 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
           ",\"action\":" + JsonString(Action(d.outcome)) + ",\"folders\":[";
     bool first = true;
     for (const rules::Target& t : d.targets) {
-      if (t.is_program()) continue;
+      if (!t.is_folder()) continue;
       out += (first ? "" : ",") + JsonString(t.folder);
       first = false;
     }
@@ -100,6 +100,11 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
       if (t.is_program()) programs += (programs.empty() ? "" : ",") + argv(t.program);
     }
     if (!programs.empty()) out += ",\"programs\":[" + programs + "]";
+    std::string forwards;
+    for (const rules::Target& t : d.targets) {
+      if (t.is_forward()) forwards += (forwards.empty() ? "" : ",") + JsonString(t.forward);
+    }
+    if (!forwards.empty()) out += ",\"forwards\":[" + forwards + "]";
     if (!d.filters.empty()) {
       out += ",\"filters\":[";
       for (size_t i = 0; i < d.filters.size(); ++i) {
@@ -112,6 +117,7 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
     }
     if (!d.reason.empty()) out += ",\"reason\":" + JsonString(d.reason);
     if (duplicate_of) out += ",\"duplicate_of\":" + JsonString(When(*duplicate_of));
+    if (!e.vacation.empty()) out += ",\"vacation\":" + JsonString(e.vacation);
     out += ",\"warnings\":[";
     for (size_t i = 0; i < e.warnings.size(); ++i)
       out += (i ? "," : "") + JsonString(e.warnings[i]);
@@ -145,6 +151,7 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
     out += "  filter " + Shown(rules::ShowProgram(f.program).substr(2)) + "  [" +
            OneLine(f.rule, kShownLine) + "]: " + Shown(f.result) + "\n";
   }
+  if (!e.vacation.empty()) out += "  vacation: " + Shown(e.vacation) + "\n";
   for (const std::string& w : e.warnings) out += "  warning: " + Shown(w) + "\n";
   if (explain_) {
     for (const std::string& t : d.trace) out += "  " + Shown(t) + "\n";

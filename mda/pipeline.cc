@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <time.h>
 
+#include "base/ascii.h"
 #include "mda/duplicate_store.h"
 #include "mda/folder.h"
+#include "mda/outgoing.h"
 #include "mda/rule_programs.h"
 #include "mda/sha256.h"
 #include "mda/trust.h"
@@ -107,7 +109,12 @@ void Identify(const rules::HeaderBlock& headers, Evaluation* out) {
 }
 
 std::string TargetMark(const rules::Target& target) {
-  if (!target.is_program()) return target.folder;
+  if (target.is_folder()) return target.folder;
+  if (target.is_forward()) {
+    std::string address = target.forward;
+    for (char& c : address) c = LowerAscii(c);
+    return "\x01fwd:" + address;
+  }
   std::string argv;
   for (const std::string& a : target.program) argv += a + '\0';
   return "\x01pipe:" + Sha256Hex(argv).substr(0, 32);
@@ -165,8 +172,14 @@ void Decide(const Config& config, const Message& message, const rules::HeaderBlo
   // '.'), so neither makes a second copy in one folder. The first spelling is kept.
   std::vector<rules::Target> checked;
   std::vector<std::string> directories;
+  size_t forwards = 0;
+  bool dropped_forwards = false;
   for (rules::Target& target : out->decision.targets) {
-    if (target.is_program()) {
+    if (target.is_forward() && ++forwards > kMaxForwardTargets) {
+      dropped_forwards = true;
+      continue;
+    }
+    if (!target.is_folder()) {
       checked.push_back(std::move(target));  // the same program twice: merged by Evaluate
       continue;
     }
@@ -187,6 +200,17 @@ void Decide(const Config& config, const Message& message, const rules::HeaderBlo
       directories.push_back(std::move(dir));
     }
   }
+  if (dropped_forwards) {
+    // A message is forwarded to at most kMaxForwardTargets addresses: the rest get nothing,
+    // and the message is kept in INBOX so that nothing meant for them is lost.
+    out->warnings.push_back(
+        "rule " + out->decision.rule + ": more than " + std::to_string(kMaxForwardTargets) +
+        " forward addresses (" + std::to_string(forwards) + "): only the first " +
+        std::to_string(kMaxForwardTargets) + " are sent, and the message is kept in INBOX");
+    bool inbox = false;
+    for (const rules::Target& t : checked) inbox = inbox || (t.is_folder() && t.folder == "INBOX");
+    if (!inbox) checked.push_back(rules::Target{"INBOX", {}, "", ""});
+  }
   out->decision.targets = std::move(checked);
 }
 
@@ -204,6 +228,7 @@ std::optional<std::string> DuplicateKey(const Config& config, const rules::Heade
 Status DryRun::Open(FileSystem& fs, const Options& options, const Environment& env,
                     const std::optional<Account>& account, uid_t uid,
                     const std::string& rules_path) {
+  fs_ = &fs;
   Status s = ResolveConfig(options, env, account, &config_);
   if (!s.ok()) return s;
   std::string path = rules_path.empty() ? config_.envelope.rules : rules_path;
@@ -221,6 +246,10 @@ Status DryRun::Decide(const Message& message, bool trace, Evaluation* out,
   Identify(headers, out);
   out->warnings = warnings_;
   mda::Decide(config_, message, headers, trace, out, processes_);
+  if (out->decision.vacation && out->decision.outcome != rules::Outcome::kReject &&
+      out->decision.outcome != rules::Outcome::kDefer) {
+    out->vacation = PreviewVacation(*fs_, config_, headers, *out->decision.vacation, time(nullptr));
+  }
   if (key != nullptr) *key = DuplicateKey(config_, headers, out->message_id);
   return Status::Ok();
 }
@@ -329,38 +358,57 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     return Status::Ok();
   };
   bool kept_in_inbox = false, fell_back = false;
+  std::string forwarded;  // the message with the forward's trace header, made once
   for (size_t i = 0; i < d.targets.size(); ++i) {
     const rules::Target& target = d.targets[i];
     bool last = i + 1 == d.targets.size();
     // A target already marked: an earlier, partly failed run of this attempt did it.
     if (done.targets.count(marks.Folder(target_marks[i]))) {
-    } else if (!target.is_program()) {
+    } else if (target.is_folder()) {
       if (s = deliver(target.folder); !s.ok()) return Fail(std::move(result), s);
+    } else if (target.is_forward() && !ForwardLoop(config, headers, target.forward).empty()) {
+      // Not sent, and never will be for this message: marked like a delivery.
+      e.warnings.push_back("rule " + target.rule + ": " +
+                           ForwardLoop(config, headers, target.forward));
     } else {
-      ProgramResult r = RunProgram(processes, MakeProgramCall(config, target.program, content));
-      std::string shown = rules::ShowProgram(target.program);
+      // A program (pipe) or sendmail (forward): the same verdicts.
+      ProgramCall call;
+      std::string shown, what;
+      if (target.is_forward()) {
+        if (forwarded.empty()) forwarded = ForwardedMessage(content, config.envelope.recipient);
+        call = SendmailCall(config, ForwardSender(config), {target.forward}, forwarded);
+        shown = "forward " + target.forward;
+        what = "rule " + target.rule + ": forward to " + target.forward + ": " +
+               config.mail_out.sendmail + " ";
+      } else {
+        call = MakeProgramCall(config, target.program, content);
+        shown = rules::ShowProgram(target.program);
+        what = "rule " + target.rule + ": program " + shown.substr(2) + " ";
+      }
+      ProgramResult r = RunProgram(processes, call);
       std::string said = r.FirstLines();
-      std::string what = "rule " + target.rule + ": program " + shown.substr(2) + " " +
-                         r.Describe(config.programs.timeout_ms) +
-                         (said.empty() ? "" : " (it said: " + said + ")");
+      what +=
+          r.Describe(config.programs.timeout_ms) + (said.empty() ? "" : " (it said: " + said + ")");
+      bool defer = target.is_program() && config.programs.defer_on_failure;
       if (r.ok()) {
         // Its exit status is its verdict, whatever it read: a program may want only the
         // header (Exim's ignore_epipe).
         Delivery delivery;
         delivery.folder = shown;
-        delivery.name = "exit 0";
+        delivery.name = target.is_forward() ? "sent" : "exit 0";
         result.deliveries.push_back(std::move(delivery));
-      } else if (r.temporary() || config.programs.defer_on_failure) {
+      } else if (r.temporary() || defer) {
         // Exim runs us again; what was delivered before is marked and is not done again.
         return Fail(std::move(result),
                     Status::Temporary(what + (r.temporary() ? "" : " (pipe-failure = defer)")));
       } else {
         // Its failure is not the message's: it is kept (never a bounce), in INBOX unless a
-        // copy goes there anyway. The program is marked with its stand-in, so a retry of
+        // copy goes there anyway. The target is marked with its stand-in, so a retry of
         // this attempt neither runs it again nor makes a second INBOX copy.
-        e.warnings.push_back(what +
-                             "; the message is kept in INBOX (set pipe-failure = defer "
-                             "to have Exim retry instead)");
+        e.warnings.push_back(what + "; the message is kept in INBOX" +
+                             (target.is_program() ? " (set pipe-failure = defer to have Exim "
+                                                    "retry instead)"
+                                                  : ""));
         if (!inbox_targeted && !kept_in_inbox) {
           if (s = deliver("INBOX"); !s.ok()) return Fail(std::move(result), s);
           kept_in_inbox = true;
@@ -386,6 +434,12 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
       }
     }
     for (std::string& w : store->TakeWarnings()) e.warnings.push_back(std::move(w));
+  }
+  // The message is in place: now, and only now, the vacation reply (which never fails the
+  // delivery, and is not sent for a message that is rejected or is a duplicate).
+  if (d.vacation && d.outcome != rules::Outcome::kReject) {
+    e.vacation =
+        SendVacation(fs, processes, config, headers, *d.vacation, identity.uid, now, &e.warnings);
   }
   if (d.outcome == rules::Outcome::kReject) {
     result.exit_code = kExitRejected;
@@ -460,6 +514,7 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
     r.destinations.emplace_back(d.folder, d.folder_path.empty() ? d.name : d.path());
   if (result.duplicate) r.first_delivered = Rfc3339(result.first_delivered, 0, settings.local_time);
   r.reason = result.reason;
+  r.vacation = e.vacation;
   r.duration_ms = duration_ms;
   records.push_back(std::move(r));
   Status s = WriteLog(fs, config, records);

@@ -41,6 +41,9 @@ struct Evaluation {
   std::string message_id;             // the first Message-ID header, unfolded
   std::string subject;                // the first Subject, decoded
   std::vector<std::string> warnings;  // for the log: what the user should fix
+  // A vacation action's outcome: mda's "sent to X" / "not sent: why", mdatest's
+  // "would reply to X" / "would not reply: why"; "" without one.
+  std::string vacation;
 };
 
 // The headers the log names a message by (before anything can fail, so that every log
@@ -81,6 +84,7 @@ class DryRun {
 
  private:
   Processes* processes_ = nullptr;
+  FileSystem* fs_ = nullptr;
   Config config_;
   std::unique_ptr<LoadedRules> loaded_;  // config_.rules points into it
   Status applied_;                       // ApplyRules's result

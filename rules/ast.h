@@ -37,22 +37,47 @@ struct Condition {
   Test test;
 };
 
+// A vacation action's parameters, as written (subject and text may hold $variables).
+struct VacationSpec {
+  int days = 7;                        // one reply per sender and text in this many days
+  std::string subject;                 // "": "Auto: " + the message's subject
+  std::string from;                    // "": the recipient
+  std::vector<std::string> addresses;  // the user's other addresses
+  std::string text;
+};
+
 struct Action {
   // kCopy: `copy NAME` and `copy folder NAME`. kFilter: the message through a program,
-  // whose output replaces it. kPipe: deliver into a program (`copy pipe`: copy is set).
-  enum class Kind { kFolder, kCopy, kDiscard, kDefer, kReject, kAddHeader, kFilter, kPipe };
+  // whose output replaces it. kPipe: deliver into a program, kForward: to addresses through
+  // sendmail (`copy pipe`, `copy forward`: copy is set). kVacation: an auto-reply.
+  enum class Kind {
+    kFolder,
+    kCopy,
+    kDiscard,
+    kDefer,
+    kReject,
+    kAddHeader,
+    kFilter,
+    kPipe,
+    kForward,
+    kVacation
+  };
   Kind kind = Kind::kFolder;
   std::string argument;              // folder name, reason or header; may hold $variables
-  std::vector<std::string> program;  // kFilter, kPipe: the program, then its arguments
-  bool copy = false;                 // kPipe: `copy pipe`, the run goes on
+  std::vector<std::string> program;  // kFilter, kPipe: the program, then its arguments;
+                                     // kForward: the addresses
+  bool copy = false;                 // kPipe, kForward: the run goes on
+  std::shared_ptr<const VacationSpec> vacation;  // kVacation
   Location location;
   bool final() const {
     switch (kind) {
       case Kind::kCopy:
       case Kind::kAddHeader:
       case Kind::kFilter:
+      case Kind::kVacation:
         return false;
       case Kind::kPipe:
+      case Kind::kForward:
         return !copy;
       default:
         return true;

@@ -19,6 +19,7 @@ std::string ShowProgram(const std::vector<std::string>& argv) {
 }
 
 std::string ShowTarget(const Target& target) {
+  if (target.is_forward()) return "forward " + target.forward;
   return target.is_program() ? ShowProgram(target.program) : target.folder;
 }
 

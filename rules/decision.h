@@ -21,15 +21,26 @@ enum class Outcome {
 struct Target {
   std::string folder;                // a folder name as the user writes it (INBOX, Lists/dev)
   std::vector<std::string> program;  // or a program and its arguments, expanded (pipe)
-  std::string rule;                  // a program's: "file:line" of its action (for the log)
+  std::string forward;               // or an address to forward the message to
+  std::string rule;  // a program's or forward's: "file:line" of its action (for the log)
   bool is_program() const { return !program.empty(); }
+  bool is_forward() const { return !forward.empty(); }
+  bool is_folder() const { return program.empty() && forward.empty(); }
 };
 
 // A program's argv for people: "| /usr/bin/ticket-import --id 1234", an argument with
 // blanks, quotes or nothing in it quoted ("| /bin/sh -c 'exit 1'").
 std::string ShowProgram(const std::vector<std::string>& argv);
-// The folder name, or ShowProgram.
+// The folder name, ShowProgram, or "forward ADDRESS".
 std::string ShowTarget(const Target& target);
+
+// A vacation action that was reached: its parameters with the variables expanded.
+struct VacationReply {
+  int days = 7;
+  std::string subject, from, text;
+  std::vector<std::string> addresses;
+  std::string rule;  // "file:line"
+};
 
 // A `filter` action that ran (or, in a dry run, would run).
 struct FilterStep {
@@ -44,10 +55,11 @@ struct Decision {
   std::vector<Target> targets;  // in the order they are delivered: copies first, then final
   std::string reason;           // for kDefer and kReject
   std::string rule;             // "file:line" of the deciding rule, or "default"
-  std::vector<std::string> add_headers;  // "Name: value" lines to put on top of the message
-  std::vector<std::string> warnings;     // for the log: what the user should fix
-  std::vector<std::string> trace;        // each rule evaluated and what it saw (mdatest)
-  std::vector<FilterStep> filters;       // every filter action reached, in order
+  std::vector<std::string> add_headers;   // "Name: value" lines to put on top of the message
+  std::vector<std::string> warnings;      // for the log: what the user should fix
+  std::vector<std::string> trace;         // each rule evaluated and what it saw (mdatest)
+  std::vector<FilterStep> filters;        // every filter action reached, in order
+  std::optional<VacationReply> vacation;  // the first vacation action reached
   // The message as the last filter that replaced it left it; none: the original.
   std::optional<std::string> message;
 };

@@ -314,7 +314,7 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
       std::string arg = Expand(a.argument, run.captures(), message);
       switch (a.kind) {
         case Action::Kind::kCopy:
-          copies.push_back(Target{std::move(arg), {}, ""});
+          copies.push_back(Target{std::move(arg), {}, "", ""});
           continue;
         case Action::Kind::kAddHeader:
           d.add_headers.push_back(SanitizeHeader(std::move(arg)));
@@ -339,17 +339,34 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
         }
         case Action::Kind::kPipe:
           if (a.copy) {
-            copies.push_back(Target{"", ExpandProgram(a.program, run.captures(), message),
+            copies.push_back(Target{"", ExpandProgram(a.program, run.captures(), message), "",
                                     rules.Where(a.location)});
             continue;
           }
           d.outcome = Outcome::kDeliver;
-          d.targets.push_back(Target{"", ExpandProgram(a.program, run.captures(), message),
+          d.targets.push_back(Target{"", ExpandProgram(a.program, run.captures(), message), "",
                                      rules.Where(a.location)});
           break;
+        case Action::Kind::kForward: {
+          std::vector<Target>& to = a.copy ? copies : d.targets;
+          for (const std::string& address : a.program)
+            to.push_back(Target{"", {}, address, rules.Where(a.location)});
+          if (a.copy) continue;
+          d.outcome = Outcome::kDeliver;
+          break;
+        }
+        case Action::Kind::kVacation:
+          if (!d.vacation) {  // the first one reached answers
+            const VacationSpec& v = *a.vacation;
+            d.vacation = VacationReply{
+                v.days,      SanitizeHeader(Expand(v.subject, run.captures(), message)),
+                v.from,      Expand(v.text, run.captures(), message),
+                v.addresses, rules.Where(a.location)};
+          }
+          continue;
         case Action::Kind::kFolder:
           d.outcome = Outcome::kDeliver;
-          d.targets.push_back(Target{std::move(arg), {}, ""});
+          d.targets.push_back(Target{std::move(arg), {}, "", ""});
           break;
         case Action::Kind::kDiscard:
           d.outcome = Outcome::kDiscard;
@@ -371,7 +388,7 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
   }
   if (!decided) {
     d.outcome = Outcome::kDeliver;
-    d.targets.push_back(Target{default_folder, {}, ""});
+    d.targets.push_back(Target{default_folder, {}, "", ""});
     d.rule = "default";
   }
   // Copies first, then the final target; a folder (or a program) named twice gets one copy.
@@ -382,8 +399,10 @@ Decision Evaluate(const RuleSet& rules, const MessageContext& message,
   d.targets.clear();
   for (Target& t : targets) {
     bool seen = false;
-    for (const Target& g : d.targets)
-      seen = seen || (g.folder == t.folder && g.program == t.program);
+    for (const Target& g : d.targets) {
+      seen = seen || (g.folder == t.folder && g.program == t.program &&
+                      EqualsIgnoreCase(g.forward, t.forward));
+    }
     if (!seen) d.targets.push_back(std::move(t));
   }
   return d;

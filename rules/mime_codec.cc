@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <iconv.h>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "base/ascii.h"
@@ -137,6 +138,81 @@ bool CharsetToUtf8(const std::string& charset, const std::string& bytes, std::st
   iconv_close(cd);
   out->append(result);
   return true;
+}
+
+std::string EncodeQuotedPrintable(std::string_view text) {
+  static const char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  size_t column = 0;
+  auto put = [&](std::string_view piece) {
+    if (column + piece.size() > 75) {  // a soft break keeps every line within 76
+      out += "=\n";
+      column = 0;
+    }
+    out += piece;
+    column += piece.size();
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+    if (c == '\n') {
+      out += '\n';
+      column = 0;
+      continue;
+    }
+    bool at_line_end = i + 1 == text.size() || text[i + 1] == '\n' || text[i + 1] == '\r';
+    bool plain = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !at_line_end);
+    if (plain) {
+      char one[1] = {static_cast<char>(c)};
+      put(std::string_view(one, 1));
+    } else {
+      char escaped[3] = {'=', kHex[c >> 4], kHex[c & 15]};
+      put(std::string_view(escaped, 3));
+    }
+  }
+  return out;
+}
+
+std::string EncodeHeaderWords(std::string_view value) {
+  bool plain = true;
+  for (char c : value) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 32 || u > 126) plain = false;
+  }
+  if (plain && value.find("=?") == std::string_view::npos) return std::string(value);
+  static const char kHex[] = "0123456789ABCDEF";
+  const std::string kStart = "=?UTF-8?Q?", kEnd = "?=";
+  std::string out, word;
+  auto flush = [&]() {
+    if (word.empty()) return;
+    if (!out.empty()) out += "\n ";  // folded: one encoded word a line
+    out += kStart + word + kEnd;
+    word.clear();
+  };
+  for (size_t i = 0; i < value.size();) {
+    // One character (all the bytes of a UTF-8 sequence) at a time, so none is split.
+    unsigned char lead = static_cast<unsigned char>(value[i]);
+    size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    length = std::min(length, value.size() - i);
+    std::string encoded;
+    for (size_t k = 0; k < length; ++k) {
+      unsigned char c = static_cast<unsigned char>(value[i + k]);
+      bool safe = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                  c == '!' || c == '*' || c == '+' || c == '-' || c == '/';
+      if (c == ' ') {
+        encoded += '_';
+      } else if (safe) {
+        encoded += static_cast<char>(c);
+      } else {
+        encoded += {'=', kHex[c >> 4], kHex[c & 15]};
+      }
+    }
+    if (kStart.size() + word.size() + encoded.size() + kEnd.size() > 75) flush();
+    word += encoded;
+    i += length;
+  }
+  flush();
+  return out;
 }
 
 }  // namespace mda::rules

@@ -18,6 +18,15 @@ std::string DecodeQuotedPrintable(std::string_view text);
 // RFC 2047's "Q" (a header word): '_' is a space, =XX a byte; appends; false on a bad escape.
 bool DecodeQ(std::string_view text, std::string* out);
 
+// The other way, for the mail mda writes (a vacation reply): quoted-printable for a UTF-8
+// text body (lines of at most 76 characters, CRLF or LF kept as LF, = and bytes outside
+// printable ASCII escaped, trailing blanks escaped)...
+std::string EncodeQuotedPrintable(std::string_view text);
+// ... and a header value as RFC 2047 "Q" encoded words (=?UTF-8?Q?...?=) when it holds
+// anything but printable ASCII, each word at most 75 characters, never splitting a UTF-8
+// character; plain ASCII unchanged.
+std::string EncodeHeaderWords(std::string_view value);
+
 // Converts `bytes` in `charset` to UTF-8, appending to `out`; bytes invalid in the charset
 // become U+FFFD. UTF-8 and US-ASCII pass through unchanged. False (nothing appended) if
 // iconv does not know the charset.

@@ -22,6 +22,7 @@ constexpr size_t kMaxFiles = 64;
 constexpr size_t kMaxRules = 10000;
 constexpr int kMaxConditionDepth = 100;
 constexpr size_t kMaxProgramArguments = 255;
+constexpr size_t kMaxForwards = 32;  // addresses of one forward action (and of a message)
 
 // Checks the $variables of a folder name or text; the message says what is wrong.
 std::optional<std::string> CheckVariables(std::string_view text) {
@@ -175,9 +176,8 @@ class Parser {
              "~ /.../ then ...";
     }
     if (starts("!")) {
-      return "this is a procmail forward (!); mda does not forward mail: use Exim for that (a "
-             ".forward file or a "
-             "redirect router)";
+      return "this is a procmail forward (!); in mda: then forward \"address@example.org\" "
+             "('copy forward' for procmail's c flag)";
     }
     if (starts("|")) {
       return "this is a procmail pipe (|); in mda: then pipe \"/path/to/program\" \"arg\" ... "
@@ -460,6 +460,17 @@ class Parser {
         a.copy = copy;
         Status s = ParseProgram(lexer, verb, &a.program);
         if (!s.ok()) return s;
+      } else if (verb == "forward") {
+        a.kind = Action::Kind::kForward;
+        a.copy = copy;
+        Status s = ParseForward(lexer, &a.program);
+        if (!s.ok()) return s;
+      } else if (word == "vacation") {
+        a.kind = Action::Kind::kVacation;
+        auto spec = std::make_shared<VacationSpec>();
+        Status s = ParseVacation(lexer, spec.get());
+        if (!s.ok()) return s;
+        a.vacation = std::move(spec);
       } else if (word == "discard") {
         a.kind = Action::Kind::kDiscard;
       } else if (word == "defer" || word == "reject" || word == "add-header") {
@@ -488,8 +499,8 @@ class Parser {
         }
       } else {
         Status message = lexer.Error(
-            "expected an action (folder, copy, filter, pipe, discard, defer, reject, add-header), "
-            "got " +
+            "expected an action (folder, copy, filter, pipe, forward, vacation, discard, defer, "
+            "reject, add-header), got " +
             Describe(t, lexer));
         return lexer.TokenStartsLine() ? StartError(lexer, content_, message) : message;
       }
@@ -498,8 +509,8 @@ class Parser {
     }
     if (actions->empty()) {
       return lexer.Error(
-          "'then' must be followed by at least one action (folder, copy, filter, pipe, discard, "
-          "defer, reject, add-header)");
+          "'then' must be followed by at least one action (folder, copy, filter, pipe, forward, "
+          "vacation, discard, defer, reject, add-header)");
     }
     return Status::Ok();
   }
@@ -509,7 +520,8 @@ class Parser {
   static bool CopyPrefix(const Lexer& lexer) {
     Lexer probe = lexer;
     if (probe.ReadToken() != Token::kWord) return false;
-    if (probe.text() == "pipe") return probe.ReadToken() == Token::kString;
+    if (probe.text() == "pipe" || probe.text() == "forward")
+      return probe.ReadToken() == Token::kString;
     if (probe.text() != "folder") return false;
     std::string name;
     return probe.ReadValue(&name) && name != "if" && name != "set" && name != "include";
@@ -584,6 +596,121 @@ class Parser {
       }
       break;
     }
+    return Status::Ok();
+  }
+
+  // After forward: "ADDRESS"..., each a plain address (no variables: the rule alone says
+  // where mail goes, never the message).
+  Status ParseForward(Lexer& lexer, std::vector<std::string>* addresses) {
+    for (;;) {
+      Lexer probe = lexer;
+      if (probe.ReadToken() != Token::kString) break;
+      lexer.ReadToken();
+      const std::string& address = lexer.text();
+      if (auto problem = CheckAddress(address)) return lexer.Error("forward: " + *problem);
+      if (addresses->size() >= kMaxForwards) {
+        return lexer.Error("more than " + std::to_string(kMaxForwards) +
+                           " addresses: a message is forwarded to at most " +
+                           std::to_string(kMaxForwards));
+      }
+      addresses->push_back(address);
+    }
+    if (addresses->empty()) {
+      Token t = lexer.ReadToken();
+      if (t == Token::kError) return lexer.error();
+      return lexer.Error(
+          "expected an address after 'forward', quoted, like \"me@example.net\", got " +
+          Describe(t, lexer));
+    }
+    return Status::Ok();
+  }
+
+  // A mailbox address as sendmail takes it on its command line: local@domain, no blanks,
+  // no control characters, no variable, not an option.
+  static std::optional<std::string> CheckAddress(std::string_view address) {
+    size_t at = address.rfind('@');
+    if (address.empty() || at == std::string_view::npos || at == 0 || at + 1 == address.size())
+      return "'" + std::string(address) + "' is not an address like \"me@example.net\"";
+    if (address[0] == '-') return "an address cannot start with '-'";
+    if (address.size() > 254) return "an address is at most 254 characters";
+    for (char c : address) {
+      if (static_cast<unsigned char>(c) <= 32 || c == 127 || c == '<' || c == '>' || c == ',' ||
+          c == '"' || c == '(' || c == ')')
+        return "'" + std::string(address) +
+               "' is not a bare address (no blanks, brackets, quotes or commas)";
+      if (c == '$')
+        return "an address cannot hold a $variable: the rule alone says where mail goes";
+    }
+    return std::nullopt;
+  }
+
+  // After vacation: [days N] [subject "TEXT"] [from "ADDRESS"] [addresses "A" "B" ...] "TEXT".
+  // `addresses` takes the strings that follow it; when nothing follows them, the last is the
+  // reply's text.
+  Status ParseVacation(Lexer& lexer, VacationSpec* spec) {
+    bool have_text = false;
+    for (;;) {
+      Lexer probe = lexer;
+      Token t = probe.ReadToken();
+      if (t == Token::kString) {
+        if (have_text) break;  // the next action's business (there is none that takes one)
+        lexer.ReadToken();
+        spec->text = lexer.text();
+        have_text = true;
+        continue;
+      }
+      if (t != Token::kWord || have_text) break;
+      const std::string option = probe.text();
+      if (option != "days" && option != "subject" && option != "from" && option != "addresses")
+        break;
+      lexer.ReadToken();
+      if (option == "days") {
+        Token n = lexer.ReadToken();
+        int days = 0;
+        bool number = n == Token::kWord && !lexer.text().empty() && lexer.text().size() < 5 &&
+                      lexer.text().find_first_not_of("0123456789") == std::string::npos;
+        if (number) days = std::stoi(lexer.text());
+        if (!number || days < 1 || days > 365)
+          return lexer.Error("expected a number of days from 1 to 365 after 'days', got " +
+                             Describe(n, lexer));
+        spec->days = days;
+      } else if (option == "subject") {
+        Status s = Expect(lexer, Token::kString, "a \"quoted subject\" after 'subject'");
+        if (!s.ok()) return s;
+        spec->subject = lexer.text();
+        if (auto problem = CheckVariables(spec->subject)) return lexer.Error(*problem);
+      } else if (option == "from") {
+        Status s = Expect(lexer, Token::kString, "a \"quoted address\" after 'from'");
+        if (!s.ok()) return s;
+        if (auto problem = CheckAddress(lexer.text()))
+          return lexer.Error("vacation from: " + *problem);
+        spec->from = lexer.text();
+      } else {
+        size_t before = spec->addresses.size();
+        for (;;) {
+          Lexer next = lexer;
+          if (next.ReadToken() != Token::kString) break;
+          lexer.ReadToken();
+          if (auto problem = CheckAddress(lexer.text()))
+            return lexer.Error("vacation addresses: " + *problem);
+          spec->addresses.push_back(lexer.text());
+        }
+        if (spec->addresses.size() == before)
+          return lexer.Error("expected at least one \"quoted address\" after 'addresses'");
+      }
+    }
+    if (!have_text && !spec->addresses.empty()) {
+      // `addresses "a" "b" "TEXT"`: the last string was the text.
+      spec->text = spec->addresses.back();
+      spec->addresses.pop_back();
+      have_text = true;
+    }
+    if (!have_text || spec->text.empty()) {
+      return lexer.Error(
+          "vacation needs the reply's text, quoted, last: vacation days 7 subject \"Away\" "
+          "\"I am away until ...\"");
+    }
+    if (auto problem = CheckVariables(spec->text)) return lexer.Error(*problem);
     return Status::Ok();
   }
 

@@ -198,11 +198,11 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "\"${nope\"\n                                      ^"},
       {"if exists Subject: then",
        "rules:1:20: 'then' must be followed by at least one action (folder, copy, filter, pipe, "
-       "discard, defer, "
-       "reject, add-header)\nif exists Subject: then\n                   ^"},
+       "forward, vacation, discard, defer, reject, add-header)\nif exists Subject: then\n          "
+       "         ^"},
       {"if exists Subject: then move A",
-       "rules:1:25: expected an action (folder, copy, filter, pipe, discard, defer, reject, "
-       "add-header), got "
+       "rules:1:25: expected an action (folder, copy, filter, pipe, forward, vacation, discard, "
+       "defer, reject, add-header), got "
        "'move'\nif exists Subject: then move A\n                        ^"},
       {"if exists Subject: then folder Lists/$FOO",
        "rules:1:32: unknown variable '$FOO' (known: $1..$9, ${name} for a named group, $RECIPIENT, "
@@ -227,7 +227,8 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
       {"set colour = red",
        "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, "
        "dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, "
-       "max-size, pipe-failure, program-timeout)\nset colour = red\n    ^"},
+       "max-size, pipe-failure, program-timeout, sendmail, forward-sender)\nset colour = red\n    "
+       "^"},
       {"set dedup = 7 days",
        "rules:1:13: dedup is off or a period like 7d, 12h, 30m (at most 3650d), not '7'\nset dedup "
        "= 7 days\n            ^"},
@@ -310,7 +311,7 @@ TEST(ParserTest, ProcmailLinesAreExplained) {
        "this is a procmail condition; in mda: if X-Spam-Flag: ~ /YES/i then ..."},
       {"* ^TO_dev@lists", "this is a procmail condition (^TO); in mda: if address To: ~ /.../i"},
       {"* B ?? unsubscribe", "this is a procmail condition (*); in mda a condition follows 'if'"},
-      {"! bob@example.org", "this is a procmail forward (!); mda does not forward mail"},
+      {"! bob@example.org", "this is a procmail forward (!); in mda: then forward "},
       {"| /usr/bin/vacation",
        "this is a procmail pipe (|); in mda: then pipe \"/path/to/program\""},
       {"{", "procmail nesting ({ }) does not exist in mda"},
