@@ -649,6 +649,7 @@ class Parser {
   // reply's text.
   Status ParseVacation(Lexer& lexer, VacationSpec* spec) {
     bool have_text = false;
+    std::vector<std::pair<int, int>> places;  // of each address, for its error
     for (;;) {
       Lexer probe = lexer;
       Token t = probe.ReadToken();
@@ -691,9 +692,8 @@ class Parser {
           Lexer next = lexer;
           if (next.ReadToken() != Token::kString) break;
           lexer.ReadToken();
-          if (auto problem = CheckAddress(lexer.text()))
-            return lexer.Error("vacation addresses: " + *problem);
           spec->addresses.push_back(lexer.text());
+          places.emplace_back(lexer.line(), lexer.col());
         }
         if (spec->addresses.size() == before)
           return lexer.Error("expected at least one \"quoted address\" after 'addresses'");
@@ -704,6 +704,10 @@ class Parser {
       spec->text = spec->addresses.back();
       spec->addresses.pop_back();
       have_text = true;
+    }
+    for (size_t i = 0; i < spec->addresses.size(); ++i) {
+      if (auto problem = CheckAddress(spec->addresses[i]))
+        return lexer.Error("vacation addresses: " + *problem, places[i].first, places[i].second);
     }
     if (!have_text || spec->text.empty()) {
       return lexer.Error(

@@ -95,6 +95,48 @@ TEST(ParserTest, ProgramsParseOneQuotedElementEach) {
   EXPECT_EQ(rs.rules[5].actions[0].argument, "pipe");
 }
 
+TEST(ParserTest, ForwardAndVacationParse) {
+  RuleSet rs;
+  Status s = Parse(
+      "if exists A: then copy forward \"me@mobile.example.net\" forward \"x@y.org\" \"z@y.org\"\n"
+      "if not exists List-Id: then vacation days 14 subject \"Away $1\" from \"b@example.com\"\n"
+      "  addresses \"bob@example.com\" \"robert@example.com\" \"I am away.\"\n"
+      "if exists B: then vacation \"Just the text\" folder Away\n"
+      "if exists C: then vacation addresses \"b@x.org\" \"The text\"\n",
+      &rs);
+  ASSERT_TRUE(s.ok()) << s.message();
+  const Action& copy = rs.rules[0].actions[0];
+  EXPECT_EQ(copy.kind, Action::Kind::kForward);
+  EXPECT_TRUE(copy.copy);
+  EXPECT_FALSE(copy.final());
+  EXPECT_EQ(copy.program, (std::vector<std::string>{"me@mobile.example.net"}));
+  EXPECT_TRUE(rs.rules[0].actions[1].final());
+  EXPECT_EQ(rs.rules[0].actions[1].program, (std::vector<std::string>{"x@y.org", "z@y.org"}));
+  const VacationSpec& v = *rs.rules[1].actions[0].vacation;
+  EXPECT_FALSE(rs.rules[1].actions[0].final());
+  EXPECT_EQ(v.days, 14);
+  EXPECT_EQ(v.subject, "Away $1");
+  EXPECT_EQ(v.from, "b@example.com");
+  EXPECT_EQ(v.addresses, (std::vector<std::string>{"bob@example.com", "robert@example.com"}));
+  EXPECT_EQ(v.text, "I am away.");
+  EXPECT_EQ(rs.rules[2].actions[0].vacation->days, 7);
+  EXPECT_EQ(rs.rules[2].actions[0].vacation->text, "Just the text");
+  EXPECT_EQ(rs.rules[2].actions[1].kind, Action::Kind::kFolder);
+  EXPECT_EQ(rs.rules[3].actions[0].vacation->addresses, (std::vector<std::string>{"b@x.org"}));
+  EXPECT_EQ(rs.rules[3].actions[0].vacation->text, "The text");
+
+  for (const char* bad :
+       {"if exists A: then forward \"$1@example.org\"",
+        "if exists A: then forward \"-oQ@example.org\"",
+        "if exists A: then forward \"Bob <bob@example.org>\"", "if exists A: then forward \"bob\"",
+        "if exists A: then forward", "if exists A: then vacation days 0 \"x\"",
+        "if exists A: then vacation days 7", "if exists A: then vacation \"\"",
+        "if exists A: then vacation from \"not an address\" \"x\""}) {
+    RuleSet bad_rs;
+    EXPECT_EQ(Parse(bad, &bad_rs).kind(), Status::Kind::kBadInput) << bad;
+  }
+}
+
 TEST(ParserTest, PrecedenceAndOverOr) {
   RuleSet rs;
   ASSERT_TRUE(Parse("if A: is \"1\" or B: is \"2\" and C: is \"3\" then discard", &rs).ok());
