@@ -135,8 +135,8 @@ TEST(ProgramTest, SignalsAreAtTheirDefaultsAndNoneIsBlocked) {
   // mda ignores SIGPIPE; a program must not inherit that. (glibc's posix_spawn leaves its
   // two internal real-time signals, 32 and 33, ignored; a glibc program sets its own.)
   signal(SIGPIPE, SIG_IGN);
-  ProgramResult r = RunProgram(PosixProcesses(),
-                               Call({"/bin/sh", "-c", "grep -E '^Sig(Ign|Blk)' /proc/$$/status"}));
+  ProgramResult r =
+      RunProgram(PosixProcesses(), Call({"/bin/grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"}));
   signal(SIGPIPE, SIG_DFL);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.output.substr(0, r.output.find('\n')), "SigBlk:\t0000000000000000");
