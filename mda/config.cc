@@ -111,7 +111,7 @@ constexpr rules::SettingSpec kSettings[] = {
 };
 
 // A setting's value, or nullptr when the rule file does not set it.
-const std::string* Setting(const rules::RuleSet& rules, const char* name) {
+const std::string* Setting(const rules::RuleSet& rules, std::string_view name) {
   auto it = rules.settings.find(name);
   return it == rules.settings.end() ? nullptr : &it->second.value;
 }

@@ -151,6 +151,7 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
     out += "  filter " + Shown(rules::ShowProgram(f.program).substr(2)) + "  [" +
            OneLine(f.rule, kShownLine) + "]: " + Shown(f.result) + "\n";
   }
+  for (const std::string& f : e.forwards) out += "  " + Shown(f) + "\n";
   if (!e.vacation.empty()) out += "  vacation: " + Shown(e.vacation) + "\n";
   for (const std::string& w : e.warnings) out += "  warning: " + Shown(w) + "\n";
   if (explain_) {

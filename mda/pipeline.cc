@@ -246,6 +246,13 @@ Status DryRun::Decide(const Message& message, bool trace, Evaluation* out,
   Identify(headers, out);
   out->warnings = warnings_;
   mda::Decide(config_, message, headers, trace, out, processes_);
+  for (const rules::Target& t : out->decision.targets) {
+    if (!t.is_forward()) continue;
+    std::string loop = ForwardLoop(config_, headers, t.forward);
+    out->forwards.push_back(loop.empty() ? "would forward to " + t.forward
+                                         : "would not forward to " + t.forward + ": " +
+                                               loop.substr(loop.find(": ") + 2));
+  }
   if (out->decision.vacation && out->decision.outcome != rules::Outcome::kReject &&
       out->decision.outcome != rules::Outcome::kDefer) {
     out->vacation = PreviewVacation(*fs_, config_, headers, *out->decision.vacation, time(nullptr));

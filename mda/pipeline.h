@@ -44,6 +44,8 @@ struct Evaluation {
   // A vacation action's outcome: mda's "sent to X" / "not sent: why", mdatest's
   // "would reply to X" / "would not reply: why"; "" without one.
   std::string vacation;
+  // mdatest: for each forward target, "would forward to X" or "would not forward: why".
+  std::vector<std::string> forwards;
 };
 
 // The headers the log names a message by (before anything can fail, so that every log

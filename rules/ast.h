@@ -100,7 +100,7 @@ struct RuleSet {
   std::vector<std::string> files;    // files[0] is the main rule file, then includes
   std::vector<std::string> sources;  // the text of each file, for diagnostics
   std::vector<Rule> rules;
-  std::map<std::string, Setting> settings;
+  std::map<std::string, Setting, std::less<>> settings;  // less<>: looked up by name, no copy
   std::string Where(const Location& l) const {
     return files[static_cast<size_t>(l.file)] + ":" + std::to_string(l.line);
   }

@@ -291,6 +291,8 @@ TEST_F(OutgoingProcessTest, MdatestSaysWhatWouldBeSent) {
       << r.output;
   EXPECT_NE(r.output.find("  vacation: would reply to alice@ext.org\n"), std::string::npos)
       << r.output;
+  EXPECT_NE(r.output.find("  would forward to me@mobile.example.net\n"), std::string::npos)
+      << r.output;
   EXPECT_TRUE(Sent().empty());  // a dry run sends nothing
   ASSERT_EQ(Deliver(kToBob).exit_code, 0);
   ASSERT_EQ(Sent().size(), 2u);
