@@ -108,6 +108,10 @@ constexpr rules::SettingSpec kSettings[] = {
                   ? std::string()
                   : "forward-sender is sender, recipient or an address";
      }},
+    {"subscribe",
+     [](std::string_view v) {
+       return v == "on" || v == "off" ? std::string() : "subscribe is on or off";
+     }},
 };
 
 // A setting's value, or nullptr when the rule file does not set it.
@@ -276,6 +280,7 @@ Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loa
   if (const std::string* p = Setting(rules, "sendmail")) config->mail_out.sendmail = *p;
   if (const std::string* f = Setting(rules, "forward-sender"))
     config->mail_out.forward_sender = *f == "sender" ? "" : *f;
+  if (const std::string* v = Setting(rules, "subscribe")) config->subscribe = *v == "on";
   return DedupSettings(options, rules, e.home, &config->dedup);
 }
 

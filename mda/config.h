@@ -50,6 +50,7 @@ struct Config {
   std::optional<uint64_t> max_size;  // set max-size: a bigger message's body is not read
   ProgramSettings programs;
   MailOutSettings mail_out;
+  bool subscribe = true;  // set subscribe: a folder mda creates is added to `subscriptions`
   // The rules to evaluate: the rule file's when it was found and is usable, else none (all
   // mail to envelope.folder). Points into the LoadedRules given to ApplyRules.
   const rules::RuleSet* rules = nullptr;

@@ -91,6 +91,12 @@ const char* ActionName(Action::Kind k) {
       return "forward";
     case Action::Kind::kVacation:
       return "vacation";
+    case Action::Kind::kFlag:
+      return "flag";
+    case Action::Kind::kSetHeader:
+      return "set-header";
+    case Action::Kind::kRemoveHeader:
+      return "remove-header";
   }
   return "?";
 }
@@ -104,28 +110,55 @@ std::string Diagnostic(const rules::RuleSet& rules, const rules::Location& at,
                            level + ": " + message);
 }
 
-std::vector<Finding> Lint(const rules::RuleSet& rules) {
-  std::vector<Finding> findings;
-  // Literal folder names by the directory they name: two spellings of one folder
-  // ("inbox" and "INBOX", "Lists/a.b" and "Lists/a/b") are one folder.
-  std::map<std::string, std::pair<std::string, rules::Location>> by_directory;
-  const rules::Rule* always = nullptr;  // an earlier rule that files every message
-  size_t forwards = 0;                  // forward addresses in the whole file
-  for (const rules::Rule& rule : rules.rules) {
-    if (always != nullptr) {
-      findings.push_back({false, Diagnostic(rules, rule.location, "warning",
-                                            "this rule can never run: the rule at " +
-                                                rules.Where(always->location) +
-                                                " always files the message first")});
+namespace {
+
+class Linter {
+ public:
+  explicit Linter(const rules::RuleSet& rules) : rules_(rules) {}
+
+  // The rules of a file or block: a rule after one that always files the message (in the
+  // same block) never runs.
+  void Rules(const std::vector<rules::Rule>& list) {
+    const rules::Rule* always = nullptr;  // an earlier rule that files every message
+    for (const rules::Rule& rule : list) {
+      if (always != nullptr) {
+        Add(false, rule.location,
+            "this rule can never run: the rule at " + rules_.Where(always->location) +
+                " always files the message first");
+      }
+      bool condition_always = AlwaysTrue(*rule.condition);
+      if (rule.has_else && condition_always) {
+        Add(false, rule.else_location,
+            "this 'else' never runs: the condition at " + rules_.Where(rule.location) +
+                " holds for every message");
+      }
+      bool then_final = rule.has_block ? Block(rule.block) : Actions(rule.actions);
+      if (rule.has_else) rule.else_is_block ? Block(rule.else_block) : Actions(rule.else_actions);
+      if (always == nullptr && then_final && condition_always) always = &rule;
     }
+  }
+
+  std::vector<Finding> findings;
+
+ private:
+  // A block's rules; whether the block always ends the run is not worked out (false).
+  bool Block(const std::vector<rules::Rule>& list) {
+    Rules(list);
+    return false;
+  }
+
+  void Add(bool error, const rules::Location& at, const std::string& message) {
+    findings.push_back({error, Diagnostic(rules_, at, error ? "error" : "warning", message)});
+  }
+
+  // One branch's actions; whether one of them is final.
+  bool Actions(const std::vector<Action>& actions) {
     const Action* final_action = nullptr;
-    for (const Action& a : rule.actions) {
-      if (final_action != nullptr) {
-        findings.push_back(
-            {false,
-             Diagnostic(rules, a.location, "warning",
-                        std::string("'") + ActionName(a.kind) + "' never runs: it comes after '" +
-                            ActionName(final_action->kind) + "', which ends the run")});
+    for (const Action& a : actions) {
+      if (final_action != nullptr && a.kind != Action::Kind::kFlag) {  // flags count anywhere
+        Add(false, a.location,
+            std::string("'") + ActionName(a.kind) + "' never runs: it comes after '" +
+                ActionName(final_action->kind) + "', which ends the run");
         continue;
       }
       if ((a.kind == Action::Kind::kFolder || a.kind == Action::Kind::kCopy) &&
@@ -133,18 +166,14 @@ std::vector<Finding> Lint(const rules::RuleSet& rules) {
         std::string dir;
         Status s = FolderDirectory(a.argument, &dir);
         if (!s.ok()) {
-          findings.push_back(
-              {true, Diagnostic(rules, a.location, "error",
-                                s.message() + "; mda would deliver to INBOX instead")});
-        } else if (auto [it, added] = by_directory.try_emplace(dir, a.argument, a.location);
+          Add(true, a.location, s.message() + "; mda would deliver to INBOX instead");
+        } else if (auto [it, added] = by_directory_.try_emplace(dir, a.argument, a.location);
                    !added && it->second.first != a.argument) {
-          findings.push_back(
-              {false,
-               Diagnostic(rules, a.location, "warning",
-                          "folder '" + a.argument + "' is the same folder as '" + it->second.first +
-                              "' at " + rules.Where(it->second.second) + " (" +
-                              (dir.empty() ? std::string("INBOX") : "Maildir/" + dir) +
-                              "; '.' separates folders as '/' does): use one spelling")});
+          Add(false, a.location,
+              "folder '" + a.argument + "' is the same folder as '" + it->second.first + "' at " +
+                  rules_.Where(it->second.second) + " (" +
+                  (dir.empty() ? std::string("INBOX") : "Maildir/" + dir) +
+                  "; '.' separates folders as '/' does): use one spelling");
         }
       }
       if ((a.kind == Action::Kind::kFilter || a.kind == Action::Kind::kPipe) &&
@@ -152,30 +181,39 @@ std::vector<Finding> Lint(const rules::RuleSet& rules) {
         // A warning, not an error: --check may run elsewhere than the mail server.
         std::string path;
         if (Status s = FindProgram(a.program[0], &path); !s.ok()) {
-          findings.push_back(
-              {false, Diagnostic(rules, a.location, "warning",
-                                 s.message() + (a.kind == Action::Kind::kPipe
-                                                    ? "; mda would keep the message in INBOX"
-                                                    : "; mda would keep the message unfiltered"))});
+          Add(false, a.location,
+              s.message() + (a.kind == Action::Kind::kPipe
+                                 ? "; mda would keep the message in INBOX"
+                                 : "; mda would keep the message unfiltered"));
         }
       }
       if (a.kind == Action::Kind::kForward) {
-        forwards += a.program.size();
-        if (forwards > kMaxForwardTargets && forwards - a.program.size() <= kMaxForwardTargets) {
-          findings.push_back(
-              {true, Diagnostic(rules, a.location, "error",
-                                "more than " + std::to_string(kMaxForwardTargets) +
-                                    " forward addresses in this file: mda forwards a message "
-                                    "to at most " +
-                                    std::to_string(kMaxForwardTargets) +
-                                    " and keeps the rest of them in INBOX")});
+        forwards_ += a.program.size();
+        if (forwards_ > kMaxForwardTargets && forwards_ - a.program.size() <= kMaxForwardTargets) {
+          Add(true, a.location,
+              "more than " + std::to_string(kMaxForwardTargets) +
+                  " forward addresses in this file: mda forwards a message to at most " +
+                  std::to_string(kMaxForwardTargets) + " and keeps the rest of them in INBOX");
         }
       }
       if (a.final()) final_action = &a;
     }
-    if (always == nullptr && final_action != nullptr && AlwaysTrue(*rule.condition)) always = &rule;
+    return final_action != nullptr;
   }
-  return findings;
+
+  const rules::RuleSet& rules_;
+  // Literal folder names by the directory they name: two spellings of one folder
+  // ("inbox" and "INBOX", "Lists/a.b" and "Lists/a/b") are one folder.
+  std::map<std::string, std::pair<std::string, rules::Location>> by_directory_;
+  size_t forwards_ = 0;  // forward addresses in the whole file
+};
+
+}  // namespace
+
+std::vector<Finding> Lint(const rules::RuleSet& rules) {
+  Linter linter(rules);
+  linter.Rules(rules.rules);
+  return std::move(linter.findings);
 }
 
 }  // namespace mda

@@ -2,9 +2,12 @@
 #include "mda/maildir.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include "base/host.h"
 #include "mda/folder.h"
@@ -196,6 +199,7 @@ Status Maildir::OpenFolder(std::string_view folder, FolderDirs* out) {
   if (!s.ok()) return s;
   s = OpenDirectory(dir, "new", out->path + "/new", true, &out->new_, &new_created);
   if (!s.ok()) return s;
+  if (folder_created) out->created = directory;
   bool incomplete = tmp_created || new_created || folder_created;
   if (!incomplete) {
     incomplete = fs_.FstatAt(dir, directory.empty() ? "cur" : "maildirfolder", &st,
@@ -221,22 +225,113 @@ Status Maildir::OpenFolder(std::string_view folder, FolderDirs* out) {
     s = SyncDirectory(root.get(), root_);
     if (!s.ok()) return s;
   }
+  if (out->subdir == "cur") {
+    // A message with flags is published in cur/ (made above with the others).
+    bool cur_created = false;
+    s = OpenDirectory(dir, "cur", out->path + "/cur", true, &out->new_, &cur_created);
+    if (!s.ok()) return s;
+  }
   return Status::Ok();
 }
 
-Status Maildir::Deliver(std::string_view folder, std::string_view content, Delivery* out) {
+Status Maildir::Deliver(std::string_view folder, std::string_view content, Delivery* out,
+                        std::string_view flags) {
   FolderDirs dirs;
+  if (!flags.empty()) {
+    dirs.subdir = "cur";
+    dirs.suffix = ":2," + std::string(flags);
+  }
   Status s = OpenFolder(folder, &dirs);
   if (!s.ok()) return s;
   out->folder_path = dirs.path;
+  out->subdir = dirs.subdir;
   out->warnings.clear();
+  bool unsupported = false;
   if (!no_tmpfile_) {
-    bool unsupported = false;
     s = DeliverUnnamed(dirs, content, out, &unsupported);
-    if (!unsupported) return s;
-    no_tmpfile_ = true;
+    if (unsupported) no_tmpfile_ = true;
   }
-  return DeliverNamed(dirs, content, out);
+  if (no_tmpfile_) s = DeliverNamed(dirs, content, out);
+  if (s.ok() && subscribe_ && !dirs.created.empty()) {
+    if (Status sub = Subscribe(dirs.created); !sub.ok()) {
+      out->warnings.push_back(sub.message() + " (the message is in place; subscribe to " +
+                              std::string(folder) + " in your mail client)");
+    }
+  }
+  return s;
+}
+
+Status Maildir::Subscribe(const std::string& directory) {
+  // Dovecot's protocol, so that mda and Dovecot never lose each other's change: the new
+  // file is written as the dot-lock subscriptions.lock (O_EXCL), fsynced and renamed over
+  // subscriptions; a lock left for 30 s is stale (Dovecot's SUBSCRIPTION_FILE_CHANGE_TIMEOUT).
+  // Format: Dovecot 2.3 writes "V\t2\n\n" and then a line per mailbox, levels separated by
+  // TAB; a file without that first line is the older one, levels separated by '.'.
+  const std::string path = root_ + "/subscriptions";
+  const std::string lock_path = path + ".lock";
+  int rootfd = fs_.OpenAt(AT_FDCWD, root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (rootfd < 0) return Status::Posix("cannot subscribe: cannot open " + root_, errno);
+  UniqueFd root(&fs_, rootfd);
+  UniqueFd lock;
+  for (int attempt = 0;; ++attempt) {
+    int fd = fs_.OpenAt(root.get(), "subscriptions.lock",
+                        O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+      lock = UniqueFd(&fs_, fd);
+      break;
+    }
+    if (errno != EEXIST) return Status::Posix("cannot create " + lock_path, errno);
+    struct stat st;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    if (fs_.FstatAt(root.get(), "subscriptions.lock", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+        st.st_mtime + 30 < now.tv_sec) {
+      fs_.UnlinkAt(root.get(), "subscriptions.lock", 0);  // stale: its writer is gone
+      continue;
+    }
+    if (attempt >= 100) {
+      return Status::Temporary("cannot subscribe: " + lock_path + " is held (for over 2 s)");
+    }
+    struct timespec pause = {0, 20 * 1000 * 1000};
+    nanosleep(&pause, nullptr);
+  }
+  // From here the lock is ours: any failure removes it.
+  TempFile lock_file(fs_, root.get(), "subscriptions.lock");
+  std::string old;
+  int in = fs_.OpenAt(root.get(), "subscriptions", O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (in < 0 && errno != ENOENT) return Status::Posix("cannot read " + path, errno);
+  if (in >= 0) {
+    UniqueFd input(&fs_, in);
+    struct stat st;
+    if (fs_.FstatAt(input.get(), "", &st, AT_EMPTY_PATH) != 0 || !S_ISREG(st.st_mode) ||
+        st.st_size > 4 * 1024 * 1024) {
+      return Status::Temporary(path + " is not a regular file of at most 4 MB; left alone");
+    }
+    char buffer[8192];
+    for (;;) {
+      ssize_t n = fs_.Read(input.get(), buffer, sizeof buffer);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::Posix("cannot read " + path, errno);
+      if (n == 0) break;
+      old.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  bool v2 = old.empty() || old.rfind("V\t2\n", 0) == 0;
+  std::string line = directory.substr(1);  // ".Lists.dev": levels Lists, dev
+  if (v2) std::replace(line.begin(), line.end(), '.', '\t');
+  if (("\n" + old).find("\n" + line + "\n") != std::string::npos) return Status::Ok();
+  std::string content = old;
+  if (content.empty()) content = "V\t2\n\n";
+  if (content.back() != '\n') content += '\n';
+  content += line + "\n";
+  Status s = WriteAll(fs_, lock.get(), content.data(), content.size(), lock_path);
+  if (!s.ok()) return s;
+  if (fs_.Fsync(lock.get()) != 0) return Status::Posix("cannot fsync " + lock_path, errno);
+  if (lock.Close() != 0) return Status::Posix("cannot close " + lock_path, errno);
+  if (fs_.Rename(lock_path.c_str(), path.c_str()) != 0)
+    return Status::Posix("cannot rename " + lock_path + " to " + path, errno);
+  lock_file.Forget();
+  return SyncDirectory(root.get(), root_);
 }
 
 Status Maildir::SyncNew(FolderDirs& dirs, const std::string& name) {
@@ -244,7 +339,7 @@ Status Maildir::SyncNew(FolderDirs& dirs, const std::string& name) {
   // be promised, take the entry back: Exim retries (at worst a duplicate, if a reader saw it
   // in between; never a loss). If even the unlink fails, the complete file stays in new/
   // and the retry duplicates it: a duplicate is the price the design accepts, a loss is not.
-  Status s = SyncDirectory(dirs.new_.get(), dirs.path + "/new");
+  Status s = SyncDirectory(dirs.new_.get(), dirs.path + "/" + dirs.subdir);
   if (!s.ok()) fs_.UnlinkAt(dirs.new_.get(), name.c_str(), 0);
   return s;
 }
@@ -253,7 +348,7 @@ Status Maildir::DeliverUnnamed(FolderDirs& dirs, std::string_view content, Deliv
                                bool* unsupported) {
   // 1. An unnamed file in tmp/ (O_TMPFILE): invisible, and freed by the kernel on any
   // failure or crash until step 3 names it. Messages name it by the name it will get.
-  std::string name = FormatUniqueName(NewUniqueNameParts(), content.size());
+  std::string name = FormatUniqueName(NewUniqueNameParts(), content.size()) + dirs.suffix;
   const std::string tmp_path = dirs.path + "/tmp/" + name;
   int fd = fs_.OpenAt(dirs.tmp.get(), ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0) {
@@ -286,9 +381,10 @@ Status Maildir::DeliverUnnamed(FolderDirs& dirs, std::string_view content, Deliv
       return Status::Ok();
     }
     if (errno != EEXIST || attempt + 1 == kNameAttempts) {
-      return Status::Posix("cannot move " + tmp_path + " into " + dirs.path + "/new", errno);
+      return Status::Posix("cannot move " + tmp_path + " into " + dirs.path + "/" + dirs.subdir,
+                           errno);
     }
-    name = FormatUniqueName(NewUniqueNameParts(), content.size());
+    name = FormatUniqueName(NewUniqueNameParts(), content.size()) + dirs.suffix;
   }
   if (file.Close() != 0) {
     int err = errno;
@@ -331,7 +427,7 @@ Status Maildir::DeliverNamed(FolderDirs& dirs, std::string_view content, Deliver
   if (file.Close() != 0) return Status::Posix("cannot close " + tmp_path, errno);
 
   // 3. Publish: link() into new/ under a name nobody has (a taken name gets a fresh one).
-  std::string new_name = name;
+  std::string new_name = name + dirs.suffix;
   bool moved = false;  // renameat2 took the tmp/ file with it
   for (int attempt = 0;; ++attempt) {
     int rc = fs_.LinkAt(dirs.tmp.get(), name.c_str(), dirs.new_.get(), new_name.c_str());
@@ -350,9 +446,10 @@ Status Maildir::DeliverNamed(FolderDirs& dirs, std::string_view content, Deliver
     }
     if (rc == 0) break;
     if (errno != EEXIST || attempt + 1 == kNameAttempts) {
-      return Status::Posix("cannot move " + tmp_path + " into " + dirs.path + "/new", errno);
+      return Status::Posix("cannot move " + tmp_path + " into " + dirs.path + "/" + dirs.subdir,
+                           errno);
     }
-    new_name = FormatUniqueName(NewUniqueNameParts(), content.size());
+    new_name = FormatUniqueName(NewUniqueNameParts(), content.size()) + dirs.suffix;
   }
   if (moved) temp.Forget();
 

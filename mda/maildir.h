@@ -7,6 +7,10 @@
 // Where the file system has O_TMPFILE (ext4, xfs, btrfs, tmpfs; not NFS), the file in tmp/
 // has no name at all until it is linked into new/: no tmp/ entry to create and remove (one
 // directory update fewer to journal per delivery) and nothing left behind by a crash.
+// A message stored with flags (`flag seen`) goes through the same steps into cur/ instead,
+// as NAME:2,FLAGS (the Maildir convention for a message a reader has already seen).
+// A folder this delivery creates is added to the Maildir's `subscriptions` file (Dovecot's),
+// so that IMAP clients that show subscribed folders show it.
 #pragma once
 
 #include <cstdint>
@@ -35,31 +39,42 @@ UniqueNameParts NewUniqueNameParts();
 struct Delivery {
   std::string folder;                 // the folder's name as the rules say it (set by the caller)
   std::string folder_path;            // absolute path of the folder (the Maildir root for INBOX)
-  std::string name;                   // the file's name in new/
+  std::string name;                   // the file's name in new/ (or cur/)
+  std::string subdir = "new";         // "cur" for a message stored with flags
   std::vector<std::string> warnings;  // delivered, but something deserves a look
-  std::string path() const { return folder_path + "/new/" + name; }
+  std::string path() const { return folder_path + "/" + subdir + "/" + name; }
 };
 
 class Maildir {
  public:
-  Maildir(FileSystem& fs, std::string root) : fs_(fs), root_(std::move(root)) {}
+  // `subscribe`: a folder created here is subscribed (set subscribe = off: not).
+  Maildir(FileSystem& fs, std::string root, bool subscribe = true)
+      : fs_(fs), root_(std::move(root)), subscribe_(subscribe) {}
 
-  // Delivers `content` into `folder` (a name as the user writes it: INBOX, Junk, Lists/dev).
-  // Not ok: nothing of this delivery is visible in new/ and its tmp/ file is removed.
-  Status Deliver(std::string_view folder, std::string_view content, Delivery* out);
+  // Delivers `content` into `folder` (a name as the user writes it: INBOX, Junk, Lists/dev),
+  // in new/, or with `flags` (Maildir letters in ASCII order, "S", "FS") in cur/.
+  // Not ok: nothing of this delivery is visible and its tmp/ file is removed. A folder
+  // that could not be subscribed is a warning: the message is in place.
+  Status Deliver(std::string_view folder, std::string_view content, Delivery* out,
+                 std::string_view flags = {});
 
   const std::string& root() const { return root_; }
 
  private:
   struct FolderDirs {
     UniqueFd tmp;
-    UniqueFd new_;
+    UniqueFd new_;  // new/, or cur/ for a message with flags
     std::string path;
+    std::string subdir = "new";
+    std::string suffix;         // ":2,FLAGS" for a message in cur/
+    std::string created;        // the folder's directory (".Lists.dev") when this made it
   };
   Status OpenRoot(UniqueFd* root, bool* created);
   // Makes cur/ new/ tmp/ below `dir` where missing (EEXIST is fine).
   Status MakeSubdirectories(int dir, const std::string& path);
   Status OpenFolder(std::string_view folder, FolderDirs* out);
+  // Adds the folder in `directory` (".Lists.dev") to the Maildir's subscriptions file.
+  Status Subscribe(const std::string& directory);
   // Opens the directory `name` below `parent` without following a symbolic link, creating it
   // (mode 0700) if `create` and it is missing. *created says whether this call made it.
   Status OpenDirectory(int parent, const std::string& name, const std::string& path, bool create,
@@ -75,6 +90,7 @@ class Maildir {
 
   FileSystem& fs_;
   std::string root_;
+  bool subscribe_;
   bool no_tmpfile_ = false;  // O_TMPFILE failed once: the named way for the other folders
 };
 

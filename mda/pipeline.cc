@@ -352,12 +352,12 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
   }
 
   // Deliver to each target, and mark it once it is in place.
-  Maildir maildir(fs, config.envelope.maildir);
+  Maildir maildir(fs, config.envelope.maildir, config.subscribe);
   bool inbox_targeted = false;  // an INBOX copy is due anyway: a failed program needs no other
   for (const rules::Target& t : d.targets) inbox_targeted = inbox_targeted || t.folder == "INBOX";
   auto deliver = [&](const std::string& folder) -> Status {
     Delivery delivery;
-    Status f = maildir.Deliver(folder, content, &delivery);
+    Status f = maildir.Deliver(folder, content, &delivery, d.flags);
     if (!f.ok()) return f;
     delivery.folder = folder;
     for (std::string& w : delivery.warnings) e.warnings.push_back(std::move(w));

@@ -18,7 +18,16 @@ struct Location {
 };
 
 struct Test {
-  enum class Subject { kHeader, kAddress, kBody, kSize, kSender, kRecipient, kExists };
+  enum class Subject {
+    kHeader,
+    kAddress,
+    kBody,
+    kSize,
+    kSender,
+    kRecipient,
+    kExists,
+    kAttachment
+  };
   enum class Op { kMatch, kNotMatch, kIs, kContains, kLt, kLe, kGt, kGe, kEq, kNe, kExists };
   Subject subject = Subject::kHeader;
   std::string header;  // the header name, for kHeader, kAddress and kExists
@@ -49,7 +58,9 @@ struct VacationSpec {
 struct Action {
   // kCopy: `copy NAME` and `copy folder NAME`. kFilter: the message through a program,
   // whose output replaces it. kPipe: deliver into a program, kForward: to addresses through
-  // sendmail (`copy pipe`, `copy forward`: copy is set). kVacation: an auto-reply.
+  // sendmail (`copy pipe`, `copy forward`: copy is set). kVacation: an auto-reply. kFlag:
+  // the Maildir flags of every copy (argument: their letters, "DFRS" order). kSetHeader
+  // ("Name: value") and kRemoveHeader ("Name") edit the message for later tests and copies.
   enum class Kind {
     kFolder,
     kCopy,
@@ -60,7 +71,10 @@ struct Action {
     kFilter,
     kPipe,
     kForward,
-    kVacation
+    kVacation,
+    kFlag,
+    kSetHeader,
+    kRemoveHeader
   };
   Kind kind = Kind::kFolder;
   std::string argument;              // folder name, reason or header; may hold $variables
@@ -75,6 +89,9 @@ struct Action {
       case Kind::kAddHeader:
       case Kind::kFilter:
       case Kind::kVacation:
+      case Kind::kFlag:
+      case Kind::kSetHeader:
+      case Kind::kRemoveHeader:
         return false;
       case Kind::kPipe:
       case Kind::kForward:
@@ -85,10 +102,20 @@ struct Action {
   }
 };
 
+// A rule: when its condition holds, its actions or its block of rules (`then { RULES }`);
+// when not, its else branch if it has one.
 struct Rule {
   Location location;  // of its "if"
   std::unique_ptr<Condition> condition;
-  std::vector<Action> actions;
+  std::vector<Action> actions;  // then ACTIONS (has_block false)
+  std::vector<Rule> block;      // then { RULES } (has_block true)
+  bool has_block = false;
+  // else ACTIONS, else { RULES }, or else if ... (one rule in else_block).
+  bool has_else = false;
+  std::vector<Action> else_actions;
+  std::vector<Rule> else_block;
+  bool else_is_block = false;
+  Location else_location;
 };
 
 struct Setting {

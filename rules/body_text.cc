@@ -141,7 +141,164 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
              limit, out);
 }
 
+constexpr size_t kMaxNames = 1000;     // attachment names collected at most
+constexpr size_t kMaxSections = 100;   // RFC 2231 continuations joined at most
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string PercentDecode(std::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    int hi = 0, lo = 0;
+    if (text[i] == '%' && i + 2 < text.size() && (hi = HexValue(text[i + 1])) >= 0 &&
+        (lo = HexValue(text[i + 2])) >= 0) {
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+struct Parameter {
+  std::string attribute;  // lower case
+  std::string value;      // unquoted
+};
+
+// The parameters after the first ';' of a structured value: attribute=token or
+// attribute="quoted \"string\"", separated by ';'. One pass, no backtracking.
+std::vector<Parameter> Parameters(std::string_view value) {
+  std::vector<Parameter> out;
+  size_t i = value.find(';');
+  if (i == std::string_view::npos) return out;
+  while (i < value.size() && out.size() < 4 * kMaxSections) {
+    while (i < value.size() && (value[i] == ';' || IsSpace(value[i]))) ++i;
+    size_t start = i;
+    while (i < value.size() && value[i] != '=' && value[i] != ';') ++i;
+    Parameter p;
+    p.attribute = LowerAscii(Trim(value.substr(start, i - start)));
+    if (i >= value.size() || value[i] == ';') continue;  // no value: not a parameter
+    ++i;
+    while (i < value.size() && IsBlank(value[i])) ++i;
+    if (i < value.size() && value[i] == '"') {
+      for (++i; i < value.size() && value[i] != '"'; ++i) {
+        if (value[i] == '\\' && i + 1 < value.size()) ++i;
+        p.value += value[i];
+      }
+      ++i;  // the closing quote
+      while (i < value.size() && value[i] != ';') ++i;
+    } else {
+      start = i;
+      while (i < value.size() && value[i] != ';') ++i;
+      p.value = std::string(Trim(value.substr(start, i - start)));
+    }
+    if (!p.attribute.empty()) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// charset'language'bytes (RFC 2231 4): the bytes in UTF-8 (kept as they are when the
+// charset is unknown).
+std::string FromCharset(std::string_view charset, const std::string& bytes) {
+  std::string text;
+  if (charset.empty() || !CharsetToUtf8(std::string(charset), bytes, &text)) return bytes;
+  return text;
+}
+
+void WalkNames(std::string_view entity, int depth, std::vector<std::string>* out) {
+  if (depth > kMaxDepth || out->size() >= kMaxNames) return;
+  HeaderBlock headers(entity);
+  auto first = [&headers](std::string_view name) -> std::string {
+    auto fields = headers.Find(name);
+    return fields.empty() ? "" : std::string(fields[0]->value);
+  };
+  std::string content_type = first("Content-Type");
+  std::string name = DecodedParam(first("Content-Disposition"), "filename");
+  if (name.empty()) name = DecodedParam(content_type, "name");
+  if (!name.empty()) out->push_back(std::move(name));
+  std::string type =
+      LowerAscii(Trim(std::string_view(content_type).substr(0, content_type.find(';'))));
+  std::string_view body = entity.substr(std::min(headers.body_offset(), entity.size()));
+  if (type.rfind("multipart/", 0) == 0) {
+    std::string boundary = Param(content_type, "boundary");
+    if (boundary.empty() || boundary.size() > kMaxBoundary) return;
+    for (std::string_view part : SplitParts(body, boundary)) WalkNames(part, depth + 1, out);
+  } else if (type == "message/rfc822") {
+    WalkNames(body, depth + 1, out);
+  }
+}
+
 }  // namespace
+
+std::string DecodedParam(std::string_view value, std::string_view name) {
+  std::vector<Parameter> params = Parameters(value);
+  std::string plain;
+  bool have_plain = false;
+  std::string extended_name = std::string(name) + "*";
+  std::vector<std::pair<size_t, const Parameter*>> sections;
+  for (const Parameter& p : params) {
+    if (p.attribute == name && !have_plain) {
+      plain = p.value;
+      have_plain = true;
+    } else if (p.attribute == extended_name) {
+      // name*=charset'language'%XX...
+      size_t q1 = p.value.find('\'');
+      size_t q2 = q1 == std::string::npos ? q1 : p.value.find('\'', q1 + 1);
+      if (q2 == std::string::npos) return PercentDecode(p.value);
+      return FromCharset(std::string_view(p.value).substr(0, q1),
+                         PercentDecode(std::string_view(p.value).substr(q2 + 1)));
+    } else if (p.attribute.rfind(extended_name, 0) == 0) {
+      // name*N or name*N*: a section of a continued value.
+      std::string_view rest = std::string_view(p.attribute).substr(extended_name.size());
+      bool encoded = !rest.empty() && rest.back() == '*';
+      if (encoded) rest.remove_suffix(1);
+      if (rest.empty() || rest.size() > 3 ||
+          rest.find_first_not_of("0123456789") != std::string_view::npos) {
+        continue;
+      }
+      size_t index = static_cast<size_t>(std::stoi(std::string(rest)));
+      if (index < kMaxSections) sections.emplace_back(index * 2 + (encoded ? 1 : 0), &p);
+    }
+  }
+  if (!sections.empty()) {
+    std::sort(sections.begin(), sections.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::string bytes, charset;
+    size_t expected = 0;
+    for (const auto& [key, p] : sections) {
+      if (key / 2 != expected) break;  // a gap ends the value (RFC 2231 3)
+      ++expected;
+      std::string_view v = p->value;
+      if (key % 2 == 1) {
+        if (key / 2 == 0) {  // the first encoded section carries charset'language'
+          size_t q1 = v.find('\'');
+          size_t q2 = q1 == std::string_view::npos ? q1 : v.find('\'', q1 + 1);
+          if (q2 != std::string_view::npos) {
+            charset = std::string(v.substr(0, q1));
+            v.remove_prefix(q2 + 1);
+          }
+        }
+        bytes += PercentDecode(v);
+      } else {
+        bytes += v;
+      }
+    }
+    if (!bytes.empty()) return FromCharset(charset, bytes);
+  }
+  return have_plain ? DecodeRfc2047(plain) : "";
+}
+
+std::vector<std::string> AttachmentNames(std::string_view message) {
+  std::vector<std::string> names;
+  WalkNames(message.substr(0, std::min(message.size(), kMaxParse)), 0, &names);
+  return names;
+}
 
 std::string BodyText(std::string_view message, size_t limit) {
   std::string out;

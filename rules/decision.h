@@ -56,6 +56,8 @@ struct Decision {
   std::string reason;           // for kDefer and kReject
   std::string rule;             // "file:line" of the deciding rule, or "default"
   std::vector<std::string> add_headers;   // "Name: value" lines to put on top of the message
+  std::string flags;  // Maildir flags of every copy stored ("DFRS" letters, in ASCII order)
+  std::vector<std::string> edits;         // "file:line: set Name: value" / "...: removed Name"
   std::vector<std::string> warnings;      // for the log: what the user should fix
   std::vector<std::string> trace;         // each rule evaluated and what it saw (mdatest)
   std::vector<FilterStep> filters;        // every filter action reached, in order

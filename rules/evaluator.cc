@@ -7,6 +7,8 @@
 
 #include "base/ascii.h"
 #include "rules/address.h"
+#include "rules/body_text.h"
+#include "rules/mime_codec.h"
 #include "rules/number.h"
 #include "rules/rfc2047.h"
 #include "rules/variables.h"
@@ -66,6 +68,7 @@ class Run {
     headers_ = &*filtered_headers_;
     decoded_.assign(headers_->fields().size(), std::nullopt);
     body_.reset();
+    attachments_.reset();
   }
   std::string_view content() const { return content_; }
 
@@ -84,6 +87,9 @@ class Run {
   }
 
   const Captures& captures() const { return captures_; }
+  // A rule's captures are its own: the next rule starts from those of the rules around it.
+  Captures SaveCaptures() const { return captures_; }
+  void RestoreCaptures(Captures saved) { captures_ = std::move(saved); }
 
  private:
   // A header value as users mean it: unfolded (HeaderBlock) and RFC 2047-decoded, cached.
@@ -124,7 +130,9 @@ class Run {
           return false;
         }
         if (r == Regex::Result::kMatch) {
-          if (t.op == Test::Op::kMatch) {
+          // A pattern without groups keeps the captures it found ($1 of the rule around
+          // it stays $1 under `if Subject: ~ /\[ANNOUNCE\]/`).
+          if (t.op == Test::Op::kMatch && (found.numbered.size() > 1 || !found.named.empty())) {
             if (trace_) {
               captured_.clear();
               for (size_t i = 1; i < found.numbered.size(); ++i) {
@@ -203,6 +211,12 @@ class Run {
         result = AnyValue(t, values, &seen);
         if (trace_) seen = std::to_string(values[0].size()) + " bytes of text";
         break;
+      case Test::Subject::kAttachment:
+        if (!attachments_) attachments_ = AttachmentNames(content_);
+        for (const std::string& name : *attachments_) values.push_back(name);
+        if (values.empty()) seen = "no attachment names";
+        result = AnyValue(t, values, &seen);
+        break;
       case Test::Subject::kSize:
         result = Compare(static_cast<double>(content_.size()), t.op, t.number);
         seen = std::to_string(content_.size()) + " bytes";
@@ -240,6 +254,7 @@ class Run {
   const HeaderBlock* headers_;        // ... and its header
   std::optional<HeaderBlock> filtered_headers_;
   std::optional<std::string> body_;  // the body text of content_, once a test asked
+  std::optional<std::vector<std::string>> attachments_;  // its parts' file names, likewise
 };
 
 // A header line that came from a rule: captures may carry line breaks or control characters
@@ -298,94 +313,196 @@ std::vector<std::string> ExpandProgram(const std::vector<std::string>& program,
   return argv;
 }
 
+namespace {
+
+// The rules of a file or a block, in order, for one message: fills the decision; true once
+// a final action ended the run.
+class Walker {
+ public:
+  Walker(const RuleSet& rules, const MessageContext& message, bool trace, Decision* d, Run* run,
+         std::vector<Target>* copies)
+      : rules_(rules), message_(message), trace_(trace), d_(*d), run_(*run), copies_(*copies) {}
+
+  bool Rules(const std::vector<Rule>& rules, int depth) {
+    for (const Rule& rule : rules) {
+      Captures outer = run_.SaveCaptures();
+      bool matched = run_.Eval(*rule.condition);
+      if (trace_) {
+        d_.trace.push_back(std::string(static_cast<size_t>(depth) * 2, ' ') +
+                           rules_.Where(rule.location) + ": " +
+                           (matched ? "matched" : "did not match") +
+                           (!matched && rule.has_else ? ", else at " +
+                                                            rules_.Where(rule.else_location)
+                                                      : ""));
+      }
+      bool ended = false;
+      if (matched) {
+        ended = rule.has_block ? Rules(rule.block, depth + 1) : Actions(rule.location, rule.actions);
+      } else if (rule.has_else) {
+        ended = rule.else_is_block ? Rules(rule.else_block, depth + 1)
+                                   : Actions(rule.else_location, rule.else_actions);
+      }
+      run_.RestoreCaptures(std::move(outer));
+      if (ended) return true;
+    }
+    return false;
+  }
+
+ private:
+  // Removes the pending add-header lines of `name`: a later set-header or remove-header of
+  // a field decides what the message carries.
+  void DropAddedHeaders(std::string_view name) {
+    std::erase_if(d_.add_headers, [name](const std::string& line) {
+      return EqualsIgnoreCase(std::string_view(line).substr(0, line.find(':')), name);
+    });
+  }
+
+  // The message with one field removed or replaced, for every later test and copy.
+  void EditMessage(const Action& a, std::string_view name, const std::string* line) {
+    std::string edited = EditHeader(run_.content(), name, line);
+    d_.message = std::move(edited);
+    run_.Replace(*d_.message);
+    DropAddedHeaders(name);
+    if (trace_) {
+      d_.trace.push_back("  " + rules_.Where(a.location) + ": " +
+                         (line ? "set-header " + *line : "remove-header " + std::string(name)));
+    }
+    d_.edits.push_back(rules_.Where(a.location) + ": " +
+                       (line ? "set " + *line : "removed " + std::string(name)));
+  }
+
+  void AddFlags(const Action& a) {
+    for (char c : a.argument) {
+      if (d_.flags.find(c) == std::string::npos) d_.flags += c;
+    }
+    std::sort(d_.flags.begin(), d_.flags.end());
+    if (trace_) d_.trace.push_back("  " + rules_.Where(a.location) + ": flag " + a.argument);
+  }
+
+  // `where`: the rule's `if` (or its `else`), which the log names as the deciding rule.
+  bool Actions(const Location& where, const std::vector<Action>& actions) {
+    for (const Action& a : actions) {
+      std::string arg = Expand(a.argument, run_.captures(), message_);
+      switch (a.kind) {
+        case Action::Kind::kCopy:
+          copies_.push_back(Target{std::move(arg), {}, "", ""});
+          continue;
+        case Action::Kind::kAddHeader:
+          d_.add_headers.push_back(SanitizeHeader(std::move(arg)));
+          continue;
+        case Action::Kind::kFlag:
+          continue;  // taken with the rule's final action, or after the branch
+        case Action::Kind::kSetHeader: {
+          size_t colon = a.argument.find(':');
+          std::string name = a.argument.substr(0, colon);
+          std::string value(Trim(std::string_view(SanitizeHeader(std::move(arg))).substr(colon + 1)));
+          std::string line = name + ": " + (IsAddressHeader(name) ? value : EncodeHeaderWords(value));
+          EditMessage(a, name, &line);
+          continue;
+        }
+        case Action::Kind::kRemoveHeader:
+          EditMessage(a, a.argument, nullptr);
+          continue;
+        case Action::Kind::kFilter: {
+          FilterStep step{ExpandProgram(a.program, run_.captures(), message_),
+                          rules_.Where(a.location), "", false};
+          if (!message_.filter) {
+            step.result = "not run (a dry run; mdatest --run-filters runs it)";
+          } else if (std::optional<std::string> out =
+                         message_.filter(step.program, run_.content(), &step.result)) {
+            d_.message = std::move(*out);
+            run_.Replace(*d_.message);
+            step.replaced = true;
+          }
+          if (trace_) {
+            d_.trace.push_back("  " + step.rule + ": filter " +
+                               ShowProgram(step.program).substr(2) + " -> " + step.result);
+          }
+          d_.filters.push_back(std::move(step));
+          continue;
+        }
+        case Action::Kind::kPipe:
+          if (a.copy) {
+            copies_.push_back(Target{"", ExpandProgram(a.program, run_.captures(), message_), "",
+                                     rules_.Where(a.location)});
+            continue;
+          }
+          d_.outcome = Outcome::kDeliver;
+          d_.targets.push_back(Target{"", ExpandProgram(a.program, run_.captures(), message_), "",
+                                      rules_.Where(a.location)});
+          break;
+        case Action::Kind::kForward: {
+          std::vector<Target>& to = a.copy ? copies_ : d_.targets;
+          for (const std::string& address : a.program)
+            to.push_back(Target{"", {}, address, rules_.Where(a.location)});
+          if (a.copy) continue;
+          d_.outcome = Outcome::kDeliver;
+          break;
+        }
+        case Action::Kind::kVacation:
+          if (!d_.vacation) {  // the first one reached answers
+            const VacationSpec& v = *a.vacation;
+            d_.vacation = VacationReply{
+                v.days,      SanitizeHeader(Expand(v.subject, run_.captures(), message_)),
+                v.from,      Expand(v.text, run_.captures(), message_),
+                v.addresses, rules_.Where(a.location)};
+          }
+          continue;
+        case Action::Kind::kFolder:
+          d_.outcome = Outcome::kDeliver;
+          d_.targets.push_back(Target{std::move(arg), {}, "", ""});
+          break;
+        case Action::Kind::kDiscard:
+          d_.outcome = Outcome::kDiscard;
+          break;
+        case Action::Kind::kDefer:
+          d_.outcome = Outcome::kDefer;
+          d_.reason = SanitizeHeader(std::move(arg));
+          break;
+        case Action::Kind::kReject:
+          d_.outcome = Outcome::kReject;
+          d_.reason = SanitizeHeader(std::move(arg));
+          break;
+      }
+      d_.rule = rules_.Where(where);  // the first final action ends the run
+      // ... but the rule's flags count wherever they stand in it (`folder Junk flag seen`).
+      for (const Action& rest : actions) {
+        if (rest.kind == Action::Kind::kFlag) AddFlags(rest);
+      }
+      return true;
+    }
+    for (const Action& a : actions) {
+      if (a.kind == Action::Kind::kFlag) AddFlags(a);
+    }
+    return false;
+  }
+
+  // Address fields keep their UTF-8 (RFC 6532): encoding the whole value would hide the
+  // address; other values with 8-bit text become RFC 2047 words.
+  static bool IsAddressHeader(std::string_view name) {
+    for (std::string_view a : {"From", "To", "Cc", "Bcc", "Reply-To", "Sender", "Resent-From",
+                               "Resent-To", "Resent-Cc", "Resent-Sender"}) {
+      if (EqualsIgnoreCase(name, a)) return true;
+    }
+    return false;
+  }
+
+  const RuleSet& rules_;
+  const MessageContext& message_;
+  bool trace_;
+  Decision& d_;
+  Run& run_;
+  std::vector<Target>& copies_;
+};
+
+}  // namespace
+
 Decision Evaluate(const RuleSet& rules, const MessageContext& message,
                   const std::string& default_folder, bool trace) {
   Decision d;
   Run run(rules, message, trace, &d);
   std::vector<Target> copies;
-  bool decided = false;
-  for (const Rule& rule : rules.rules) {
-    bool matched = run.Eval(*rule.condition);
-    if (trace)
-      d.trace.push_back(rules.Where(rule.location) + ": " +
-                        (matched ? "matched" : "did not match"));
-    if (!matched) continue;
-    for (const Action& a : rule.actions) {
-      std::string arg = Expand(a.argument, run.captures(), message);
-      switch (a.kind) {
-        case Action::Kind::kCopy:
-          copies.push_back(Target{std::move(arg), {}, "", ""});
-          continue;
-        case Action::Kind::kAddHeader:
-          d.add_headers.push_back(SanitizeHeader(std::move(arg)));
-          continue;
-        case Action::Kind::kFilter: {
-          FilterStep step{ExpandProgram(a.program, run.captures(), message),
-                          rules.Where(a.location), "", false};
-          if (!message.filter) {
-            step.result = "not run (a dry run; mdatest --run-filters runs it)";
-          } else if (std::optional<std::string> out =
-                         message.filter(step.program, run.content(), &step.result)) {
-            d.message = std::move(*out);
-            run.Replace(*d.message);
-            step.replaced = true;
-          }
-          if (trace) {
-            d.trace.push_back("  " + step.rule + ": filter " + ShowProgram(step.program).substr(2) +
-                              " -> " + step.result);
-          }
-          d.filters.push_back(std::move(step));
-          continue;
-        }
-        case Action::Kind::kPipe:
-          if (a.copy) {
-            copies.push_back(Target{"", ExpandProgram(a.program, run.captures(), message), "",
-                                    rules.Where(a.location)});
-            continue;
-          }
-          d.outcome = Outcome::kDeliver;
-          d.targets.push_back(Target{"", ExpandProgram(a.program, run.captures(), message), "",
-                                     rules.Where(a.location)});
-          break;
-        case Action::Kind::kForward: {
-          std::vector<Target>& to = a.copy ? copies : d.targets;
-          for (const std::string& address : a.program)
-            to.push_back(Target{"", {}, address, rules.Where(a.location)});
-          if (a.copy) continue;
-          d.outcome = Outcome::kDeliver;
-          break;
-        }
-        case Action::Kind::kVacation:
-          if (!d.vacation) {  // the first one reached answers
-            const VacationSpec& v = *a.vacation;
-            d.vacation = VacationReply{
-                v.days,      SanitizeHeader(Expand(v.subject, run.captures(), message)),
-                v.from,      Expand(v.text, run.captures(), message),
-                v.addresses, rules.Where(a.location)};
-          }
-          continue;
-        case Action::Kind::kFolder:
-          d.outcome = Outcome::kDeliver;
-          d.targets.push_back(Target{std::move(arg), {}, "", ""});
-          break;
-        case Action::Kind::kDiscard:
-          d.outcome = Outcome::kDiscard;
-          break;
-        case Action::Kind::kDefer:
-          d.outcome = Outcome::kDefer;
-          d.reason = SanitizeHeader(std::move(arg));
-          break;
-        case Action::Kind::kReject:
-          d.outcome = Outcome::kReject;
-          d.reason = SanitizeHeader(std::move(arg));
-          break;
-      }
-      d.rule = rules.Where(rule.location);
-      decided = true;
-      break;  // the first final action ends the run
-    }
-    if (decided) break;
-  }
+  bool decided = Walker(rules, message, trace, &d, &run, &copies).Rules(rules.rules, 0);
   if (!decided) {
     d.outcome = Outcome::kDeliver;
     d.targets.push_back(Target{default_folder, {}, "", ""});

@@ -61,6 +61,58 @@ HeaderBlock::HeaderBlock(std::string_view message) {
   for (HeaderField& f : fields_) f.value = std::string(Trim(f.value));
 }
 
+std::string EditHeader(std::string_view message, std::string_view name, const std::string* line) {
+  size_t first_eol = message.find('\n');
+  std::string_view eol = first_eol != std::string_view::npos && first_eol > 0 &&
+                                 message[first_eol - 1] == '\r'
+                             ? "\r\n"
+                             : "\n";
+  std::string replacement;
+  if (line != nullptr) {
+    for (char c : *line) {
+      if (c == '\n') {
+        replacement += eol;
+      } else if (c != '\r') {
+        replacement += c;
+      }
+    }
+    replacement += eol;
+  }
+  std::string out;
+  out.reserve(message.size() + replacement.size());
+  bool placed = line == nullptr;
+  bool dropping = false;  // inside a field being removed (its continuation lines go too)
+  size_t pos = 0;
+  while (pos < message.size()) {
+    size_t eol_at = message.find('\n', pos);
+    size_t next = eol_at == std::string_view::npos ? message.size() : eol_at + 1;
+    std::string_view whole = message.substr(pos, next - pos);
+    std::string_view content = whole;
+    if (!content.empty() && content.back() == '\n') content.remove_suffix(1);
+    if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+    if (content.empty()) break;  // the blank line: the body follows
+    if (IsBlank(content[0])) {
+      if (!dropping) out.append(whole);
+    } else {
+      size_t value_start = 0;
+      std::string_view field = FieldName(content, &value_start);
+      dropping = !field.empty() && EqualsIgnoreCase(field, name);
+      if (dropping && !placed) {
+        out += replacement;
+        placed = true;
+      }
+      if (!dropping) out.append(whole);
+    }
+    pos = next;
+  }
+  if (!placed) {
+    if (!out.empty() && out.back() != '\n') out += eol;  // a header without a final line break
+    out += replacement;
+  }
+  out.append(message.substr(pos));
+  return out;
+}
+
 std::vector<const HeaderField*> HeaderBlock::Find(std::string_view name) const {
   std::vector<const HeaderField*> found;
   for (const HeaderField& f : fields_) {

@@ -38,4 +38,11 @@ class HeaderBlock {
   size_t skipped_lines_ = 0;
 };
 
+// The message with every field called `name` (case-insensitive) removed, continuation lines
+// included; with `line` ("Name: value", no line break at its end), that line in place of the
+// first of them, or at the end of the header when there was none. Lines are read as
+// HeaderBlock reads them; the message's own line ending (LF or CRLF) is kept, and a line
+// break inside `line` is written in it. The body is not touched.
+std::string EditHeader(std::string_view message, std::string_view name, const std::string* line);
+
 }  // namespace mda::rules

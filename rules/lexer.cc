@@ -151,6 +151,9 @@ Lexer::Token Lexer::ReadToken() {
   size_t start = pos_;
   while (pos_ < input_.size() && IsWordChar(input_[pos_])) ++pos_;
   text_.assign(input_.data() + start, pos_ - start);
+  // A brace alone is a block's; ${name} and Lists/{x} stay words (and folder names).
+  if (text_ == "{") return Token::kLBrace;
+  if (text_ == "}") return Token::kRBrace;
   if (pos_ < input_.size() && input_[pos_] == ':') {
     ++pos_;
     return Token::kHeader;

@@ -26,6 +26,8 @@ class Lexer {
     kEq,      // ==
     kNe,      // !=
     kAssign,  // =
+    kLBrace,  // { standing alone (a block of rules); inside a word it is the word's
+    kRBrace,  // }
     kError,   // error() says what
   };
 

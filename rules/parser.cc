@@ -2,6 +2,7 @@
 // Over 400 lines on purpose: the whole grammar is one recursive-descent class, read in one place.
 #include "rules/parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <vector>
 
@@ -21,6 +22,7 @@ constexpr int kMaxIncludeDepth = 8;
 constexpr size_t kMaxFiles = 64;
 constexpr size_t kMaxRules = 10000;
 constexpr int kMaxConditionDepth = 100;
+constexpr int kMaxBlockDepth = 32;  // then { ... } nested at most this deep
 constexpr size_t kMaxProgramArguments = 255;
 constexpr size_t kMaxForwards = 32;  // addresses of one forward action (and of a message)
 
@@ -66,11 +68,15 @@ class Parser {
       if (t == Token::kEof) break;
       if (t == Token::kError) return StartError(lexer, content, lexer.error());
       if (t == Token::kWord && lexer.text() == "if") {
-        s = ParseIf(lexer, file);
+        s = ParseIf(lexer, file, 0, &out_->rules);
       } else if (t == Token::kWord && lexer.text() == "set") {
         s = ParseSet(lexer, file);
       } else if (t == Token::kWord && lexer.text() == "include") {
         s = ParseInclude(lexer, path);
+      } else if (t == Token::kRBrace) {
+        s = lexer.Error("'}' without a '{' before it");
+      } else if (t == Token::kWord && lexer.text() == "else") {
+        s = lexer.Error("'else' must follow a rule's actions (if ... then ... else ...)");
       } else {
         s = StartError(lexer, content,
                        lexer.Error(Describe(t, lexer) +
@@ -116,6 +122,10 @@ class Parser {
         return "'!='";
       case Token::kAssign:
         return "'='";
+      case Token::kLBrace:
+        return "'{'";
+      case Token::kRBrace:
+        return "'}'";
       case Token::kError:
         return "an error";
     }
@@ -184,8 +194,10 @@ class Parser {
              "(each argument quoted, no shell; 'copy pipe' for procmail's c flag; 'filter' for "
              ":0fw)";
     }
-    if (starts("{") || starts("}"))
-      return "procmail nesting ({ }) does not exist in mda: combine conditions with 'and'";
+    if (starts("{") || starts("}")) {
+      return "this is a procmail block ({ }); in mda a block follows 'then': if CONDITION then "
+             "{ RULES }";
+    }
     size_t eq = line.find('=');
     if (eq != std::string_view::npos && eq > 0 &&
         line.substr(0, eq).find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") ==
@@ -230,10 +242,11 @@ class Parser {
     return Status::Ok();
   }
 
-  Status ParseIf(Lexer& lexer, int file) {
+  // `if CONDITION then BRANCH [else BRANCH]`, into `into`; `depth`: blocks around it.
+  Status ParseIf(Lexer& lexer, int file, int depth, std::vector<Rule>* into) {
     Rule rule;
     rule.location = {file, lexer.line(), lexer.col()};
-    if (out_->rules.size() >= kMaxRules) {
+    if (++rule_count_ > kMaxRules) {
       return lexer.Error("more than " + std::to_string(kMaxRules) +
                          " rules in this file and its includes: split the work, or include less");
     }
@@ -245,10 +258,63 @@ class Parser {
       return lexer.Error("expected 'then' (or 'and', 'or') after the condition, got " +
                          Describe(t, lexer));
     }
-    s = ParseActions(lexer, file, &rule.actions);
+    s = ParseBranch(lexer, file, depth, &rule.actions, &rule.block, &rule.has_block);
     if (!s.ok()) return s;
-    out_->rules.push_back(std::move(rule));
+    if (NextWordIs(lexer, "else")) {
+      lexer.ReadToken();
+      rule.has_else = true;
+      rule.else_location = {file, lexer.line(), lexer.col()};
+      if (NextWordIs(lexer, "if")) {
+        // else if ...: a block of that one rule (and its own else).
+        lexer.ReadToken();
+        if (depth + 1 > kMaxBlockDepth) return BlockTooDeep(lexer);
+        rule.else_is_block = true;
+        s = ParseIf(lexer, file, depth + 1, &rule.else_block);
+      } else {
+        s = ParseBranch(lexer, file, depth, &rule.else_actions, &rule.else_block,
+                        &rule.else_is_block);
+      }
+      if (!s.ok()) return s;
+    }
+    into->push_back(std::move(rule));
     return Status::Ok();
+  }
+
+  static Status BlockTooDeep(const Lexer& lexer) {
+    return lexer.Error("blocks nested more than " + std::to_string(kMaxBlockDepth) +
+                       " deep: combine conditions with 'and'");
+  }
+
+  // After then or else: `{ RULES }` (a block, possibly empty), or actions.
+  Status ParseBranch(Lexer& lexer, int file, int depth, std::vector<Action>* actions,
+                     std::vector<Rule>* rules, bool* block) {
+    Lexer probe = lexer;
+    if (probe.ReadToken() != Token::kLBrace) return ParseActions(lexer, file, actions);
+    lexer.ReadToken();
+    int line = lexer.line(), col = lexer.col();
+    if (depth + 1 > kMaxBlockDepth) return BlockTooDeep(lexer);
+    *block = true;
+    for (;;) {
+      Token t = lexer.ReadToken();
+      if (t == Token::kError) return lexer.error();
+      if (t == Token::kRBrace) return Status::Ok();
+      if (t == Token::kEof) {
+        return lexer.Error("the '{' at line " + std::to_string(line) + ":" + std::to_string(col) +
+                               " is never closed: add '}' after its last rule",
+                           line, col);
+      }
+      if (t != Token::kWord || lexer.text() != "if") {
+        Status message = lexer.Error(
+            "expected a rule ('if ...') or '}' inside the block opened at line " +
+            std::to_string(line) + ", got " + Describe(t, lexer) +
+            (t == Token::kWord && (lexer.text() == "set" || lexer.text() == "include")
+                 ? " (settings and includes go outside blocks)"
+                 : ""));
+        return lexer.TokenStartsLine() ? StartError(lexer, content_, message) : message;
+      }
+      Status s = ParseIf(lexer, file, depth + 1, rules);
+      if (!s.ok()) return s;
+    }
   }
 
   Status ParseOr(Lexer& lexer, int file, int depth, std::unique_ptr<Condition>* out) {
@@ -370,7 +436,7 @@ class Parser {
     }
     if (t != Token::kWord) {
       return lexer.Error(
-          "expected a test (a header like Subject:, exists, address, body, size, "
+          "expected a test (a header like Subject:, exists, address, body, attachment, size, "
           "sender, recipient, not, '('), got " +
           Describe(t, lexer));
     }
@@ -389,10 +455,11 @@ class Parser {
       test->subject = Test::Subject::kAddress;
       return ParseStringOp(lexer, test, false);
     }
-    if (word == "body" || word == "sender" || word == "recipient") {
-      test->subject = word == "body"     ? Test::Subject::kBody
-                      : word == "sender" ? Test::Subject::kSender
-                                         : Test::Subject::kRecipient;
+    if (word == "body" || word == "sender" || word == "recipient" || word == "attachment") {
+      test->subject = word == "body"         ? Test::Subject::kBody
+                      : word == "sender"     ? Test::Subject::kSender
+                      : word == "attachment" ? Test::Subject::kAttachment
+                                             : Test::Subject::kRecipient;
       test->source = word;
       return ParseStringOp(lexer, test, false);
     }
@@ -419,8 +486,8 @@ class Parser {
       return Status::Ok();
     }
     return lexer.Error(
-        "expected a test (a header like Subject:, exists, address, body, size, sender, recipient, "
-        "not, '('), got '" +
+        "expected a test (a header like Subject:, exists, address, body, attachment, size, sender, "
+        "recipient, not, '('), got '" +
         word + "'" +
         (word.find('-') != std::string::npos || isupper(static_cast<unsigned char>(word[0]))
              ? "; a header name needs its colon, like " + word + ":"
@@ -430,8 +497,10 @@ class Parser {
   Status ParseActions(Lexer& lexer, int file, std::vector<Action>* actions) {
     for (;;) {
       Lexer probe = lexer;
-      if (probe.ReadToken() == Token::kEof || NextWordIs(lexer, "if") || NextWordIs(lexer, "set") ||
-          NextWordIs(lexer, "include")) {
+      Token next = probe.ReadToken();
+      if (next == Token::kEof || next == Token::kRBrace || next == Token::kLBrace ||
+          NextWordIs(lexer, "if") || NextWordIs(lexer, "set") || NextWordIs(lexer, "include") ||
+          NextWordIs(lexer, "else")) {
         break;
       }
       Token t = lexer.ReadToken();
@@ -473,6 +542,16 @@ class Parser {
         a.vacation = std::move(spec);
       } else if (word == "discard") {
         a.kind = Action::Kind::kDiscard;
+      } else if (word == "flag") {
+        a.kind = Action::Kind::kFlag;
+        Status s = ParseFlags(lexer, &a.argument);
+        if (!s.ok()) return s;
+      } else if (word == "set-header" || word == "remove-header") {
+        a.kind = word == "set-header" ? Action::Kind::kSetHeader : Action::Kind::kRemoveHeader;
+        Status s = ParseHeaderEdit(lexer, word, &a.argument);
+        if (!s.ok()) return s;
+        line = lexer.line();
+        col = lexer.col();
       } else if (word == "defer" || word == "reject" || word == "add-header") {
         a.kind = word == "defer"    ? Action::Kind::kDefer
                  : word == "reject" ? Action::Kind::kReject
@@ -500,7 +579,7 @@ class Parser {
       } else {
         Status message = lexer.Error(
             "expected an action (folder, copy, filter, pipe, forward, vacation, discard, defer, "
-            "reject, add-header), got " +
+            "reject, add-header, set-header, remove-header, flag), got " +
             Describe(t, lexer));
         return lexer.TokenStartsLine() ? StartError(lexer, content_, message) : message;
       }
@@ -509,8 +588,67 @@ class Parser {
     }
     if (actions->empty()) {
       return lexer.Error(
-          "'then' must be followed by at least one action (folder, copy, filter, pipe, forward, "
-          "vacation, discard, defer, reject, add-header)");
+          "'then' and 'else' must be followed by a block ({ RULES }) or at least one action (folder, "
+          "copy, filter, pipe, forward, vacation, discard, defer, reject, add-header, set-header, "
+          "remove-header, flag)");
+    }
+    return Status::Ok();
+  }
+
+  // After flag: one or more of seen, flagged, answered, draft; their Maildir letters, in
+  // ASCII order (Maildir's info: D draft, F flagged, R replied, S seen).
+  Status ParseFlags(Lexer& lexer, std::string* letters) {
+    static constexpr std::pair<std::string_view, char> kFlags[] = {
+        {"draft", 'D'}, {"flagged", 'F'}, {"answered", 'R'}, {"seen", 'S'}};
+    std::string found;
+    for (;;) {
+      Lexer probe = lexer;
+      if (probe.ReadToken() != Token::kWord) break;
+      char letter = 0;
+      for (const auto& [name, l] : kFlags) {
+        if (probe.text() == name) letter = l;
+      }
+      if (letter == 0) break;
+      lexer.ReadToken();
+      if (found.find(letter) == std::string::npos) found += letter;
+    }
+    if (found.empty()) {
+      Token t = lexer.ReadToken();
+      if (t == Token::kError) return lexer.error();
+      return lexer.Error("expected a flag after 'flag' (seen, flagged, answered or draft), got " +
+                         Describe(t, lexer));
+    }
+    std::sort(found.begin(), found.end());
+    *letters = std::move(found);
+    return Status::Ok();
+  }
+
+  // After set-header "Name: value" or remove-header "Name": a literal field name (no
+  // variables: the rule alone says which field), never Received or Return-Path (RFC 5293:
+  // they record the message's path).
+  Status ParseHeaderEdit(Lexer& lexer, const std::string& verb, std::string* argument) {
+    bool set = verb == "set-header";
+    Status s = Expect(lexer, Token::kString,
+                      set ? "a \"Name: value\" after 'set-header'" : "a \"Name\" after 'remove-header'");
+    if (!s.ok()) return s;
+    *argument = lexer.text();
+    size_t colon = set ? argument->find(':') : argument->size();
+    std::string_view name =
+        std::string_view(*argument).substr(0, colon == std::string::npos ? 0 : colon);
+    bool valid = !name.empty();
+    for (char c : name) {
+      if (c <= 32 || c >= 127 || c == ':' || c == '$') valid = false;
+    }
+    if (!valid) {
+      return lexer.Error(set ? "set-header takes \"Name: value\" (a header name without blanks "
+                               "or variables, a colon, the value)"
+                             : "remove-header takes a header name without blanks, colon or "
+                               "variables, like \"X-Mailer\"");
+    }
+    if (EqualsIgnoreCase(name, "Received") || EqualsIgnoreCase(name, "Return-Path")) {
+      return lexer.Error(std::string(name) + " cannot be " + (set ? "changed" : "removed") +
+                         ": it records the message's path (RFC 5293); mda leaves it as it "
+                         "arrived");
     }
     return Status::Ok();
   }
@@ -809,6 +947,7 @@ class Parser {
   const ParseOptions& options_;
   RuleSet* out_;
   std::vector<std::string> stack_;  // identities of the files being read
+  size_t rule_count_ = 0;           // rules read, nested ones included
   std::string_view content_;        // the text of the file being read
 };
 

@@ -77,8 +77,10 @@ TEST(MaildirTest, CreatesMaildirPlusPlusFoldersOnDemand) {
             (std::vector<std::string>{"cur", "maildirfolder", "new", "tmp"}));
   EXPECT_EQ(ListDir(dir / "Maildir/.Lists.dev/new").size(), 1u);
   // The root was made as well, as a Maildir of its own (INBOX).
+  // ... and the new folder subscribed (Dovecot 2.3's format: levels separated by TAB).
   EXPECT_EQ(ListDir(dir / "Maildir"),
-            (std::vector<std::string>{".Lists.dev", "cur", "new", "tmp"}));
+            (std::vector<std::string>{".Lists.dev", "cur", "new", "subscriptions", "tmp"}));
+  EXPECT_EQ(test::ReadFile(dir / "Maildir/subscriptions"), "V\t2\n\nLists\tdev\n");
   // A second delivery finds the folder as it is.
   ASSERT_TRUE(maildir.Deliver("Lists/dev", "Subject: y\n\n", &d).ok());
   EXPECT_EQ(ListDir(dir / "Maildir/.Lists.dev/new").size(), 2u);

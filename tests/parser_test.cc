@@ -185,7 +185,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
     std::string text, error;
   } cases[] = {
       {"if Subject ~ /x/ then folder A",
-       "rules:1:4: expected a test (a header like Subject:, exists, address, body, size, sender, "
+       "rules:1:4: expected a test (a header like Subject:, exists, address, body, attachment, size, sender, "
        "recipient, not, '('), got 'Subject'; a header name needs its colon, like Subject:\n"
        "if Subject ~ /x/ then folder A\n   ^"},
       {"if Subject: ~ /(abc/ then folder A",
@@ -239,12 +239,12 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "rules:1:39: '${' without its closing '}'\nif exists A: then pipe \"/bin/x\" \"$7x\" "
        "\"${nope\"\n                                      ^"},
       {"if exists Subject: then",
-       "rules:1:20: 'then' must be followed by at least one action (folder, copy, filter, pipe, "
-       "forward, vacation, discard, defer, reject, add-header)\nif exists Subject: then\n          "
-       "         ^"},
+       "rules:1:20: 'then' and 'else' must be followed by a block ({ RULES }) or at least one "
+       "action (folder, copy, filter, pipe, forward, vacation, discard, defer, reject, add-header, "
+       "set-header, remove-header, flag)\nif exists Subject: then\n                   ^"},
       {"if exists Subject: then move A",
        "rules:1:25: expected an action (folder, copy, filter, pipe, forward, vacation, discard, "
-       "defer, reject, add-header), got "
+       "defer, reject, add-header, set-header, remove-header, flag), got "
        "'move'\nif exists Subject: then move A\n                        ^"},
       {"if exists Subject: then folder Lists/$FOO",
        "rules:1:32: unknown variable '$FOO' (known: $1..$9, ${name} for a named group, $RECIPIENT, "
@@ -261,7 +261,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "rules:1:15: expected ')' to close the '(', got 'then'\nif (exists A: then folder B\n       "
        "       ^"},
       {"if exists A: and then folder B",
-       "rules:1:18: expected a test (a header like Subject:, exists, address, body, size, sender, "
+       "rules:1:18: expected a test (a header like Subject:, exists, address, body, attachment, size, sender, "
        "recipient, not, '('), got 'then'\nif exists A: and then folder B\n                 ^"},
       {"if Subject: is \"open then folder A",
        "rules:1:16: unterminated string: add the closing '\"' on this line\nif Subject: is \"open "
@@ -269,7 +269,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
       {"set colour = red",
        "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, "
        "dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, "
-       "max-size, pipe-failure, program-timeout, sendmail, forward-sender)\nset colour = red\n    "
+       "max-size, pipe-failure, program-timeout, sendmail, forward-sender, subscribe)\nset colour = red\n    "
        "^"},
       {"set dedup = 7 days",
        "rules:1:13: dedup is off or a period like 7d, 12h, 30m (at most 3650d), not '7'\nset dedup "
@@ -328,7 +328,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "rules:1:11: expected a header name with its colon after 'exists', like From:, got 'A'\nif "
        "exists A then folder A\n          ^"},
       {"if",
-       "rules:1:3: expected a test (a header like Subject:, exists, address, body, size, sender, "
+       "rules:1:3: expected a test (a header like Subject:, exists, address, body, attachment, size, sender, "
        "recipient, not, '('), got the end of the file\nif\n  ^"},
   };
   for (const Case& c : cases) {
@@ -356,7 +356,7 @@ TEST(ParserTest, ProcmailLinesAreExplained) {
       {"! bob@example.org", "this is a procmail forward (!); in mda: then forward "},
       {"| /usr/bin/vacation",
        "this is a procmail pipe (|); in mda: then pipe \"/path/to/program\""},
-      {"{", "procmail nesting ({ }) does not exist in mda"},
+      {"{", "this is a procmail block ({ }); in mda a block follows 'then'"},
       {"MAILDIR=$HOME/Maildir", "this is a procmail variable; in mda: set maildir = ~/Maildir"},
       {"LOGFILE=$HOME/.procmail.log",
        "this is a procmail variable; in mda: set log = ~/.procmail.log"},

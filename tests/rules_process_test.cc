@@ -76,8 +76,8 @@ TEST_F(RulesProcessTest, BrokenRuleFileMeansInboxAndALoggedErrorWithCaret) {
   EXPECT_EQ(test::Get(log[0], "queue_id"), "1q-test");
   EXPECT_EQ(test::Get(log[0], "reason"),
             "rule file not used, mail goes to INBOX: " + (home_ / ".mda/rules") +
-                ":1:4: expected a test (a header like Subject:, exists, address, body, size, "
-                "sender, recipient, "
+                ":1:4: expected a test (a header like Subject:, exists, address, body, attachment, "
+                "size, sender, recipient, "
                 "not, '('), got 'X-Spam-Score'; a header name needs its colon, like X-Spam-Score:\n"
                 "if X-Spam-Score >= 5 then folder Junk\n   ^");
   EXPECT_EQ(test::Get(log[1], "outcome"), "fallback");
