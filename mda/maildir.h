@@ -66,8 +66,8 @@ class Maildir {
     UniqueFd new_;  // new/, or cur/ for a message with flags
     std::string path;
     std::string subdir = "new";
-    std::string suffix;         // ":2,FLAGS" for a message in cur/
-    std::string created;        // the folder's directory (".Lists.dev") when this made it
+    std::string suffix;   // ":2,FLAGS" for a message in cur/
+    std::string created;  // the folder's directory (".Lists.dev") when this made it
   };
   Status OpenRoot(UniqueFd* root, bool* created);
   // Makes cur/ new/ tmp/ below `dir` where missing (EEXIST is fine).

@@ -115,6 +115,12 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
       }
       out += "]";
     }
+    if (!d.flags.empty()) out += ",\"flags\":" + JsonString(rules::ShowFlags(d.flags));
+    if (!d.edits.empty()) {
+      out += ",\"header_edits\":[";
+      for (size_t i = 0; i < d.edits.size(); ++i) out += (i ? "," : "") + JsonString(d.edits[i]);
+      out += "]";
+    }
     if (!d.reason.empty()) out += ",\"reason\":" + JsonString(d.reason);
     if (duplicate_of) out += ",\"duplicate_of\":" + JsonString(When(*duplicate_of));
     if (!e.vacation.empty()) out += ",\"vacation\":" + JsonString(e.vacation);
@@ -151,6 +157,8 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
     out += "  filter " + Shown(rules::ShowProgram(f.program).substr(2)) + "  [" +
            OneLine(f.rule, kShownLine) + "]: " + Shown(f.result) + "\n";
   }
+  if (!d.flags.empty()) out += "  flags: " + rules::ShowFlags(d.flags) + " (stored in cur/)\n";
+  for (const std::string& edit : d.edits) out += "  header: " + Shown(edit) + "\n";
   for (const std::string& f : e.forwards) out += "  " + Shown(f) + "\n";
   if (!e.vacation.empty()) out += "  vacation: " + Shown(e.vacation) + "\n";
   for (const std::string& w : e.warnings) out += "  warning: " + Shown(w) + "\n";

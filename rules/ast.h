@@ -18,16 +18,7 @@ struct Location {
 };
 
 struct Test {
-  enum class Subject {
-    kHeader,
-    kAddress,
-    kBody,
-    kSize,
-    kSender,
-    kRecipient,
-    kExists,
-    kAttachment
-  };
+  enum class Subject { kHeader, kAddress, kBody, kSize, kSender, kRecipient, kExists, kAttachment };
   enum class Op { kMatch, kNotMatch, kIs, kContains, kLt, kLe, kGt, kGe, kEq, kNe, kExists };
   Subject subject = Subject::kHeader;
   std::string header;  // the header name, for kHeader, kAddress and kExists

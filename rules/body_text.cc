@@ -141,8 +141,8 @@ void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
              limit, out);
 }
 
-constexpr size_t kMaxNames = 1000;     // attachment names collected at most
-constexpr size_t kMaxSections = 100;   // RFC 2231 continuations joined at most
+constexpr size_t kMaxNames = 1000;    // attachment names collected at most
+constexpr size_t kMaxSections = 100;  // RFC 2231 continuations joined at most
 
 int HexValue(char c) {
   if (c >= '0' && c <= '9') return c - '0';

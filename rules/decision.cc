@@ -18,6 +18,15 @@ std::string ShowProgram(const std::vector<std::string>& argv) {
   return out;
 }
 
+std::string ShowFlags(std::string_view letters) {
+  std::string out;
+  for (char c : letters) {
+    const char* name = c == 'D' ? "draft" : c == 'F' ? "flagged" : c == 'R' ? "answered" : "seen";
+    out += (out.empty() ? "" : " ") + std::string(name);
+  }
+  return out;
+}
+
 std::string ShowTarget(const Target& target) {
   if (target.is_forward()) return "forward " + target.forward;
   return target.is_program() ? ShowProgram(target.program) : target.folder;

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mda::rules {
@@ -31,6 +32,8 @@ struct Target {
 // A program's argv for people: "| /usr/bin/ticket-import --id 1234", an argument with
 // blanks, quotes or nothing in it quoted ("| /bin/sh -c 'exit 1'").
 std::string ShowProgram(const std::vector<std::string>& argv);
+// Maildir flag letters as the rules name them: "FS" is "flagged seen".
+std::string ShowFlags(std::string_view letters);
 // The folder name, ShowProgram, or "forward ADDRESS".
 std::string ShowTarget(const Target& target);
 
@@ -55,7 +58,7 @@ struct Decision {
   std::vector<Target> targets;  // in the order they are delivered: copies first, then final
   std::string reason;           // for kDefer and kReject
   std::string rule;             // "file:line" of the deciding rule, or "default"
-  std::vector<std::string> add_headers;   // "Name: value" lines to put on top of the message
+  std::vector<std::string> add_headers;  // "Name: value" lines to put on top of the message
   std::string flags;  // Maildir flags of every copy stored ("DFRS" letters, in ASCII order)
   std::vector<std::string> edits;         // "file:line: set Name: value" / "...: removed Name"
   std::vector<std::string> warnings;      // for the log: what the user should fix

@@ -326,18 +326,21 @@ class Walker {
   bool Rules(const std::vector<Rule>& rules, int depth) {
     for (const Rule& rule : rules) {
       Captures outer = run_.SaveCaptures();
+      size_t traced = d_.trace.size();
       bool matched = run_.Eval(*rule.condition);
       if (trace_) {
-        d_.trace.push_back(std::string(static_cast<size_t>(depth) * 2, ' ') +
-                           rules_.Where(rule.location) + ": " +
-                           (matched ? "matched" : "did not match") +
-                           (!matched && rule.has_else ? ", else at " +
-                                                            rules_.Where(rule.else_location)
-                                                      : ""));
+        // A rule inside a block is shown indented under its block's rule, its tests too.
+        for (size_t i = traced; i < d_.trace.size(); ++i)
+          d_.trace[i].insert(0, static_cast<size_t>(depth) * 2, ' ');
+        d_.trace.push_back(
+            std::string(static_cast<size_t>(depth) * 2, ' ') + rules_.Where(rule.location) + ": " +
+            (matched ? "matched" : "did not match") +
+            (!matched && rule.has_else ? ", else at " + rules_.Where(rule.else_location) : ""));
       }
       bool ended = false;
       if (matched) {
-        ended = rule.has_block ? Rules(rule.block, depth + 1) : Actions(rule.location, rule.actions);
+        ended =
+            rule.has_block ? Rules(rule.block, depth + 1) : Actions(rule.location, rule.actions);
       } else if (rule.has_else) {
         ended = rule.else_is_block ? Rules(rule.else_block, depth + 1)
                                    : Actions(rule.else_location, rule.else_actions);
@@ -376,7 +379,8 @@ class Walker {
       if (d_.flags.find(c) == std::string::npos) d_.flags += c;
     }
     std::sort(d_.flags.begin(), d_.flags.end());
-    if (trace_) d_.trace.push_back("  " + rules_.Where(a.location) + ": flag " + a.argument);
+    if (trace_)
+      d_.trace.push_back("  " + rules_.Where(a.location) + ": flag " + ShowFlags(a.argument));
   }
 
   // `where`: the rule's `if` (or its `else`), which the log names as the deciding rule.
@@ -395,8 +399,10 @@ class Walker {
         case Action::Kind::kSetHeader: {
           size_t colon = a.argument.find(':');
           std::string name = a.argument.substr(0, colon);
-          std::string value(Trim(std::string_view(SanitizeHeader(std::move(arg))).substr(colon + 1)));
-          std::string line = name + ": " + (IsAddressHeader(name) ? value : EncodeHeaderWords(value));
+          std::string value(
+              Trim(std::string_view(SanitizeHeader(std::move(arg))).substr(colon + 1)));
+          std::string line =
+              name + ": " + (IsAddressHeader(name) ? value : EncodeHeaderWords(value));
           EditMessage(a, name, &line);
           continue;
         }

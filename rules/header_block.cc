@@ -63,10 +63,10 @@ HeaderBlock::HeaderBlock(std::string_view message) {
 
 std::string EditHeader(std::string_view message, std::string_view name, const std::string* line) {
   size_t first_eol = message.find('\n');
-  std::string_view eol = first_eol != std::string_view::npos && first_eol > 0 &&
-                                 message[first_eol - 1] == '\r'
-                             ? "\r\n"
-                             : "\n";
+  std::string_view eol =
+      first_eol != std::string_view::npos && first_eol > 0 && message[first_eol - 1] == '\r'
+          ? "\r\n"
+          : "\n";
   std::string replacement;
   if (line != nullptr) {
     for (char c : *line) {

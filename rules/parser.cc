@@ -304,12 +304,12 @@ class Parser {
                            line, col);
       }
       if (t != Token::kWord || lexer.text() != "if") {
-        Status message = lexer.Error(
-            "expected a rule ('if ...') or '}' inside the block opened at line " +
-            std::to_string(line) + ", got " + Describe(t, lexer) +
-            (t == Token::kWord && (lexer.text() == "set" || lexer.text() == "include")
-                 ? " (settings and includes go outside blocks)"
-                 : ""));
+        Status message =
+            lexer.Error("expected a rule ('if ...') or '}' inside the block opened at line " +
+                        std::to_string(line) + ", got " + Describe(t, lexer) +
+                        (t == Token::kWord && (lexer.text() == "set" || lexer.text() == "include")
+                             ? " (settings and includes go outside blocks)"
+                             : ""));
         return lexer.TokenStartsLine() ? StartError(lexer, content_, message) : message;
       }
       Status s = ParseIf(lexer, file, depth + 1, rules);
@@ -588,7 +588,8 @@ class Parser {
     }
     if (actions->empty()) {
       return lexer.Error(
-          "'then' and 'else' must be followed by a block ({ RULES }) or at least one action (folder, "
+          "'then' and 'else' must be followed by a block ({ RULES }) or at least one action "
+          "(folder, "
           "copy, filter, pipe, forward, vacation, discard, defer, reject, add-header, set-header, "
           "remove-header, flag)");
     }
@@ -628,8 +629,9 @@ class Parser {
   // they record the message's path).
   Status ParseHeaderEdit(Lexer& lexer, const std::string& verb, std::string* argument) {
     bool set = verb == "set-header";
-    Status s = Expect(lexer, Token::kString,
-                      set ? "a \"Name: value\" after 'set-header'" : "a \"Name\" after 'remove-header'");
+    Status s =
+        Expect(lexer, Token::kString,
+               set ? "a \"Name: value\" after 'set-header'" : "a \"Name\" after 'remove-header'");
     if (!s.ok()) return s;
     *argument = lexer.text();
     size_t colon = set ? argument->find(':') : argument->size();

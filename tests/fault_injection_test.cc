@@ -251,7 +251,7 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, FaultInjectionTest, testing::ValuesIn(AllFau
 
 TEST(FaultInjectionTest, DeliversThroughAnUnnamedFileWhereTheFileSystemCan) {
   test::TempDir dir;
-  FaultyFs fs(Op::kOpenDir, 0, 0);  // no fault
+  FaultyFs fs(Op::kOpenDir, 0, 0);                            // no fault
   Maildir maildir(fs, dir / "Maildir", /*subscribe=*/false);  // its lock file is a named open
   Delivery d;
   ASSERT_TRUE(maildir.Deliver("INBOX", kMessage, &d).ok());

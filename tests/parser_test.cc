@@ -185,7 +185,8 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
     std::string text, error;
   } cases[] = {
       {"if Subject ~ /x/ then folder A",
-       "rules:1:4: expected a test (a header like Subject:, exists, address, body, attachment, size, sender, "
+       "rules:1:4: expected a test (a header like Subject:, exists, address, body, attachment, "
+       "size, sender, "
        "recipient, not, '('), got 'Subject'; a header name needs its colon, like Subject:\n"
        "if Subject ~ /x/ then folder A\n   ^"},
       {"if Subject: ~ /(abc/ then folder A",
@@ -261,7 +262,8 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "rules:1:15: expected ')' to close the '(', got 'then'\nif (exists A: then folder B\n       "
        "       ^"},
       {"if exists A: and then folder B",
-       "rules:1:18: expected a test (a header like Subject:, exists, address, body, attachment, size, sender, "
+       "rules:1:18: expected a test (a header like Subject:, exists, address, body, attachment, "
+       "size, sender, "
        "recipient, not, '('), got 'then'\nif exists A: and then folder B\n                 ^"},
       {"if Subject: is \"open then folder A",
        "rules:1:16: unterminated string: add the closing '\"' on this line\nif Subject: is \"open "
@@ -269,7 +271,8 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
       {"set colour = red",
        "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, "
        "dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, "
-       "max-size, pipe-failure, program-timeout, sendmail, forward-sender, subscribe)\nset colour = red\n    "
+       "max-size, pipe-failure, program-timeout, sendmail, forward-sender, subscribe)\nset colour "
+       "= red\n    "
        "^"},
       {"set dedup = 7 days",
        "rules:1:13: dedup is off or a period like 7d, 12h, 30m (at most 3650d), not '7'\nset dedup "
@@ -328,7 +331,8 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "rules:1:11: expected a header name with its colon after 'exists', like From:, got 'A'\nif "
        "exists A then folder A\n          ^"},
       {"if",
-       "rules:1:3: expected a test (a header like Subject:, exists, address, body, attachment, size, sender, "
+       "rules:1:3: expected a test (a header like Subject:, exists, address, body, attachment, "
+       "size, sender, "
        "recipient, not, '('), got the end of the file\nif\n  ^"},
   };
   for (const Case& c : cases) {
