@@ -48,6 +48,7 @@ std::string Role(const std::string& path) {
   if (ends("/.mda/log")) return "log";
   if (ends("/.mda/rules")) return "rule file";
   if (ends("/.mda")) return "~/.mda";
+  if (ends("/Maildir/subscriptions") || ends("/Maildir/subscriptions.lock")) return "subscriptions";
   size_t last = path.rfind('/');
   size_t parent =
       last == std::string::npos || last == 0 ? std::string::npos : path.rfind('/', last - 1);
@@ -173,21 +174,28 @@ class MatrixFs final : public FileSystem {
 struct Outcome {
   int exit_code = -1;
   std::string diagnostic;
-  size_t inbox = 0, alerts = 0;  // whole copies of the message in each folder
-  size_t torn = 0;               // anything else of it in new/ (must never happen)
+  size_t inbox = 0, alerts = 0, fresh = 0;  // whole copies of the message in each folder
+  size_t unread = 0;                        // ... of them in new/, without `flag seen`
+  bool subscribed = false;                  // Fresh, made by the attempt, is subscribed
+  bool lock_left = false;                   // subscriptions.lock left behind (never)
+  size_t torn = 0;                          // anything else of it in new/ (must never happen)
   size_t in_tmp = 0;
   bool marked = false;
   size_t log_lines = 0;  // info lines of the attempt
   // After Exim's retry (only when the attempt exited 75).
   int retry_exit = -1;
-  size_t retry_inbox = 0, retry_alerts = 0;
+  size_t retry_inbox = 0, retry_alerts = 0, retry_fresh = 0;
   bool retry_marked = false;
   size_t replies = 0;  // vacation replies sent to the sender (after the retry, if any)
 };
 
 // The rules copy the message into Alerts and answer it with a vacation reply, which goes
-// through a sendmail that stores it in ~/sent (outside the file-system seam).
-const char kRules[] = "if Subject: contains \"ALERT\" then copy Alerts vacation \"Away.\"\n";
+// through a sendmail that stores it in ~/sent (outside the file-system seam); the message of
+// the attempt also goes into Fresh, a folder it creates (and subscribes), and every copy of
+// it is stored read (cur/, :2,S).
+const char kRules[] =
+    "if Subject: contains \"ALERT\" then copy Alerts vacation \"Away.\"\n"
+    "if Message-ID: contains \"matrix@\" then copy Fresh flag seen\n";
 const char kMatrixSendmail[] =
     "#!/bin/sh\nset -e\nfor a; do last=\"$a\"; done\ncat > \"$HOME/sent/.tmp.$$\"\n"
     "mv \"$HOME/sent/.tmp.$$\" \"$HOME/sent/$last.$$\"\n";
@@ -227,13 +235,19 @@ Outcome Deliver(MatrixFs& fs) {
     close(fds[0]);
     return r;
   };
+  size_t unread = 0;
   auto count = [&](const char* folder, size_t* whole, size_t* torn) {
-    for (const std::string& f : test::ListDir(home / (std::string(folder) + "/new"))) {
-      std::string stored = test::ReadFile(home / (std::string(folder) + "/new/" + f));
-      if (stored == kMessage) {
-        ++*whole;
-      } else if (stored.find("matrix@") != std::string::npos) {
-        ++*torn;
+    for (const char* sub : {"/new", "/cur"}) {
+      std::string dir = home / (std::string(folder) + sub);
+      for (const std::string& f : test::ListDir(dir)) {
+        std::string stored = test::ReadFile(dir + "/" + f);
+        bool read = std::string(sub) == "/cur" && f.size() > 4 && f.substr(f.size() - 4) == ":2,S";
+        if (stored == kMessage && (read || std::string(sub) == "/new")) {
+          ++*whole;
+          unread += !read;
+        } else if (stored.find("matrix@") != std::string::npos) {
+          ++*torn;
+        }
       }
     }
   };
@@ -258,8 +272,8 @@ Outcome Deliver(MatrixFs& fs) {
                                      earlier + ">\nSubject: ALERT earlier\n\nx\n")
                   .exit_code,
               0);
-    for (const char* made :
-         {".mda/dedup.store", ".mda/dedup.lock", ".mda/log", ".mda/vacation.store"}) {
+    for (const char* made : {".mda/dedup.store", ".mda/dedup.lock", ".mda/log",
+                             ".mda/vacation.store", "Maildir/subscriptions"}) {
       if (access((home / made).c_str(), F_OK) == 0) test::ChownToTestUser(home / made);
     }
   }
@@ -270,8 +284,13 @@ Outcome Deliver(MatrixFs& fs) {
   o.diagnostic = r.diagnostic;
   count("Maildir", &o.inbox, &o.torn);
   count("Maildir/.Alerts", &o.alerts, &o.torn);
-  for (const char* tmp : {"Maildir/tmp", "Maildir/.Alerts/tmp"})
+  count("Maildir/.Fresh", &o.fresh, &o.torn);
+  o.unread = unread;
+  for (const char* tmp : {"Maildir/tmp", "Maildir/.Alerts/tmp", "Maildir/.Fresh/tmp"})
     o.in_tmp += test::ListDir(home / tmp).size();
+  o.subscribed = access((home / "Maildir/subscriptions").c_str(), F_OK) == 0 &&
+                 test::ReadFile(home / "Maildir/subscriptions") == "V\t2\n\nAlerts\nFresh\n";
+  o.lock_left = access((home / "Maildir/subscriptions.lock").c_str(), F_OK) == 0;
   o.marked = marked();
   for (const test::LogFields& l : test::ReadLog(home / ".mda/log")) {
     // This attempt's line (no Message-ID when standard input could not be read).
@@ -283,6 +302,7 @@ Outcome Deliver(MatrixFs& fs) {
     size_t torn = 0;
     count("Maildir", &o.retry_inbox, &torn);
     count("Maildir/.Alerts", &o.retry_alerts, &torn);
+    count("Maildir/.Fresh", &o.retry_fresh, &torn);
     o.torn += torn;
     o.retry_marked = marked();
   }
@@ -317,8 +337,10 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
   MatrixFs clean;
   Outcome ok = Deliver(clean);
   ASSERT_EQ(ok.exit_code, 0) << ok.diagnostic;
-  ASSERT_EQ(ok.inbox + ok.alerts, 2u);  // INBOX and the Alerts copy
+  ASSERT_EQ(ok.inbox + ok.alerts + ok.fresh, 3u);  // INBOX, the Alerts and Fresh copies
+  ASSERT_EQ(ok.unread, 0u);                        // all read
   ASSERT_TRUE(ok.marked);
+  ASSERT_TRUE(ok.subscribed);
   std::vector<Step> steps;
   for (const Step& s : clean.trace) steps.push_back(s);
 
@@ -364,28 +386,37 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
                     step.file == "rule file" || step.file == "~/.mda")
             << cell << ": no vacation reply";
       }
-      if (o.exit_code == 0 && whole && o.inbox == 1 && o.alerts == 1) {
+      if (o.lock_left) ADD_FAILURE() << cell << ": subscriptions.lock left behind";
+      if (o.exit_code == 0 && whole && o.inbox == 1 && o.alerts == 1 && o.fresh == 1 &&
+          o.unread == 0) {
         what = o.marked ? "delivered, marked" : "delivered, not marked (a warning)";
+        if (!o.subscribed) {
+          // Only the subscriptions file (or the Maildir it is in) may cost the subscription.
+          what += "; Fresh not subscribed (a warning)";
+          EXPECT_TRUE(step.file == "subscriptions" || step.file == "Maildir directory") << cell;
+        }
         if (o.replies == 0) what += "; no vacation reply (a warning)";
         // Only the mark itself may fail after the delivery.
         if (!o.marked) {
           EXPECT_TRUE(step.file == "duplicate store" || step.file == "lock file") << cell;
         }
-      } else if (o.exit_code == 0 && whole && o.inbox == 1 && o.alerts == 0 &&
+      } else if (o.exit_code == 0 && whole && o.inbox == 1 && o.alerts == 0 && o.fresh == 0 &&
                  step.file == "rule file") {
         what = "rule file not used: INBOX, a warning";
       } else if (o.exit_code == 75 && whole && !o.marked && o.retry_exit == 0 &&
-                 o.retry_inbox == 1 && o.retry_alerts == 1 && o.retry_marked) {
-        what = o.inbox + o.alerts == 0 ? "exit 75, nothing visible"
-                                       : "exit 75, the copy already made stays";
+                 o.retry_inbox == 1 && o.retry_alerts == 1 && o.retry_fresh == 1 &&
+                 o.retry_marked) {
+        what = o.inbox + o.alerts + o.fresh == 0 ? "exit 75, nothing visible"
+                                                 : "exit 75, the copy already made stays";
         if (err != kShort) {
           EXPECT_NE(o.diagnostic.find(strerrordesc_np(err)), std::string::npos)
               << cell << ": " << o.diagnostic;
         }
       } else {
         ADD_FAILURE() << cell << ": exit " << o.exit_code << ", INBOX " << o.inbox << ", Alerts "
-                      << o.alerts << ", torn " << o.torn << ", tmp " << o.in_tmp << ", marked "
-                      << o.marked << "; retry exit " << o.retry_exit << ", INBOX " << o.retry_inbox
+                      << o.alerts << ", Fresh " << o.fresh << " (unread " << o.unread << "), torn "
+                      << o.torn << ", tmp " << o.in_tmp << ", marked " << o.marked
+                      << "; retry exit " << o.retry_exit << ", INBOX " << o.retry_inbox
                       << ", Alerts " << o.retry_alerts << ", marked " << o.retry_marked << ": "
                       << o.diagnostic;
         what = "FAILED";
@@ -531,8 +562,8 @@ ProgramOutcome DeliverWithPrograms(MatrixProcesses& processes) {
     std::string message = std::string("To: bob@example.org\nMessage-ID: <") + earlier +
                           ">\nSubject: ALERT earlier\n\nx\n";
     EXPECT_EQ(deliver(warm_up, message).exit_code, 0);
-    for (const char* made :
-         {".mda/dedup.store", ".mda/dedup.lock", ".mda/log", ".mda/vacation.store"}) {
+    for (const char* made : {".mda/dedup.store", ".mda/dedup.lock", ".mda/log",
+                             ".mda/vacation.store", "Maildir/subscriptions"}) {
       if (access((home / made).c_str(), F_OK) == 0) test::ChownToTestUser(home / made);
     }
   }
