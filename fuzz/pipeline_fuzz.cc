@@ -60,14 +60,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   mda::Identify(headers, &e);
   mda::Decide(config, message, headers, /*trace=*/true, &e);
   mda::Maildir maildir(fs, config.envelope.maildir);
-  for (const mda::rules::Target& target : e.decision.targets) {
-    if (target.is_program()) continue;  // a dry run: nothing runs
+  // Header edits make a new message: its body is the original's, byte for byte.
+  const mda::rules::Decision& d = e.decision;
+  std::string_view content = d.message ? std::string_view(*d.message) : message.content();
+  if (d.message) {
+    mda::rules::HeaderBlock edited(content);
+    if (content.substr(edited.body_offset()) != message.content().substr(headers.body_offset()))
+      __builtin_trap();
+  }
+  for (const mda::rules::Target& target : d.targets) {
+    if (!target.is_folder()) continue;  // a dry run: nothing runs, nothing is sent
     const std::string& folder = target.folder;
     mda::Delivery delivery;
-    mda::Status s = maildir.Deliver(folder, message.content(), &delivery);
+    mda::Status s = maildir.Deliver(folder, content, &delivery, d.flags);
     if (!s.ok()) __builtin_trap();  // a folder Decide let through must be deliverable
     auto stored = fs.files.find(delivery.path());
-    if (stored == fs.files.end() || *stored->second != message.content()) __builtin_trap();
+    if (stored == fs.files.end() || *stored->second != content) __builtin_trap();
+    if (!d.flags.empty() && delivery.subdir != "cur") __builtin_trap();
   }
   return 0;
 }

@@ -22,7 +22,8 @@ constexpr int kMaxIncludeDepth = 8;
 constexpr size_t kMaxFiles = 64;
 constexpr size_t kMaxRules = 10000;
 constexpr int kMaxConditionDepth = 100;
-constexpr int kMaxBlockDepth = 32;  // then { ... } nested at most this deep
+constexpr int kMaxBlockDepth = 32;    // then { ... } nested at most this deep
+constexpr int kMaxElseIfChain = 256;  // `else if` after one another, at most
 constexpr size_t kMaxProgramArguments = 255;
 constexpr size_t kMaxForwards = 32;  // addresses of one forward action (and of a message)
 
@@ -242,8 +243,9 @@ class Parser {
     return Status::Ok();
   }
 
-  // `if CONDITION then BRANCH [else BRANCH]`, into `into`; `depth`: blocks around it.
-  Status ParseIf(Lexer& lexer, int file, int depth, std::vector<Rule>* into) {
+  // `if CONDITION then BRANCH [else BRANCH]`, into `into`; `depth`: blocks around it;
+  // `chain`: the `else if`s before it (each is a block of one rule, bounded on its own).
+  Status ParseIf(Lexer& lexer, int file, int depth, std::vector<Rule>* into, int chain = 0) {
     Rule rule;
     rule.location = {file, lexer.line(), lexer.col()};
     if (++rule_count_ > kMaxRules) {
@@ -267,9 +269,12 @@ class Parser {
       if (NextWordIs(lexer, "if")) {
         // else if ...: a block of that one rule (and its own else).
         lexer.ReadToken();
-        if (depth + 1 > kMaxBlockDepth) return BlockTooDeep(lexer);
+        if (chain + 1 > kMaxElseIfChain) {
+          return lexer.Error("more than " + std::to_string(kMaxElseIfChain) +
+                             " 'else if' in one chain: end the chain and start a new rule");
+        }
         rule.else_is_block = true;
-        s = ParseIf(lexer, file, depth + 1, &rule.else_block);
+        s = ParseIf(lexer, file, depth, &rule.else_block, chain + 1);
       } else {
         s = ParseBranch(lexer, file, depth, &rule.else_actions, &rule.else_block,
                         &rule.else_is_block);

@@ -135,9 +135,10 @@ TEST(BlocksTest, HeaderEditsAreSeenByLaterTestsAndStored) {
   EXPECT_TRUE(d.add_headers.empty());
   EXPECT_EQ(*d.message, "A: 1\nX-Tag: new\n\nb\n");
   // A capture cannot start a second header line.
-  d = Decide("if Subject: ~ /^(.*)$/ then set-header \"X-Copy: $1\"",
+  d = Decide("if Subject: ~ /^(.*)$/s then set-header \"X-Copy: $1\"",
              "Subject: =?UTF-8?Q?a=0ABcc:_evil@x?=\n\n");
-  EXPECT_EQ(d.message->find("\nBcc:"), std::string::npos) << *d.message;
+  ASSERT_TRUE(d.message.has_value());
+  EXPECT_EQ(*d.message, "Subject: =?UTF-8?Q?a=0ABcc:_evil@x?=\nX-Copy: a Bcc: evil@x\n\n");
 }
 
 TEST(BlocksTest, EditHeaderKeepsEverythingElse) {
@@ -223,6 +224,21 @@ TEST(BlocksTest, ParseErrors) {
   Status s = ParseRules("r", deep, "r", ParseOptions(), &rs);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("blocks nested more than 32 deep"), std::string::npos) << s.message();
+  // A long else-if chain is not nesting: 200 are fine, 300 are refused with their own word.
+  std::string chain = "if exists A0: then folder A0\n";
+  for (int i = 1; i < 300; ++i) {
+    chain += "else if exists A" + std::to_string(i) + ": then folder A" + std::to_string(i) + "\n";
+    if (i == 200) {
+      RuleSet ok;
+      Status c = ParseRules("r", chain, "r", ParseOptions(), &ok);
+      EXPECT_TRUE(c.ok()) << c.message();
+      EXPECT_EQ(Summary(Decide(chain, "A200: 1\n\n")), "deliver A200");
+    }
+  }
+  RuleSet long_chain;
+  s = ParseRules("r", chain, "r", ParseOptions(), &long_chain);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("more than 256 'else if' in one chain"), std::string::npos);
   // Braces inside words stay words: ${name} and a folder called {x}.
   RuleSet words;
   ASSERT_TRUE(ParseRules("r", "if List-Id: ~ /(?<n>\\w+)/ then folder L/${n}/{x}\n", "r",

@@ -50,14 +50,16 @@ TEST(CorpusTest, EveryMessageLandsWhereExpected) {
     std::string got;
     for (const rules::Target& t : e.decision.targets)
       got += (got.empty() ? "" : ",") + rules::ShowTarget(t);
+    if (!e.decision.flags.empty()) got += ":" + e.decision.flags;
     EXPECT_EQ(got, want) << name << " (rule " << e.decision.rule << ")";
     ++per_destination[want];
     ++checked;
   }
   EXPECT_GE(checked, 200);
   // Every destination of the rule file is exercised.
-  for (const char* d : {"Junk", "Lists/dev", "Lists/DEV", "Alerts,INBOX", "Work", "Newsletters",
-                        "Large", "INBOX"}) {
+  for (const char* d :
+       {"Junk", "Lists/dev", "Lists/DEV", "Alerts,INBOX", "Work", "Newsletters", "Large", "INBOX",
+        "Quarantine", "Lists/dev/announce", "INBOX:F", "Junk:F", "Alerts,INBOX:F"}) {
     EXPECT_GT(per_destination[d], 0) << d;
   }
 }

@@ -201,6 +201,39 @@ TEST_F(MdatestTest, ExplainGolden) {
   }
 }
 
+TEST_F(MdatestTest, ExplainShowsBlocksElseFlagsAndHeaderEdits) {
+  test::WriteFile(home_ / ".mda/rules",
+                  "if List-Id: ~ /<([a-z0-9-]+)\\.lists\\.example\\.org>/ then {\n"
+                  "  if Subject: ~ /\\[ANNOUNCE\\]/ then folder Lists/$1/announce\n"
+                  "  else folder Lists/$1 flag seen\n"
+                  "}\n"
+                  "if Subject: ~ /^\\[EXTERNAL\\] (.*)$/ then set-header \"Subject: $1\"\n");
+  test::WriteFile(home_ / "list.eml",
+                  "List-Id: <dev.lists.example.org>\nSubject: question\nMessage-ID: <l@x>\n\nb\n");
+  test::WriteFile(home_ / "ext.eml", "Subject: [EXTERNAL] hello\nMessage-ID: <e@x>\n\nb\n");
+  test::Result r = test::Exec(
+      {test::MdatestBinary(), "--explain", home_ / "list.eml", home_ / "ext.eml"}, Env(), "");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::string rules = home_ / ".mda/rules";
+  std::string output = r.output;
+  for (size_t p; (p = output.find(rules)) != std::string::npos;)
+    output.replace(p, rules.size(), "R");
+  for (const char* want : {
+           "list.eml -> Lists/dev  [R:3]",
+           "\n  flags: seen (stored in cur/)\n",
+           "\n  R:1: matched\n",
+           "\n      R:2: Subject: ~ /\\[ANNOUNCE\\]/ saw 'question' -> false\n",
+           "\n    R:2: did not match, else at R:3\n",
+           "\n    R:3: flag seen\n",
+           "\n  => R:3 decided: Lists/dev\n",
+           "ext.eml -> INBOX  [default]",
+           "\n  header: R:5: set Subject: hello\n",
+           "\n    R:5: set-header Subject: hello\n",
+       }) {
+    EXPECT_NE(output.find(want), std::string::npos) << want << "\n" << output;
+  }
+}
+
 // Acceptance 4: --check finds each seeded defect at its line and column.
 TEST_F(MdatestTest, CheckFindsSeededDefects) {
   struct Case {
@@ -240,6 +273,19 @@ TEST_F(MdatestTest, CheckFindsSeededDefects) {
        "1:15: error: the number 99999999999999999999 is out of range", 1},
       {"if size > 2000G then folder A\n",
        "1:11: error: expected a size like 500, 20K or 5M (at most 1024G)", 1},
+      // Issue 19: an else that can never run, a protected header, a block's dead rule.
+      {"if size >= 0 then folder X else folder Y\n",
+       "1:28: warning: this 'else' never runs: the condition at ", 0},
+      {"if exists A: then remove-header \"Received\"\n",
+       "1:33: error: Received cannot be removed: it records the message's path (RFC 5293)", 1},
+      {"if exists A: then set-header \"Return-Path: <x@y.org>\"\n",
+       "1:30: error: Return-Path cannot be changed", 1},
+      {"if exists A: then {\n  if size >= 0 then folder All\n  if exists B: then folder Never\n}\n",
+       "3:3: warning: this rule can never run", 0},
+      {"if exists A: then {\n  if exists B: then folder B\n",
+       "1:19: error: the '{' at line 1:19 "
+       "is never closed",
+       1},
   };
   int n = 0;
   for (const Case& c : cases) {

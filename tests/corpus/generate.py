@@ -165,6 +165,62 @@ for i in range(4):
     n += 1
     msg("eight-bit-spam", base(n, subject="\xff [ALERT] \xfe") + ["X-Spam-Flag: YES"], expected="Junk")
 
+# 13. Attachment names (issue 19): RFC 2231 sections with a charset, RFC 2047 inside the
+# quotes, a zip named only in Content-Type, an .exe inside a forwarded message; near misses.
+def with_parts(n, parts, crlf=False, expected="INBOX", category="attachment"):
+    body = "--p\nContent-Type: text/plain\n\nSee attached.\n"
+    for headers, payload in parts:
+        body += "--p\n" + "\n".join(headers) + "\n\n" + payload + "\n"
+    body += "--p--\n"
+    msg(category, base(n) + ["MIME-Version: 1.0", "Content-Type: multipart/mixed; boundary=p"],
+        body=body, expected=expected, crlf=crlf)
+for i, (headers, expected) in enumerate([
+        (["Content-Type: application/octet-stream",
+          "Content-Disposition: attachment;",
+          " filename*0*=utf-8''%E2%82%AC%20invoice;", " filename*1=\".pdf\";", " filename*2*=%2Eexe"],
+         "Quarantine"),
+        (["Content-Type: application/octet-stream; name=\"=?UTF-8?B?UmVjaG51bmcuc2Ny?=\""], "Quarantine"),
+        (["Content-Type: application/octet-stream; name=invoice.ZIP"], "Quarantine"),
+        (["Content-Type: application/pdf", "Content-Disposition: attachment; filename*=iso-8859-1''R%E9sum%E9.js"],
+         "Quarantine"),
+        (["Content-Type: text/plain; name=\"setup.exe.txt\""], "INBOX"),
+        (["Content-Type: application/pdf", "Content-Disposition: attachment; filename=\"report.exe.pdf\""], "INBOX"),
+        (["Content-Type: application/pdf", "Content-Disposition: inline"], "INBOX"),
+]):
+    for crlf in (False, True):
+        n += 1
+        with_parts(n, [(headers, "QUFBQQ==")], crlf=crlf, expected=expected)
+for i in range(2):
+    n += 1
+    inner = ("Subject: inner\nContent-Type: multipart/mixed; boundary=q\n\n--q\nContent-Type: text/plain\n\n"
+             "x\n--q\nContent-Type: application/x-msdownload\n"
+             "Content-Disposition: attachment; filename=\"setup.exe\"\n\nMZ\n--q--")
+    with_parts(n, [(["Content-Type: message/rfc822"], inner)], crlf=i == 1, expected="Quarantine",
+               category="attachment-forwarded")
+    n += 1
+    msg("attachment-name-in-body", base(n), body="Please run setup.exe from the share.\n", expected="INBOX")
+# 14. A list's announcements apart from its talk: a block with an else, the outer $1 inside.
+for i, (subject, expected) in enumerate([("[ANNOUNCE] 2.0 released", "Lists/dev/announce"),
+                                         ("question about [ANNOUNCE]", "Lists/dev/announce"),
+                                         ("an announcement", "Lists/dev"), ("[ANNOUNCE ] typo", "Lists/dev")]):
+    n += 1
+    msg("list-announce", base(n, subject=subject) + ["List-Id: <dev.lists.example.org>"], expected=expected,
+        crlf=i % 2 == 1)
+# 15. The gateway's tag edited off the subject: never Unedited; the edited subject is tested.
+for i, (subject, expected) in enumerate([("[EXTERNAL] lunch?", "INBOX"),
+                                         ("[EXTERNAL] [ALERT] disk full", "Alerts,INBOX"),
+                                         ("=?UTF-8?Q?=5BEXTERNAL=5D_caf=C3=A9?=", "INBOX"),
+                                         ("Re: [EXTERNAL] lunch?", "INBOX")]):
+    n += 1
+    msg("external-tag", base(n, subject=subject), expected=expected, crlf=i % 2 == 1)
+# 16. Flags: urgent mail is flagged wherever it goes, copies included.
+for i, (extra, expected) in enumerate([(["X-Priority: 1 (Highest)"], "INBOX:F"),
+                                       (["X-Priority: 1", "X-Spam-Flag: YES"], "Junk:F"),
+                                       (["X-Priority: 1"], "Alerts,INBOX:F"),
+                                       (["X-Priority: 10"], "INBOX"), (["X-Priority: 3"], "INBOX")]):
+    n += 1
+    msg("priority-flag", base(n, subject="[ALERT] x" if i == 2 else None) + extra, expected=expected)
+
 os.makedirs(OUT, exist_ok=True)
 for f in os.listdir(OUT):
     os.remove(os.path.join(OUT, f))
