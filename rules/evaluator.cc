@@ -88,8 +88,14 @@ class Run {
 
   const Captures& captures() const { return captures_; }
   // A rule's captures are its own: the next rule starts from those of the rules around it.
-  Captures SaveCaptures() const { return captures_; }
-  void RestoreCaptures(Captures saved) { captures_ = std::move(saved); }
+  // While a rule's condition is evaluated, the first match that replaces the captures moves
+  // the old ones into *slot (and sets *saved), so that nothing is copied when nothing
+  // matches; the rule then restores them.
+  void SaveCapturesInto(Captures* slot, bool* saved) {
+    save_slot_ = slot;
+    saved_ = saved;
+  }
+  void RestoreCaptures(Captures* slot) { captures_ = std::move(*slot); }
 
  private:
   // A header value as users mean it: unfolded (HeaderBlock) and RFC 2047-decoded, cached.
@@ -141,6 +147,10 @@ class Run {
               }
               for (const auto& [group, text] : found.named)
                 captured_ += " ${" + group + "}='" + Shorten(text) + "'";
+            }
+            if (save_slot_ != nullptr && !*saved_) {
+              *save_slot_ = std::move(captures_);
+              *saved_ = true;
             }
             captures_ = std::move(found);
           }
@@ -246,6 +256,8 @@ class Run {
   bool trace_;
   Decision* d_;
   Captures captures_;
+  Captures* save_slot_ = nullptr;  // SaveCapturesInto's
+  bool* saved_ = nullptr;
   std::string captured_;  // the captures of this test's match, for the trace
   std::vector<std::optional<std::string>> decoded_;
   static constexpr size_t kMaxGaveUp = 8;
@@ -325,9 +337,12 @@ class Walker {
 
   bool Rules(const std::vector<Rule>& rules, int depth) {
     for (const Rule& rule : rules) {
-      Captures outer = run_.SaveCaptures();
+      Captures outer;
+      bool replaced = false;
+      run_.SaveCapturesInto(&outer, &replaced);
       size_t traced = d_.trace.size();
       bool matched = run_.Eval(*rule.condition);
+      run_.SaveCapturesInto(nullptr, nullptr);
       if (trace_) {
         // A rule inside a block is shown indented under its block's rule, its tests too.
         for (size_t i = traced; i < d_.trace.size(); ++i)
@@ -345,7 +360,7 @@ class Walker {
         ended = rule.else_is_block ? Rules(rule.else_block, depth + 1)
                                    : Actions(rule.else_location, rule.else_actions);
       }
-      run_.RestoreCaptures(std::move(outer));
+      if (replaced) run_.RestoreCaptures(&outer);
       if (ended) return true;
     }
     return false;

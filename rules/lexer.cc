@@ -18,9 +18,10 @@ Status Lexer::Error(const std::string& message, int line, int col) const {
   return DiagnosticStatus(filename_, input_, line, col, message);
 }
 
-bool Lexer::NextIsWord(std::string_view word) const {
-  // ReadToken's view of what comes next, without copying the lexer: blanks and comments
-  // skipped, then a word that is not a header name (no colon after it).
+size_t Lexer::NextTokenStart() const {
+  // The parser peeks several times at one place (the end of a rule's actions, else, the
+  // next rule): the comments between rules are skipped once.
+  if (peeked_from_ == pos_) return peeked_to_;
   size_t p = pos_;
   while (p < input_.size()) {
     char c = input_[p];
@@ -32,10 +33,24 @@ bool Lexer::NextIsWord(std::string_view word) const {
       break;
     }
   }
-  if (input_.substr(p, word.size()) != word) return false;
-  size_t end = p + word.size();
-  return end >= input_.size() || (!IsWordChar(input_[end]) && input_[end] != ':');
+  peeked_from_ = pos_;
+  peeked_to_ = p;
+  return p;
 }
+
+bool Lexer::AtEnd() const { return NextTokenStart() >= input_.size(); }
+
+std::string_view Lexer::PeekWord() const {
+  // ReadToken's view of what comes next, without copying the lexer: blanks and comments
+  // skipped, then a word that is not a header name (no colon after it).
+  size_t p = NextTokenStart();
+  size_t end = p;
+  while (end < input_.size() && IsWordChar(input_[end])) ++end;
+  if (end < input_.size() && input_[end] == ':') return {};
+  return input_.substr(p, end - p);
+}
+
+bool Lexer::NextIsWord(std::string_view word) const { return PeekWord() == word; }
 
 bool Lexer::TokenStartsLine() const {
   // Tokens never span lines, so after ReadToken the current line is the token's line and
@@ -152,8 +167,8 @@ Lexer::Token Lexer::ReadToken() {
   while (pos_ < input_.size() && IsWordChar(input_[pos_])) ++pos_;
   text_.assign(input_.data() + start, pos_ - start);
   // A brace alone is a block's; ${name} and Lists/{x} stay words (and folder names).
-  if (text_ == "{") return Token::kLBrace;
-  if (text_ == "}") return Token::kRBrace;
+  if (pos_ - start == 1 && input_[start] == '{') return Token::kLBrace;
+  if (pos_ - start == 1 && input_[start] == '}') return Token::kRBrace;
   if (pos_ < input_.size() && input_[pos_] == ':') {
     ++pos_;
     return Token::kHeader;

@@ -48,6 +48,11 @@ class Lexer {
   bool TokenStartsLine() const;
   // Whether the next token would be the word `word` (ReadToken's kWord), consuming nothing.
   bool NextIsWord(std::string_view word) const;
+  // The word ReadToken would read next ("{" and "}" included), or "" when a header name,
+  // a string, an operator or the end comes next. Consumes nothing.
+  std::string_view PeekWord() const;
+  // Whether only blanks and comments are left.
+  bool AtEnd() const;
 
   // "file:line:col: message", then the line, then a caret under the column.
   // A failure at `line`:`col` of this file: kBadInput, its location() "FILE:LINE:COL".
@@ -56,7 +61,8 @@ class Lexer {
 
  private:
   void SkipBlanksAndComments();
-  void Mark();  // remembers the current position as the token's start
+  size_t NextTokenStart() const;  // where the next token begins (blanks, comments skipped)
+  void Mark();                    // remembers the current position as the token's start
   bool ReadQuoted();
 
   std::string_view filename_;
@@ -67,6 +73,7 @@ class Lexer {
   int line_ = 1, col_ = 1;
   std::string text_;
   Status error_;
+  mutable size_t peeked_from_ = static_cast<size_t>(-1), peeked_to_ = 0;  // NextTokenStart's
 };
 
 }  // namespace mda::rules

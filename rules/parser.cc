@@ -293,8 +293,8 @@ class Parser {
   // After then or else: `{ RULES }` (a block, possibly empty), or actions.
   Status ParseBranch(Lexer& lexer, int file, int depth, std::vector<Action>* actions,
                      std::vector<Rule>* rules, bool* block) {
-    Lexer probe = lexer;
-    if (probe.ReadToken() != Token::kLBrace) return ParseActions(lexer, file, actions);
+    // A brace alone reads as the word "{" would (NextWordIs), without copying the lexer.
+    if (!NextWordIs(lexer, "{")) return ParseActions(lexer, file, actions);
     lexer.ReadToken();
     int line = lexer.line(), col = lexer.col();
     if (depth + 1 > kMaxBlockDepth) return BlockTooDeep(lexer);
@@ -501,11 +501,10 @@ class Parser {
 
   Status ParseActions(Lexer& lexer, int file, std::vector<Action>* actions) {
     for (;;) {
-      Lexer probe = lexer;
-      Token next = probe.ReadToken();
-      if (next == Token::kEof || next == Token::kRBrace || next == Token::kLBrace ||
-          NextWordIs(lexer, "if") || NextWordIs(lexer, "set") || NextWordIs(lexer, "include") ||
-          NextWordIs(lexer, "else")) {
+      if (lexer.AtEnd()) break;
+      std::string_view next = lexer.PeekWord();
+      if (next == "if" || next == "set" || next == "include" || next == "else" || next == "{" ||
+          next == "}") {
         break;
       }
       Token t = lexer.ReadToken();

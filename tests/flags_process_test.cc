@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,6 +131,40 @@ TEST_F(FlagsProcessTest, AHeldLockCostsTheSubscriptionNeverTheMessage) {
   Rules("if exists X-Junk: then folder Junk2\n");
   ASSERT_EQ(Deliver("X-Junk: 1\n\nb\n").exit_code, 0);
   EXPECT_EQ(ReadFile(home_ / "Maildir/subscriptions"), "V\t2\n\nJunk2\n");
+  EXPECT_EQ(access((home_ / "Maildir/subscriptions.lock").c_str(), F_OK), -1);
+}
+
+TEST_F(FlagsProcessTest, ConcurrentDeliveriesLoseNoSubscription) {
+  // Twelve deliveries at once, each creating its own folder: the dot-lock serialises their
+  // rewrites of the file, so every folder is there exactly once.
+  MakeMaildir();
+  Rules("if X-Folder: ~ /^(\\w+)$/ then folder \"$1\"\n");
+  std::vector<test::Child> children;
+  for (int i = 0; i < 12; ++i) {
+    children.push_back(test::Spawn({test::MdaBinary()},
+                                   {"HOME=" + home_.path(), "RECIPIENT=bob@example.com"},
+                                   test::TestUid(), test::TestGid()));
+  }
+  for (size_t i = 0; i < children.size(); ++i) {
+    std::string m =
+        "X-Folder: F" + std::to_string(i) + "\nMessage-ID: <c" + std::to_string(i) + "@x>\n\nb\n";
+    ASSERT_EQ(write(children[i].input, m.data(), m.size()), static_cast<ssize_t>(m.size()));
+    close(children[i].input);
+  }
+  for (const test::Child& c : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(c.pid, &status, 0), c.pid);
+    close(c.output);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  }
+  std::string subscriptions = ReadFile(home_ / "Maildir/subscriptions");
+  EXPECT_EQ(subscriptions.rfind("V\t2\n\n", 0), 0u) << subscriptions;
+  for (int i = 0; i < 12; ++i) {
+    std::string line = "\nF" + std::to_string(i) + "\n";
+    size_t at = subscriptions.find(line);
+    EXPECT_NE(at, std::string::npos) << line << " missing from\n" << subscriptions;
+    EXPECT_EQ(subscriptions.find(line, at + 1), std::string::npos) << line << " twice";
+  }
   EXPECT_EQ(access((home_ / "Maildir/subscriptions.lock").c_str(), F_OK), -1);
 }
 
