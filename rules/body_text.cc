@@ -107,38 +107,54 @@ std::vector<std::string_view> SplitParts(std::string_view body, std::string_view
   return parts;
 }
 
+// One MIME entity (a header, a blank line, a body), as both walks read it.
+struct Entity {
+  explicit Entity(std::string_view entity) : headers(entity) {
+    content_type = First("Content-Type");
+    type = LowerAscii(Trim(std::string_view(content_type).substr(0, content_type.find(';'))));
+    body = entity.substr(std::min(headers.body_offset(), entity.size()));
+  }
+  // The first value of the field `name`, or "".
+  std::string First(std::string_view name) const {
+    auto fields = headers.Find(name);
+    return fields.empty() ? "" : std::string(fields[0]->value);
+  }
+  // Its parts (multipart/*, with a boundary we follow) or nothing; *nested: the message
+  // inside a message/rfc822.
+  std::vector<std::string_view> Children() const {
+    if (type.rfind("multipart/", 0) == 0) {
+      std::string boundary = Param(content_type, "boundary");
+      // No way to find the parts. RFC 2046 allows 70 characters; a longer boundary would
+      // make the delimiter search cost its length for every byte of the body.
+      if (boundary.empty() || boundary.size() > kMaxBoundary) return {};
+      return SplitParts(body, boundary);
+    }
+    if (type == "message/rfc822") return {body};
+    return {};
+  }
+  bool container() const { return type.rfind("multipart/", 0) == 0 || type == "message/rfc822"; }
+
+  HeaderBlock headers;
+  std::string content_type, type;  // type: lower case, no parameters
+  std::string_view body;
+};
+
 // Appends the text of one MIME entity (its header and body): text/* parts that are not
 // attachments, at any depth, forwarded messages' text included (not their headers).
 void Walk(std::string_view entity, int depth, size_t limit, std::string* out) {
   if (depth > kMaxDepth || out->size() >= limit) return;
-  HeaderBlock headers(entity);
-  auto first = [&headers](std::string_view name) -> std::string {
-    auto fields = headers.Find(name);
-    return fields.empty() ? "" : std::string(fields[0]->value);
-  };
-  std::string content_type = first("Content-Type");
-  std::string type =
-      LowerAscii(Trim(std::string_view(content_type).substr(0, content_type.find(';'))));
-  std::string_view body = entity.substr(std::min(headers.body_offset(), entity.size()));
-  if (type.rfind("multipart/", 0) == 0) {
-    std::string boundary = Param(content_type, "boundary");
-    // No way to find the parts. RFC 2046 allows 70 characters; a longer boundary would make
-    // the delimiter search cost its length for every byte of the body.
-    if (boundary.empty() || boundary.size() > kMaxBoundary) return;
-    for (std::string_view part : SplitParts(body, boundary)) Walk(part, depth + 1, limit, out);
+  Entity e(entity);
+  if (e.container()) {
+    for (std::string_view part : e.Children()) Walk(part, depth + 1, limit, out);
     return;
   }
-  if (type == "message/rfc822") {
-    Walk(body, depth + 1, limit, out);
-    return;
-  }
-  if (!type.empty() && type.rfind("text/", 0) != 0) return;
-  std::string disposition_field = first("Content-Disposition");
+  if (!e.type.empty() && e.type.rfind("text/", 0) != 0) return;
+  std::string disposition_field = e.First("Content-Disposition");
   std::string disposition =
       LowerAscii(Trim(std::string_view(disposition_field).substr(0, disposition_field.find(';'))));
   if (disposition == "attachment") return;
-  AppendPart(std::string(body), first("Content-Transfer-Encoding"), Param(content_type, "charset"),
-             limit, out);
+  AppendPart(std::string(e.body), e.First("Content-Transfer-Encoding"),
+             Param(e.content_type, "charset"), limit, out);
 }
 
 constexpr size_t kMaxNames = 1000;    // attachment names collected at most
@@ -213,25 +229,11 @@ std::string FromCharset(std::string_view charset, const std::string& bytes) {
 
 void WalkNames(std::string_view entity, int depth, std::vector<std::string>* out) {
   if (depth > kMaxDepth || out->size() >= kMaxNames) return;
-  HeaderBlock headers(entity);
-  auto first = [&headers](std::string_view name) -> std::string {
-    auto fields = headers.Find(name);
-    return fields.empty() ? "" : std::string(fields[0]->value);
-  };
-  std::string content_type = first("Content-Type");
-  std::string name = DecodedParam(first("Content-Disposition"), "filename");
-  if (name.empty()) name = DecodedParam(content_type, "name");
+  Entity e(entity);
+  std::string name = DecodedParam(e.First("Content-Disposition"), "filename");
+  if (name.empty()) name = DecodedParam(e.content_type, "name");
   if (!name.empty()) out->push_back(std::move(name));
-  std::string type =
-      LowerAscii(Trim(std::string_view(content_type).substr(0, content_type.find(';'))));
-  std::string_view body = entity.substr(std::min(headers.body_offset(), entity.size()));
-  if (type.rfind("multipart/", 0) == 0) {
-    std::string boundary = Param(content_type, "boundary");
-    if (boundary.empty() || boundary.size() > kMaxBoundary) return;
-    for (std::string_view part : SplitParts(body, boundary)) WalkNames(part, depth + 1, out);
-  } else if (type == "message/rfc822") {
-    WalkNames(body, depth + 1, out);
-  }
+  for (std::string_view part : e.Children()) WalkNames(part, depth + 1, out);
 }
 
 }  // namespace

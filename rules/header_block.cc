@@ -21,18 +21,27 @@ std::string_view FieldName(std::string_view line, size_t* value_start) {
   return line.substr(0, name_end);
 }
 
+// The line at `pos`: `whole` with its line break (LF or CRLF), `content` without; returns
+// where the next line starts.
+size_t ReadLine(std::string_view message, size_t pos, std::string_view* whole,
+                std::string_view* content) {
+  size_t eol = message.find('\n', pos);
+  size_t next = eol == std::string_view::npos ? message.size() : eol + 1;
+  *whole = message.substr(pos, next - pos);
+  *content = *whole;
+  if (!content->empty() && content->back() == '\n') content->remove_suffix(1);
+  if (!content->empty() && content->back() == '\r') content->remove_suffix(1);
+  return next;
+}
+
 }  // namespace
 
 HeaderBlock::HeaderBlock(std::string_view message) {
   size_t pos = 0;
   bool in_field = false;  // the previous line was a field or its continuation
   while (pos < message.size()) {
-    size_t eol = message.find('\n', pos);
-    size_t next = eol == std::string_view::npos ? message.size() : eol + 1;
-    std::string_view line = message.substr(pos, next - pos);
-    std::string_view content = line;
-    if (!content.empty() && content.back() == '\n') content.remove_suffix(1);
-    if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+    std::string_view line, content;
+    size_t next = ReadLine(message, pos, &line, &content);
     if (content.empty()) {  // the blank line: the body follows
       body_offset_ = next;
       break;
@@ -84,12 +93,8 @@ std::string EditHeader(std::string_view message, std::string_view name, const st
   bool dropping = false;  // inside a field being removed (its continuation lines go too)
   size_t pos = 0;
   while (pos < message.size()) {
-    size_t eol_at = message.find('\n', pos);
-    size_t next = eol_at == std::string_view::npos ? message.size() : eol_at + 1;
-    std::string_view whole = message.substr(pos, next - pos);
-    std::string_view content = whole;
-    if (!content.empty() && content.back() == '\n') content.remove_suffix(1);
-    if (!content.empty() && content.back() == '\r') content.remove_suffix(1);
+    std::string_view whole, content;
+    size_t next = ReadLine(message, pos, &whole, &content);
     if (content.empty()) break;  // the blank line: the body follows
     if (IsBlank(content[0])) {
       if (!dropping) out.append(whole);
