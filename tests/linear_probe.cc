@@ -54,6 +54,17 @@ int main(int argc, char** argv) {
     std::string message = "Content-Type: multipart/mixed;" + Repeat(" xboundary=1;", bytes) +
                           " boundary=z\n\n--z\n\nhi\n--z--\n";
     result = BodyText(message, 1 << 20).size();
+  } else if (kind == "attachment-params") {  // near-miss RFC 2231 sections, escaped quotes
+    std::string message =
+        "Content-Type: multipart/mixed; boundary=z\n\n--z\n"
+        "Content-Disposition: attachment;" +
+        Repeat(" filename*12345*=%41;", bytes / 2) + " filename=\"" + Repeat("\\\"", bytes / 2) +
+        "\"\n\nx\n--z--\n";
+    result = AttachmentNames(message).size();
+  } else if (kind == "header-edit") {  // many fields, each removed with its continuations
+    std::string message = Repeat("X-A: 1\n folded\nX-B: 2\n", bytes) + "\nbody\n";
+    std::string line = "X-A: new";
+    result = EditHeader(message, "x-a", &line).size();
   } else if (kind == "headers") {
     std::string message = Repeat("Subject: x\n", bytes) + Repeat(" folded\n", bytes) + "\n";
     HeaderBlock h(message);

@@ -50,7 +50,7 @@ INSTANTIATE_TEST_SUITE_P(Parsers, LinearTest,
                          ::testing::Values("rfc2047-folded", "rfc2047-unbroken", "rfc2047-badword",
                                            "rfc2047-charsets", "address-comments", "address-quotes",
                                            "address-list", "mime-boundary", "mime-params",
-                                           "headers"),
+                                           "attachment-params", "header-edit", "headers"),
                          [](const ::testing::TestParamInfo<const char*>& param) {
                            std::string name = param.param;
                            for (char& c : name) c = c == '-' ? '_' : c;
