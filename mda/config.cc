@@ -216,10 +216,52 @@ Status DedupSettings(const Options& options, const rules::RuleSet& rules, const 
 
 std::span<const rules::SettingSpec> Settings() { return kSettings; }
 
-LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home) {
+namespace {
+
+// Loads one file into loaded->rules; on failure nothing of it stays there.
+Status LoadInto(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
+                bool site, LoadedRules* loaded, bool* found) {
+  rules::RuleSet& r = loaded->rules;
+  size_t files = r.files.size(), count = r.rules.size(), refused = r.refused_settings.size();
+  auto settings = r.settings;
+  Status s = LoadRuleFile(fs, path, uid, home, Settings(), &r, found, site);
+  if (!s.ok()) {
+    r.files.resize(files);
+    r.sources.resize(files);
+    r.rules.erase(r.rules.begin() + static_cast<std::ptrdiff_t>(count), r.rules.end());
+    r.refused_settings.resize(refused);
+    r.settings = std::move(settings);
+  }
+  return s;
+}
+
+}  // namespace
+
+LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
+                      const std::string& site_dir) {
   LoadedRules loaded;
   loaded.path = path;
-  loaded.status = LoadRuleFile(fs, path, uid, home, Settings(), &loaded.rules, &loaded.found);
+  struct stat st;
+  bool site = !site_dir.empty() && fs.FstatAt(AT_FDCWD, site_dir.c_str(), &st, 0) == 0;
+  if (!site && !site_dir.empty() && errno != ENOENT) {
+    loaded.site_warnings.push_back(
+        Status::Posix("site rules not applied: cannot stat " + site_dir, errno).message());
+  }
+  auto load_site = [&](const char* name) {
+    std::string file = site_dir + "/" + name;
+    bool found = false;
+    Status s = LoadInto(fs, file, 0, home, /*site=*/true, &loaded, &found);
+    if (!s.ok()) {
+      loaded.site_warnings.push_back("site rule file " + file +
+                                     " not used (the user's rules still run): " + s.message());
+    } else if (found) {
+      loaded.site_rules = true;
+    }
+  };
+  if (site) load_site("before.rules");
+  if (!path.empty())
+    loaded.status = LoadInto(fs, path, uid, home, /*site=*/false, &loaded, &loaded.found);
+  if (site) load_site("after.rules");
   return loaded;
 }
 
@@ -248,12 +290,24 @@ Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loa
   if (loaded.status.kind() == Status::Kind::kTemporary) return loaded.status;
   config->rules_found = loaded.found;
   static const rules::RuleSet kNoRules;
+  for (const std::string& w : loaded.site_warnings) warnings->push_back(w);
+  // The user's file unusable: the site's rules (when there are any) still run.
   Status usable = loaded.status;
-  if (usable.ok()) usable = CheckPaths(fs, options, loaded.rules, e.home);
-  if (usable.kind() == Status::Kind::kTemporary) return usable;
-  const rules::RuleSet& rules = usable.ok() ? loaded.rules : kNoRules;
+  bool use = usable.ok() || loaded.site_rules;
+  if (use) {
+    Status paths = CheckPaths(fs, options, loaded.rules, e.home);
+    if (paths.kind() == Status::Kind::kTemporary) return paths;
+    if (!paths.ok()) {
+      usable = paths;
+      use = false;
+    }
+  }
+  const rules::RuleSet& rules = use ? loaded.rules : kNoRules;
   if (!usable.ok()) {
-    warnings->push_back("rule file not used, mail goes to " + e.folder + ": " + usable.message());
+    warnings->push_back(
+        "rule file not used, " +
+        (use ? std::string("only the site's rules apply") : "mail goes to " + e.folder) + ": " +
+        usable.message());
   }
   config->rules_used = usable.ok() && loaded.found;
   config->rules = &rules;

@@ -62,13 +62,23 @@ struct Config {
 std::span<const rules::SettingSpec> Settings();
 
 // A rule file loaded (mdatest: once for many messages): the rules, or why they are not used.
+// The rules a delivery runs: the site's before.rules, the user's file, the site's after.rules,
+// in that order in one RuleSet (so a final action in the before file ends the run before the
+// user's rules, and the after file runs only when nothing final ran: Pigeonhole's
+// sieve_before and sieve_after). A file that cannot be used leaves nothing of itself.
 struct LoadedRules {
-  std::string path;
+  std::string path;  // the user's rule file
   rules::RuleSet rules;
-  Status status;       // ok; kBadInput: unusable (INBOX, with a warning); kTemporary: I/O error
-  bool found = false;  // the file exists
+  Status status;            // the user's file: ok; kBadInput: unusable (warning); kTemporary: I/O
+  bool found = false;       // the user's file exists
+  bool site_rules = false;  // a site file was loaded
+  std::vector<std::string> site_warnings;  // site files that exist but could not be used
 };
-LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home);
+// `site_dir` (the --site-dir option; "" for none): where before.rules and after.rules are,
+// root's and written by nobody else. When the directory does not exist, one failed stat.
+LoadedRules LoadRules(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
+                      const std::string& site_dir = "");
+inline constexpr char kSiteDir[] = "/etc/mda";
 
 // Step 1, before the message is read: the envelope and the default log. On failure, *out
 // keeps what was resolved before it, so that the failure is still logged where it can be.

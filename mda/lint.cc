@@ -213,7 +213,14 @@ class Linter {
 std::vector<Finding> Lint(const rules::RuleSet& rules) {
   Linter linter(rules);
   linter.Rules(rules.rules);
-  return std::move(linter.findings);
+  std::vector<Finding> findings = std::move(linter.findings);
+  for (const rules::RefusedSetting& r : rules.refused_settings) {
+    findings.push_back(
+        {false, Diagnostic(rules, r.location, "warning",
+                           "'" + r.name + "' is fixed by the site (set! at " +
+                               rules.Where(r.fixed_at) + "): this line has no effect")});
+  }
+  return findings;
 }
 
 }  // namespace mda

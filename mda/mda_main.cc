@@ -56,6 +56,8 @@ const char kUsage[] =
     "  --queue-id ID      Exim's queue id (MESSAGE_ID)\n"
     "  --maildir DIR      Maildir root (default ~/Maildir; relative paths are below HOME)\n"
     "  --rules FILE       rule file (default ~/.mda/rules)\n"
+    "  --site-dir DIR     the site's before.rules and after.rules, run before and after\n"
+    "                     the user's (default /etc/mda; root's, written by no one else)\n"
     "  --folder NAME      folder for mail no rule sorts (default INBOX; Lists/dev is\n"
     "                     the Maildir++ folder .Lists.dev)\n"
     "  --dedup-store URL  duplicate store: file (default, ~/.mda/dedup.store) or a Redis\n"

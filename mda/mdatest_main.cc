@@ -52,7 +52,8 @@ const char kUsage[] =
     "  -r, --recursive    also the Maildir++ folders of a Maildir, the subdirectories of a "
     "directory\n"
     "  --recipient ADDR  --sender ADDR  --local-part NAME  --domain DOMAIN  --home DIR\n"
-    "  --maildir DIR  --folder NAME  --dedup-store URL  --dedup-password-file FILE   as for mda\n"
+    "  --maildir DIR  --folder NAME  --dedup-store URL  --dedup-password-file FILE\n"
+    "  --site-dir DIR                                                   as for mda\n"
     "  -h, --help  -V, --version\n"
     "\n"
     "Exit 0: done (--check: no errors); 1: unreadable input (--check: errors found); 2: usage.\n";
@@ -115,9 +116,13 @@ int Check(Run& run) {
               "\n");
     return 2;
   }
-  mda::rules::RuleSet rules;
-  bool found = false;
-  s = mda::LoadRuleFile(mda::PosixFs(), e.rules, getuid(), e.home, mda::Settings(), &rules, &found);
+  // As mda loads it: the site's files around the user's (their findings are listed too).
+  mda::LoadedRules loaded = mda::LoadRules(mda::PosixFs(), e.rules, getuid(), e.home,
+                                           run.options.site_dir.value_or(mda::kSiteDir));
+  const mda::rules::RuleSet& rules = loaded.rules;
+  bool found = loaded.found;
+  s = loaded.status;
+  for (const std::string& w : loaded.site_warnings) Print(STDOUT_FILENO, "warning: " + w + "\n");
   if (!found && s.ok()) {
     Print(STDOUT_FILENO, e.rules + ": no such file: mda delivers everything to INBOX\n");
     return 1;

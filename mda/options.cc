@@ -27,6 +27,7 @@ constexpr ValueOption kValueOptions[] = {
     {"folder", &Options::folder},
     {"dedup-store", &Options::dedup_store},
     {"dedup-password-file", &Options::dedup_password_file},
+    {"site-dir", &Options::site_dir},
 };
 
 }  // namespace

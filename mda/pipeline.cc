@@ -233,7 +233,7 @@ Status DryRun::Open(FileSystem& fs, const Options& options, const Environment& e
   if (!s.ok()) return s;
   std::string path = rules_path.empty() ? config_.envelope.rules : rules_path;
   loaded_ = std::make_unique<LoadedRules>();
-  if (!path.empty()) *loaded_ = LoadRules(fs, path, uid, config_.envelope.home);
+  *loaded_ = LoadRules(fs, path, uid, config_.envelope.home, options.site_dir.value_or(kSiteDir));
   applied_ = ApplyRules(fs, options, *loaded_, &config_, &warnings_);
   return Status::Ok();
 }
@@ -288,9 +288,8 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
 
   // The rule file and its settings.
   result.rules = std::make_unique<LoadedRules>();
-  if (!config.envelope.rules.empty()) {
-    *result.rules = LoadRules(fs, config.envelope.rules, identity.uid, config.envelope.home);
-  }
+  *result.rules = LoadRules(fs, config.envelope.rules, identity.uid, config.envelope.home,
+                            options.site_dir.value_or(kSiteDir));
   s = ApplyRules(fs, options, *result.rules, &config, &e.warnings);
   if (!s.ok()) return Fail(std::move(result), s);
 

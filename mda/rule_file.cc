@@ -15,7 +15,9 @@ namespace {
 // Why `st` (the file or its directory) is not safe to take rules from, or "".
 std::string Unsafe(const struct stat& st, uid_t uid, const std::string& path, bool directory) {
   std::string why = Untrusted(st, uid, path, directory);
-  return why.empty() ? why : why + " (mda only takes rules that the mailbox owner alone controls)";
+  if (why.empty()) return why;
+  return why + (uid == 0 ? " (mda only takes site rules that root alone controls)"
+                         : " (mda only takes rules that the mailbox owner alone controls)");
 }
 
 // Why a rule file reached through symbolic links could be swapped by others, or "": the
@@ -113,14 +115,15 @@ Status ReadChecked(FileSystem& fs, const std::string& path, uid_t uid, std::stri
 }  // namespace
 
 Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
-                    std::span<const rules::SettingSpec> settings, rules::RuleSet* out,
-                    bool* found) {
+                    std::span<const rules::SettingSpec> settings, rules::RuleSet* out, bool* found,
+                    bool site) {
   std::string content, identity;
   Status s = ReadChecked(fs, path, uid, &content, &identity, found);
   if (!s.ok() || !*found) return s;
   rules::ParseOptions options;
   options.home = home;
   options.settings = settings;
+  options.site = site;
   options.read_include = [&fs, uid](const std::string& include, std::string* text,
                                     std::string* id) {
     bool exists = false;

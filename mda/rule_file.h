@@ -20,7 +20,9 @@ constexpr size_t kMaxRuleFileSize = 1024 * 1024;
 // others can write) or does not parse; the message says what to fix and where. The caller
 // delivers to INBOX. kTemporary: an I/O error; the caller defers. `settings`: the names
 // `set` may give (mda's are config.h's Settings()).
+// `site`: a site file (owned by root, which passes uid 0): `set!` allowed (ParseOptions).
 Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
-                    std::span<const rules::SettingSpec> settings, rules::RuleSet* out, bool* found);
+                    std::span<const rules::SettingSpec> settings, rules::RuleSet* out, bool* found,
+                    bool site = false);
 
 }  // namespace mda

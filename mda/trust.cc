@@ -8,8 +8,10 @@ namespace mda {
 
 std::string Untrusted(const struct stat& st, uid_t uid, const std::string& path, bool directory) {
   if (st.st_uid != uid && !(directory && st.st_uid == 0)) {
-    return path + " belongs to uid " + std::to_string(st.st_uid) +
-           ", not to the mailbox owner (uid " + std::to_string(uid) + "): chown it";
+    return path + " belongs to uid " + std::to_string(st.st_uid) + ", not to " +
+           (uid == 0 ? std::string("root")
+                     : "the mailbox owner (uid " + std::to_string(uid) + ")") +
+           ": chown it";
   }
   bool sticky = directory && (st.st_mode & S_ISVTX);
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !sticky) {

@@ -112,6 +112,15 @@ struct Rule {
 struct Setting {
   std::string value;
   Location location;
+  bool fixed = false;  // `set!` in a site file: a user's file cannot change it
+};
+
+// A user's `set` of a setting the site fixed with `set!`: not applied (mdatest --check and
+// the log say so).
+struct RefusedSetting {
+  std::string name;
+  Location location;  // of the user's `set`
+  Location fixed_at;  // of the site's `set!`
 };
 
 struct RuleSet {
@@ -119,6 +128,7 @@ struct RuleSet {
   std::vector<std::string> sources;  // the text of each file, for diagnostics
   std::vector<Rule> rules;
   std::map<std::string, Setting, std::less<>> settings;  // less<>: looked up by name, no copy
+  std::vector<RefusedSetting> refused_settings;
   std::string Where(const Location& l) const {
     return files[static_cast<size_t>(l.file)] + ":" + std::to_string(l.line);
   }

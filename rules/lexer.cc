@@ -38,6 +38,12 @@ size_t Lexer::NextTokenStart() const {
   return p;
 }
 
+bool Lexer::ConsumeBang() {
+  if (pos_ >= input_.size() || input_[pos_] != '!') return false;
+  ++pos_;
+  return true;
+}
+
 bool Lexer::AtEnd() const { return NextTokenStart() >= input_.size(); }
 
 std::string_view Lexer::PeekWord() const {

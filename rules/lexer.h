@@ -53,6 +53,8 @@ class Lexer {
   std::string_view PeekWord() const;
   // Whether only blanks and comments are left.
   bool AtEnd() const;
+  // After the word `set`: consumes a '!' that follows it directly (`set!`).
+  bool ConsumeBang();
 
   // "file:line:col: message", then the line, then a caret under the column.
   // A failure at `line`:`col` of this file: kBadInput, its location() "FILE:LINE:COL".

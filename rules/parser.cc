@@ -885,6 +885,12 @@ class Parser {
   }
 
   Status ParseSet(Lexer& lexer, int file) {
+    bool fixed = lexer.ConsumeBang();
+    if (fixed && !options_.site) {
+      return lexer.Error(
+          "'set!' fixes a setting for every user and belongs in the site's rule files "
+          "(/etc/mda/before.rules, after.rules); here, write 'set'");
+    }
     Token t = lexer.ReadToken();
     if (t == Token::kError) return lexer.error();
     if (t != Token::kWord)
@@ -908,7 +914,12 @@ class Parser {
     }
     std::string problem = spec->check(value);
     if (!problem.empty()) return lexer.Error(problem + ", not '" + value + "'", vline, vcol);
-    out_->settings[name] = Setting{value, Location{file, line, col}};
+    auto it = out_->settings.find(name);
+    if (it != out_->settings.end() && it->second.fixed && !options_.site) {
+      out_->refused_settings.push_back({name, Location{file, line, col}, it->second.location});
+      return Status::Ok();
+    }
+    out_->settings[name] = Setting{value, Location{file, line, col}, fixed};
     return Status::Ok();
   }
 

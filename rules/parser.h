@@ -31,6 +31,9 @@ struct ParseOptions {
   // (such as "device:inode") that tells two paths to the same file apart for cycle detection.
   std::function<Status(const std::string& path, std::string* content, std::string* identity)>
       read_include;
+  // A site file (/etc/mda/before.rules, after.rules): `set!` is allowed. In any other file a
+  // `set` of a setting an earlier site file fixed is not applied (RuleSet::refused_settings).
+  bool site = false;
 };
 
 // Parses `content`, the rule file `path` whose identity is `identity`, into `out`.

@@ -48,6 +48,7 @@ std::string Role(const std::string& path) {
   if (ends("/.mda/log")) return "log";
   if (ends("/.mda/rules")) return "rule file";
   if (ends("/.mda")) return "~/.mda";
+  if (path == kSiteDir) return "site directory";
   if (ends("/Maildir/subscriptions") || ends("/Maildir/subscriptions.lock")) return "subscriptions";
   size_t last = path.rfind('/');
   size_t parent =
