@@ -88,6 +88,8 @@ grep -q "$id => $U2 <$U2@example.com> R=local_user T=mailbox" "$D/log/mainlog" &
 # 2. reject: Exim bounces, and the bounce contains the reason.
 id=$(send someone@example.org $U1@example.com "reject me please")
 grep -q "$id \*\* $U1@example.com R=local_mda T=local_mda_pipe" "$D/log/mainlog" && pass "reject: Exim failed the delivery" || fail "reject: $(grep "$id" "$D/log/mainlog")"
+grep "$id" "$D/log/mainlog" | grep -q "local_mda_pipe transport output: 550 mda-e2e: this address does not want it" \
+  && pass "reject: the reason is in Exim's main log (log_fail_output)" || fail "reject reason not in mainlog: $(grep "$id" "$D/log/mainlog")"
 exim_clean -odi -qff
 grep -q "550 mda-e2e: this address does not want it" "$D/mail/outbox" 2>/dev/null \
   && pass "the bounce contains the rule's reason" || fail "bounce without the reason: $(cat "$D/mail/outbox" 2>/dev/null | head -40)"
