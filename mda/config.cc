@@ -115,9 +115,14 @@ constexpr rules::SettingSpec kSettings[] = {
 };
 
 // A setting's value, or nullptr when the rule file does not set it.
-const std::string* Setting(const rules::RuleSet& rules, std::string_view name) {
+const rules::Setting* FindSetting(const rules::RuleSet& rules, std::string_view name) {
   auto it = rules.settings.find(name);
-  return it == rules.settings.end() ? nullptr : &it->second.value;
+  return it == rules.settings.end() ? nullptr : &it->second;
+}
+
+const std::string* Setting(const rules::RuleSet& rules, std::string_view name) {
+  const rules::Setting* s = FindSetting(rules, name);
+  return s ? &s->value : nullptr;
 }
 
 // The rule file's paths that a delivery needs, checked before they are used: one that can
@@ -294,15 +299,30 @@ Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loa
   // The user's file unusable: the site's rules (when there are any) still run.
   Status usable = loaded.status;
   bool use = usable.ok() || loaded.site_rules;
+  const rules::RuleSet* chosen = &loaded.rules;
   if (use) {
-    Status paths = CheckPaths(fs, options, loaded.rules, e.home);
+    Status paths = CheckPaths(fs, options, *chosen, e.home);
     if (paths.kind() == Status::Kind::kTemporary) return paths;
     if (!paths.ok()) {
       usable = paths;
       use = false;
     }
+    if (!paths.ok() && loaded.status.ok() && loaded.site_rules) {
+      // The user's file parsed, but one of its paths cannot work (a Maildir that is not
+      // there): the site's rules alone, loaded again without it.
+      auto only = std::make_shared<LoadedRules>(
+          LoadRules(fs, "", 0, e.home, options.site_dir.value_or(kSiteDir)));
+      Status site_paths = only->site_rules ? CheckPaths(fs, options, only->rules, e.home)
+                                           : Status::BadInput("no site rules");
+      if (site_paths.kind() == Status::Kind::kTemporary) return site_paths;
+      if (site_paths.ok()) {
+        config->site_only = only;
+        chosen = &only->rules;
+        use = true;
+      }
+    }
   }
-  const rules::RuleSet& rules = use ? loaded.rules : kNoRules;
+  const rules::RuleSet& rules = use ? *chosen : kNoRules;
   if (!usable.ok()) {
     warnings->push_back(
         "rule file not used, " +
@@ -319,8 +339,14 @@ Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loa
   LogSettings& log = config->log;
   if (const std::string* format = Setting(rules, "log-format")) log.json = *format == "json";
   if (const std::string* t = Setting(rules, "log-time")) log.local_time = *t == "local";
-  if (const std::string* facility = Setting(rules, "syslog"))
-    log.syslog = *facility == "off" ? "" : *facility;
+  if (const rules::Setting* s = FindSetting(rules, "syslog")) {
+    log.syslog = s->value == "off" ? "" : s->value;
+    if (s->value != "off") {
+      log.warnings_syslog = s->value;
+    } else if (s->fixed) {
+      log.warnings_syslog.clear();  // the administrator's choice; a user's off is not theirs
+    }
+  }
   if (const std::string* path = Setting(rules, "log")) {
     log.path_is_default = false;
     if (*path == "off" || !ExpandPath(*path, e.home, "the log setting", &log.path).ok())

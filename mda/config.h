@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,7 +27,10 @@ struct LogSettings {
   bool path_is_default = false;  // ~/.mda/log: its directory is made when missing
   bool json = false;             // set log-format = json
   bool local_time = false;       // set log-time = local
-  std::string syslog;            // set syslog = FACILITY; empty: off
+  std::string syslog;            // set syslog = FACILITY: every record; empty: off
+  // The warnings (what made mda fall back) go to syslog unless `syslog` does: at the
+  // facility `set syslog` names, else mail; only a site's `set! syslog = off` silences them.
+  std::string warnings_syslog = "mail";
 };
 
 // How the programs of filter and pipe actions run.
@@ -43,6 +47,8 @@ struct MailOutSettings {
   std::string forward_sender;
 };
 
+struct LoadedRules;
+
 struct Config {
   Envelope envelope;  // who the message is for and from; Maildir, rule file, default folder
   LogSettings log;
@@ -54,8 +60,9 @@ struct Config {
   // The rules to evaluate: the rule file's when it was found and is usable, else none (all
   // mail to envelope.folder). Points into the LoadedRules given to ApplyRules.
   const rules::RuleSet* rules = nullptr;
-  bool rules_found = false;  // a rule file exists (used or not)
-  bool rules_used = false;   // ... and was safe, parsed, and its paths usable
+  std::shared_ptr<const LoadedRules> site_only;  // `rules`, when the user's paths were unusable
+  bool rules_found = false;                      // a rule file exists (used or not)
+  bool rules_used = false;                       // ... and was safe, parsed, and its paths usable
 };
 
 // The settings a rule file may `set`, each with its check: the parser's table.

@@ -2,13 +2,17 @@
 // spdlog carries the records to its sinks; the file sink is our own, because spdlog's
 // basic_file_sink splits records over 4 KiB (interleaving concurrent deliveries) and leaks
 // its descriptor into child processes. All of spdlog stays in this file (compile time).
+// Syslog is written directly (SendSyslog): glibc's syslog(3) keeps a process-wide connection
+// to a fixed path, and a test must be able to read what mda sends from a socket of its own.
 #include "mda/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <spdlog/logger.h>
 #include <spdlog/sinks/base_sink.h>
-#include <spdlog/sinks/syslog_sink.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -273,8 +277,62 @@ std::string FormatJson(const LogRecord& r) {
   return line + "}";
 }
 
+Status SendSyslog(const std::string& path, int facility,
+                  const std::vector<std::pair<int, std::string>>& lines, bool* absent) {
+  *absent = false;
+  if (lines.empty()) return Status::Ok();
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof address.sun_path)
+    return Status::BadInput("syslog socket path too long: " + path);
+  memcpy(address.sun_path, path.data(), path.size());
+  // glibc's order: a datagram socket, else (EPROTOTYPE) a stream one, whose records end in NUL.
+  auto open = [&](int type) {
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+      int error = errno;
+      close(fd);
+      errno = error;
+      fd = -1;
+    }
+    return fd;
+  };
+  // glibc's order: a datagram socket, else (EPROTOTYPE) a stream one, whose records end in NUL.
+  bool stream = false;
+  int fd = open(SOCK_DGRAM);
+  if (fd < 0 && errno == EPROTOTYPE) {
+    stream = true;
+    fd = open(SOCK_STREAM);
+  }
+  if (fd < 0) {
+    *absent = errno == ENOENT || errno == ECONNREFUSED;
+    return Status::Posix("cannot connect to syslog " + path, errno);
+  }
+  constexpr size_t kMaxSyslogLine = 8192;
+  time_t now = time(nullptr);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  char stamp[32];
+  strftime(stamp, sizeof stamp, "%h %e %T", &tm);
+  std::string tag = std::string(stamp) + " mda[" + std::to_string(getpid()) + "]: ";
+  Status status;
+  for (const auto& [severity, text] : lines) {
+    std::string record = "<" + std::to_string(facility | severity) + ">" + tag;
+    record.append(text, 0, std::min(text.size(), kMaxSyslogLine));
+    if (stream) record += '\0';
+    ssize_t n = send(fd, record.data(), record.size(), MSG_NOSIGNAL);
+    if (n != static_cast<ssize_t>(record.size()) && status.ok())
+      status = Status::Posix("cannot send to syslog " + path, n < 0 ? errno : EIO);
+  }
+  close(fd);
+  return status;
+}
+
 Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRecord>& records) {
-  if (records.empty() || (config.path.empty() && config.syslog.empty())) return Status::Ok();
+  int facility = SyslogFacility(config.syslog);
+  int warnings_facility = facility < 0 ? SyslogFacility(config.warnings_syslog) : -1;
+  if (records.empty() || (config.path.empty() && facility < 0 && warnings_facility < 0))
+    return Status::Ok();
   UniqueFd fd;
   if (!config.path.empty()) {
     fd = UniqueFd(
@@ -283,6 +341,7 @@ Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRe
     if (!fd.valid()) return Status::Posix("cannot open log " + config.path, errno);
   }
   Status status;
+  std::vector<std::pair<int, std::string>> syslog_lines;
   try {
     std::vector<spdlog::sink_ptr> sinks;
     std::shared_ptr<OneWriteSink> file;
@@ -290,15 +349,23 @@ Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRe
       file = std::make_shared<OneWriteSink>(fs, fd.get());
       sinks.push_back(file);
     }
-    if (int facility = SyslogFacility(config.syslog); facility >= 0) {
-      sinks.push_back(
-          std::make_shared<spdlog::sinks::syslog_sink_st>("mda", LOG_PID, facility, false));
-    }
     spdlog::logger logger("mda", sinks.begin(), sinks.end());
     for (const LogRecord& r : records) {
+      bool warning = r.level == "warning";
       std::string line = config.json ? FormatJson(r) : FormatLogfmt(r);
-      logger.log(r.level == "warning" ? spdlog::level::warn : spdlog::level::info,
-                 std::string_view(line));
+      if (file) logger.log(warning ? spdlog::level::warn : spdlog::level::info, line);
+      if (facility >= 0) {
+        syslog_lines.emplace_back(warning ? LOG_WARNING : LOG_INFO, std::move(line));
+      } else if (warnings_facility >= 0 && warning) {
+        // Once per delivery: the same warning twice (two copies refused alike) is one line.
+        std::string text = "warning user=" + LogfmtValue(config.user);
+        if (!r.recipient.empty()) text += " recipient=" + LogfmtValue(r.recipient);
+        if (!r.queue_id.empty()) text += " queue_id=" + LogfmtValue(r.queue_id);
+        text += " reason=" + LogfmtValue(r.reason);
+        bool seen = false;
+        for (const auto& l : syslog_lines) seen = seen || l.second == text;
+        if (!seen) syslog_lines.emplace_back(LOG_WARNING, std::move(text));
+      }
     }
     if (file && file->error != 0)
       status = Status::Posix("cannot write log " + config.path, file->error);
@@ -307,6 +374,12 @@ Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRe
   }
   if (fd.valid() && fd.Close() != 0 && status.ok()) {
     status = Status::Posix("cannot close log " + config.path, errno);
+  }
+  if (!syslog_lines.empty()) {
+    bool absent;
+    Status s = SendSyslog(config.syslog_socket, facility >= 0 ? facility : warnings_facility,
+                          syslog_lines, &absent);
+    if (!s.ok() && !absent && status.ok()) status = s;
   }
   return status;
 }

@@ -55,15 +55,31 @@ std::string DisplayText(std::string_view value, size_t max);
 // The syslog facility a name (mail, user, daemon, local0..local7) stands for, or -1.
 int SyslogFacility(std::string_view name);
 
+// Where syslog is: glibc's _PATH_LOG (journald or rsyslog listen there).
+constexpr const char* kSyslogSocket = "/dev/log";
+
 struct LogConfig {
   std::string path;  // empty: no file
   bool json = false;
-  std::string syslog;  // facility name (mail, user, local0..local7); empty: none
+  std::string syslog;  // every record to syslog: a facility name (mail, user, local0..local7)
+  // Only when `syslog` is empty: the warnings alone (what made mda fall back), so that the
+  // administrator hears of them (`journalctl -t mda`, /var/log/mail.log); empty: none.
+  std::string warnings_syslog;
+  std::string syslog_socket = kSyslogSocket;
+  std::string user;  // who the delivery was for, in the syslog line of a warning
 };
 
 // Writes the records, each as one line. A failure is returned (the caller reports it on
 // stderr; it never fails a delivery).
 Status WriteLog(FileSystem& fs, const LogConfig& config, const std::vector<LogRecord>& records);
+
+// Sends `lines` to the syslog socket at `path` as glibc's syslog(3) does (RFC 3164 with the
+// tag "mda" and the PID; a datagram each; a stream socket as a fallback), each cut to 8 KiB.
+// Never blocks for long: the socket is non-blocking, so a stuck syslog daemon costs lines,
+// not the delivery. A failure is returned; `absent` says whether it was that nothing listens
+// there (no syslog daemon on this machine: glibc's syslog(3) stays silent about that too).
+Status SendSyslog(const std::string& path, int facility,
+                  const std::vector<std::pair<int, std::string>>& lines, bool* absent);
 
 // RFC 3339 with milliseconds: "2026-11-25T06:10:15.123Z", or with the local offset.
 std::string Rfc3339(int64_t seconds, int millis, bool local);

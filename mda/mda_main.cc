@@ -60,6 +60,8 @@ const char kUsage[] =
     "  --rules FILE       rule file (default ~/.mda/rules)\n"
     "  --site-dir DIR     the site's before.rules and after.rules, run before and after\n"
     "                     the user's (default /etc/mda; root's, written by no one else)\n"
+    "  --syslog-socket PATH\n"
+    "                     where syslog listens (default /dev/log)\n"
     "  --folder NAME      folder for mail no rule sorts (default INBOX; Lists/dev is\n"
     "                     the Maildir++ folder .Lists.dev)\n"
     "  --dedup-store URL  duplicate store: file (default, ~/.mda/dedup.store) or a Redis\n"

@@ -28,6 +28,7 @@ constexpr ValueOption kValueOptions[] = {
     {"dedup-store", &Options::dedup_store},
     {"dedup-password-file", &Options::dedup_password_file},
     {"site-dir", &Options::site_dir},
+    {"syslog-socket", &Options::syslog_socket},
 };
 
 }  // namespace

@@ -22,6 +22,7 @@ struct Options {
   std::optional<std::string> maildir;
   std::optional<std::string> rules;
   std::optional<std::string> site_dir;     // where the site's before.rules, after.rules are
+  std::optional<std::string> syslog_socket;  // where syslog listens (default /dev/log)
   std::optional<std::string> folder;       // where mail goes when no rule decides (default INBOX)
   std::optional<std::string> dedup_store;  // file, or a Redis URL shared by several hosts
   std::optional<std::string> dedup_password_file;  // Redis's password

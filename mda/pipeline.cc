@@ -467,12 +467,22 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
 }
 
 // The processing log: the warnings, then one line for the message.
-void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double duration_ms) {
+void WriteProcessingLog(FileSystem& fs, const Options& options, uid_t uid, RunResult* result_ptr,
+                        double duration_ms) {
   RunResult& result = *result_ptr;
   const Evaluation& e = result.evaluation;
   const Envelope& envelope = result.config.envelope;
   const LogSettings& settings = result.config.log;
-  LogConfig config{settings.path, settings.json, settings.syslog};
+  LogConfig config;
+  config.path = settings.path;
+  config.json = settings.json;
+  config.syslog = settings.syslog;
+  config.warnings_syslog = settings.warnings_syslog;
+  config.syslog_socket = options.syslog_socket.value_or(kSyslogSocket);
+  // The user a warning's syslog line names: Exim's LOCAL_PART (the login name for a local
+  // user; the passwd lookup is not worth a process), and the uid, which cannot be mistaken.
+  config.user = (envelope.local_part.empty() ? std::string() : envelope.local_part + " ") +
+                "uid=" + std::to_string(uid);
   if (settings.path_is_default) {
     // ~/.mda may not exist yet (no rule file, no duplicate store): make it. No home at
     // all (a system user): there is nowhere to log, and saying so on every delivery helps
@@ -494,7 +504,9 @@ void WriteProcessingLog(FileSystem& fs, uid_t uid, RunResult* result_ptr, double
       config.path.clear();
     }
   }
-  if (config.path.empty() && config.syslog.empty()) return;
+  if (config.path.empty() && config.syslog.empty() &&
+      (config.warnings_syslog.empty() || e.warnings.empty()))
+    return;
   std::string now = Rfc3339Now(settings.local_time);
   auto record = [&](const char* level) {
     LogRecord r;
@@ -541,7 +553,7 @@ RunResult RunMda(const Options& options, FileSystem& fs, const Environment& env,
   clock_gettime(CLOCK_MONOTONIC, &end);
   double ms = static_cast<double>(end.tv_sec - start.tv_sec) * 1e3 +
               static_cast<double>(end.tv_nsec - start.tv_nsec) / 1e6;
-  WriteProcessingLog(fs, identity.uid, &result, ms);
+  WriteProcessingLog(fs, options, identity.uid, &result, ms);
   return result;
 }
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <random>
@@ -29,6 +30,106 @@ LogRecord Sample() {
                     {"Work", "/home/bob/Maildir/.Work/new/1.M2P3Q2R5.h,S=1234"}};
   r.duration_ms = 1.5;
   return r;
+}
+
+LogConfig FileLog(const std::string& path, bool json = false) {
+  LogConfig config;
+  config.path = path;
+  config.json = json;
+  config.warnings_syslog.clear();
+  return config;
+}
+
+LogRecord Warning(const std::string& reason) {
+  LogRecord r = Sample();
+  r.level = "warning";
+  r.outcome.reset();
+  r.reason = reason;
+  return r;
+}
+
+// What glibc's syslog(3) sends, as rsyslog and journald parse it: "<PRI>Mmm dd hh:mm:ss
+// mda[PID]: TEXT". Returns TEXT, or fails.
+std::string SyslogText(const std::string& record, int priority) {
+  std::string head = "<" + std::to_string(priority) + ">";
+  EXPECT_EQ(record.substr(0, head.size()), head) << record;
+  size_t tag = record.find(" mda[");
+  EXPECT_EQ(tag, head.size() + 15) << record;  // "Dec  5 13:09:07"
+  size_t colon = record.find("]: ", tag);
+  EXPECT_NE(colon, std::string::npos) << record;
+  return colon == std::string::npos ? "" : record.substr(colon + 3);
+}
+
+// Issue 20: the warnings alone go to syslog (facility mail by default), each once, with the
+// user and the place; the message's own line does not (a log file has it).
+TEST(LogSyslogTest, WarningsGoToSyslogOncePerDelivery) {
+  test::TempDir dir;
+  test::SyslogSocket socket(dir / "log.sock");
+  LogConfig config = FileLog(dir / "log");
+  config.warnings_syslog = "mail";
+  config.syslog_socket = dir / "log.sock";
+  config.user = "bob uid=1000";
+  std::string why = "rule file not used, mail goes to INBOX: /home/bob/.mda/rules:3:9: unknown";
+  ASSERT_TRUE(WriteLog(PosixFs(), config, {Warning(why), Warning(why), Sample()}).ok());
+  std::vector<std::string> got = socket.Read();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(SyslogText(got[0], LOG_MAIL | LOG_WARNING),
+            "warning user=\"bob uid=1000\" recipient=bob@example.com queue_id=1xW4c0-0004pL-0k "
+            "reason=\"" +
+                why + "\"");
+  EXPECT_EQ(test::ReadLog(dir / "log").size(), 3u);  // the file has all three
+  // No warning: nothing sent (not even a connection: the common path stays as it was).
+  ASSERT_TRUE(WriteLog(PosixFs(), config, {Sample()}).ok());
+  EXPECT_TRUE(socket.Read().empty());
+}
+
+TEST(LogSyslogTest, AFacilitySendsEveryRecordToAStreamSocketToo) {
+  test::TempDir dir;
+  for (bool stream : {false, true}) {
+    std::string path = dir / (stream ? "stream.sock" : "dgram.sock");
+    test::SyslogSocket socket(path, stream);
+    LogConfig config = FileLog("");
+    config.syslog = "local3";
+    config.syslog_socket = path;
+    ASSERT_TRUE(WriteLog(PosixFs(), config, {Warning("w"), Sample()}).ok());
+    std::vector<std::string> got = socket.Read();
+    ASSERT_EQ(got.size(), 2u) << stream;
+    EXPECT_EQ(SyslogText(got[0], LOG_LOCAL3 | LOG_WARNING), FormatLogfmt(Warning("w")));
+    EXPECT_EQ(SyslogText(got[1], LOG_LOCAL3 | LOG_INFO), FormatLogfmt(Sample()));
+  }
+  // A hostile value cannot start a second syslog line: the logfmt escapes hold.
+  test::SyslogSocket socket(dir / "x.sock");
+  LogConfig config = FileLog("");
+  config.warnings_syslog = "mail";
+  config.syslog_socket = dir / "x.sock";
+  ASSERT_TRUE(WriteLog(PosixFs(), config, {Warning("a\n<12>Dec  5 00:00:00 forged")}).ok());
+  std::vector<std::string> got = socket.Read();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].find('\n'), std::string::npos);
+}
+
+TEST(LogSyslogTest, NoSyslogDaemonIsNoFailure) {
+  test::TempDir dir;
+  LogConfig config = FileLog(dir / "log");
+  config.warnings_syslog = "mail";
+  config.syslog_socket = dir / "none.sock";
+  // No syslog daemon on this machine: not worth a word on every delivery (glibc is silent).
+  EXPECT_TRUE(WriteLog(PosixFs(), config, {Warning("w")}).ok());
+  EXPECT_EQ(test::ReadLog(dir / "log").size(), 1u);  // the file still has it
+  bool absent;
+  Status s = SendSyslog(dir / "none.sock", LOG_MAIL, {{LOG_WARNING, "w"}}, &absent);
+  EXPECT_EQ(s.message(),
+            "cannot connect to syslog " + (dir / "none.sock") + ": No such file or directory");
+  EXPECT_TRUE(absent);
+  // A syslog daemon that does not read: the lines it cannot take are lost and said, and the
+  // delivery never waits for it (the socket is non-blocking).
+  test::SyslogSocket stuck(dir / "stuck.sock");
+  std::vector<std::pair<int, std::string>> many(4000, {LOG_WARNING, std::string(4000, 'w')});
+  s = SendSyslog(dir / "stuck.sock", LOG_MAIL, many, &absent);
+  EXPECT_EQ(s.message(),
+            "cannot send to syslog " + (dir / "stuck.sock") + ": Resource temporarily unavailable");
+  EXPECT_FALSE(absent);
+  EXPECT_GT(stuck.Read().size(), 0u);
 }
 
 TEST(LogFormatTest, LogfmtAndJsonCarryTheSameFields) {
@@ -133,7 +234,7 @@ TEST(LogConcurrencyTest, TwentyWritersNeverInterleave) {
         r.message_id.assign(len - len / 2, static_cast<char>('A' + (w + i) % 26));
         r.queue_id = std::to_string(w) + "-" + std::to_string(i);
         r.size = static_cast<int64_t>(len);
-        if (!WriteLog(PosixFs(), LogConfig{path, i % 2 == 1, ""}, {r}).ok()) _exit(1);
+        if (!WriteLog(PosixFs(), FileLog(path, i % 2 == 1), {r}).ok()) _exit(1);
       }
       _exit(0);
     }
@@ -172,11 +273,11 @@ TEST(LogConcurrencyTest, TwentyWritersNeverInterleave) {
 
 TEST(LogFileTest, ErrorsAreReportedNotThrown) {
   test::TempDir dir;
-  Status s = WriteLog(PosixFs(), LogConfig{dir / "no/such/dir/log", false, ""}, {Sample()});
+  Status s = WriteLog(PosixFs(), FileLog(dir / "no/such/dir/log"), {Sample()});
   EXPECT_EQ(s.message(),
             "cannot open log " + (dir / "no/such/dir/log") + ": No such file or directory");
   ASSERT_EQ(symlink("/etc/passwd", (dir / "link").c_str()), 0);
-  s = WriteLog(PosixFs(), LogConfig{dir / "link", false, ""}, {Sample()});
+  s = WriteLog(PosixFs(), FileLog(dir / "link"), {Sample()});
   EXPECT_FALSE(s.ok());  // never through a symbolic link
 }
 

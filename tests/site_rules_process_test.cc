@@ -4,6 +4,7 @@
 // that file's rules.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "tests/test_util.h"
@@ -35,7 +36,8 @@ class SiteRulesTest : public testing::Test {
     test::ChownToTestUser(home_ / ".mda/rules");
   }
   test::Result Deliver(const std::string& message, const std::string& site_dir = "") {
-    return test::Exec({test::MdaBinary(), "--site-dir", site_dir.empty() ? site_.path() : site_dir},
+    return test::Exec({test::MdaBinary(), "--site-dir", site_dir.empty() ? site_.path() : site_dir,
+                       "--syslog-socket", sockets_ / "log"},
                       {"HOME=" + home_.path(), "RECIPIENT=bob@example.com",
                        "SENDER=alice@example.org", "LOCAL_PART=bob", "DOMAIN=example.com"},
                       message);
@@ -49,7 +51,7 @@ class SiteRulesTest : public testing::Test {
     return log.empty() ? "" : test::Get(log.back(), "rule");
   }
 
-  test::TempDir home_, site_;
+  test::TempDir home_, site_, sockets_;
 };
 
 const char kSpam[] = "X-Spam-Flag: YES\nSubject: win\n\nb\n";
@@ -159,6 +161,70 @@ TEST_F(SiteRulesTest, AUsersBrokenFileLeavesTheSitesRules) {
             std::string::npos)
       << test::Get(log[0], "reason");
   EXPECT_EQ(test::Get(log[1], "outcome"), "fallback");
+  // A file that parses but names a Maildir that is not there: the site's rules still run.
+  Rules("set maildir = ~/no/such/Maildir\nif X-Spam-Flag: is \"YES\" then folder Mine\n");
+  ASSERT_EQ(Deliver(kSpam).exit_code, 0);
+  EXPECT_EQ(Count(".Junk"), 2u);
+  log = Log();
+  ASSERT_EQ(log.size(), 4u);
+  EXPECT_NE(test::Get(log[2], "reason").find("rule file not used, only the site's rules apply: "),
+            std::string::npos)
+      << test::Get(log[2], "reason");
+  EXPECT_EQ(test::Get(log[3], "rule"), site_ / "before.rules:1");
+}
+
+// Issue 20: the administrator hears of every fallback in syslog (facility mail by default),
+// once per delivery, with the user and file:line:col; the site fixes the facility with set!,
+// and a user cannot silence it.
+TEST_F(SiteRulesTest, FallbacksGoToSyslogForTheAdministrator) {
+  test::SyslogSocket syslog(sockets_ / "log");
+  auto text = [](const std::string& record, int priority) {
+    std::string head = "<" + std::to_string(priority) + ">";
+    EXPECT_EQ(record.substr(0, head.size()), head) << record;
+    size_t at = record.find("]: ");
+    return at == std::string::npos ? record : record.substr(at + 3);
+  };
+  // A user's broken rule file: one line at mail.warning naming the user, file:line:col.
+  Rules("if Subject: ~ /x/ then folder A\nif Subject: ~ /[/ then folder B\n");
+  ASSERT_EQ(Deliver("Subject: x\n\nb\n").exit_code, 0);
+  EXPECT_EQ(Count(""), 1u);  // INBOX: the user's rules are not used
+  std::vector<std::string> got = syslog.Read();
+  ASSERT_EQ(got.size(), 1u);
+  std::string line = text(got[0], LOG_MAIL | LOG_WARNING);
+  EXPECT_EQ(line.rfind("warning user=\"bob uid=", 0), 0u) << line;
+  EXPECT_NE(line.find("recipient=bob@example.com"), std::string::npos) << line;
+  EXPECT_NE(line.find(home_ / ".mda/rules:2:"), std::string::npos) << line;
+  // A good delivery: nothing in syslog.
+  Rules("if Subject: ~ /x/ then folder A\n");
+  ASSERT_EQ(Deliver("Subject: x\n\nb\n").exit_code, 0);
+  EXPECT_TRUE(syslog.Read().empty());
+  // An unusable site file (writable by others): its own warning; the user's rules still run.
+  Site("after.rules", "if Subject: ~ /y/ then folder Y\n", 0666);
+  ASSERT_EQ(Deliver("Subject: x\n\nb\n").exit_code, 0);
+  EXPECT_EQ(Count(".A"), 2u);
+  got = syslog.Read();
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_NE(text(got[0], LOG_MAIL | LOG_WARNING).find("site rule file " + (site_ / "after.rules")),
+            std::string::npos)
+      << got[0];
+  // The site fixes the facility (with it, every record goes to syslog, as `set syslog` does
+  // for a user); a user's `syslog = off` silences nothing.
+  Site("after.rules", "set! syslog = local5\n");
+  Rules("set syslog = off\nif Subject: ~ /x/ then folder /etc\n");
+  ASSERT_EQ(Deliver("Subject: x\n\nb\n").exit_code, 0);
+  EXPECT_EQ(Count(""), 2u);  // the refused folder: INBOX
+  got = syslog.Read();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_NE(text(got[0], LOG_LOCAL5 | LOG_WARNING).find(home_ / ".mda/rules:2: folder name '/etc'"),
+            std::string::npos)
+      << got[0];
+  EXPECT_NE(text(got[1], LOG_LOCAL5 | LOG_INFO).find("outcome=delivered"), std::string::npos)
+      << got[1];
+  // Only the site can: set! syslog = off.
+  Site("after.rules", "set! syslog = off\n");
+  Rules("if Subject: ~ /[/ then folder A\n");
+  ASSERT_EQ(Deliver("Subject: x\n\nb\n").exit_code, 0);
+  EXPECT_TRUE(syslog.Read().empty());
 }
 
 }  // namespace

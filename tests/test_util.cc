@@ -11,7 +11,9 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -296,6 +298,41 @@ std::vector<SampleMessage> VariedMessages(bool include_huge) {
     v.push_back({"attachment_50mb", from_line + m, m});
   }
   return v;
+}
+
+SyslogSocket::SyslogSocket(const std::string& path, bool stream) : stream_(stream) {
+  fd_ = socket(AF_UNIX, (stream ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  struct sockaddr_un address = {};
+  address.sun_family = AF_UNIX;
+  if (fd_ < 0 || path.size() >= sizeof address.sun_path)
+    throw std::runtime_error("syslog socket " + path);
+  memcpy(address.sun_path, path.data(), path.size());
+  if (bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      (stream && listen(fd_, 16) != 0))
+    throw std::runtime_error("cannot bind " + path + ": " + strerror(errno));
+  ChownToTestUser(path);
+}
+
+SyslogSocket::~SyslogSocket() { close(fd_); }
+
+std::vector<std::string> SyslogSocket::Read() {
+  std::vector<std::string> records;
+  char buf[65536];
+  if (!stream_) {
+    for (ssize_t n; (n = recv(fd_, buf, sizeof buf, 0)) >= 0;)
+      records.emplace_back(buf, static_cast<size_t>(n));
+    return records;
+  }
+  for (int conn; (conn = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
+    std::string data;
+    for (ssize_t n; (n = read(conn, buf, sizeof buf)) > 0;)
+      data.append(buf, static_cast<size_t>(n));
+    close(conn);
+    for (size_t start = 0, nul; (nul = data.find('\0', start)) != std::string::npos;
+         start = nul + 1)
+      records.push_back(data.substr(start, nul - start));
+  }
+  return records;
 }
 
 }  // namespace mda::test

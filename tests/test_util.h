@@ -78,6 +78,23 @@ struct SampleMessage {
 };
 std::vector<SampleMessage> VariedMessages(bool include_huge);
 
+// A syslog daemon's socket, as /dev/log is (a Unix datagram socket, or a stream one), bound
+// at `path` (writable by TestUid()); Read() returns what arrived, one record each.
+class SyslogSocket {
+ public:
+  explicit SyslogSocket(const std::string& path, bool stream = false);
+  ~SyslogSocket();
+  SyslogSocket(const SyslogSocket&) = delete;
+  SyslogSocket& operator=(const SyslogSocket&) = delete;
+  // Every record that has arrived (a stream socket's records end in NUL); none waited for:
+  // the sender has finished by the time a test reads.
+  std::vector<std::string> Read();
+
+ private:
+  int fd_ = -1;
+  bool stream_;
+};
+
 }  // namespace mda::test
 
 namespace mda::test {
