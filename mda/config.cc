@@ -112,6 +112,10 @@ constexpr rules::SettingSpec kSettings[] = {
      [](std::string_view v) {
        return v == "on" || v == "off" ? std::string() : "subscribe is on or off";
      }},
+    {"quota-full",
+     [](std::string_view v) {
+       return v == "defer" || v == "reject" ? std::string() : "quota-full is defer or reject";
+     }},
 };
 
 // A setting's value, or nullptr when the rule file does not set it.
@@ -361,6 +365,7 @@ Status ApplyRules(FileSystem& fs, const Options& options, const LoadedRules& loa
   if (const std::string* f = Setting(rules, "forward-sender"))
     config->mail_out.forward_sender = *f == "sender" ? "" : *f;
   if (const std::string* v = Setting(rules, "subscribe")) config->subscribe = *v == "on";
+  if (const std::string* v = Setting(rules, "quota-full")) config->quota_reject = *v == "reject";
   return DedupSettings(options, rules, e.home, &config->dedup);
 }
 

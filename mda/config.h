@@ -57,6 +57,9 @@ struct Config {
   ProgramSettings programs;
   MailOutSettings mail_out;
   bool subscribe = true;  // set subscribe: a folder mda creates is added to `subscriptions`
+  // set quota-full = reject: a message over the Maildir++ quota is refused (exit 77), not
+  // deferred (exit 75, the default: Exim retries, and its retry rules bounce it at last).
+  bool quota_reject = false;
   // The rules to evaluate: the rule file's when it was found and is usable, else none (all
   // mail to envelope.folder). Points into the LoadedRules given to ApplyRules.
   const rules::RuleSet* rules = nullptr;

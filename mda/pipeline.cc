@@ -10,6 +10,7 @@
 #include "mda/duplicate_store.h"
 #include "mda/folder.h"
 #include "mda/outgoing.h"
+#include "mda/quota.h"
 #include "mda/rule_programs.h"
 #include "mda/sha256.h"
 #include "mda/trust.h"
@@ -350,6 +351,26 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
     }
   }
 
+  // Maildir++ quota: every copy still to store must fit, or none is stored.
+  uint64_t copies = 0;
+  for (size_t i = 0; i < d.targets.size(); ++i)
+    copies += d.targets[i].is_folder() && !done.targets.count(marks.Folder(target_marks[i]));
+  QuotaCheck quota;
+  if (copies > 0) {
+    s = CheckQuota(fs, config.envelope.maildir, copies * content.size(), copies, now, &quota);
+    if (!s.ok()) return Fail(std::move(result), s);
+    if (!quota.warning.empty()) e.warnings.push_back(quota.warning);
+    if (quota.over) {
+      std::string why = quota.Describe(copies * content.size(), copies);
+      if (!config.quota_reject) return Fail(std::move(result), Status::Temporary(why));
+      result.exit_code = kExitRejected;
+      result.output = why;
+      result.outcome = Outcome::kRejected;
+      result.reason = why;
+      return result;
+    }
+  }
+
   // Deliver to each target, and mark it once it is in place.
   Maildir maildir(fs, config.envelope.maildir, config.subscribe);
   bool inbox_targeted = false;  // an INBOX copy is due anyway: a failed program needs no other
@@ -440,6 +461,17 @@ RunResult RunUnlogged(const Options& options, FileSystem& fs, const Environment&
       }
     }
     for (std::string& w : store->TakeWarnings()) e.warnings.push_back(std::move(w));
+  }
+  if (quota.present) {
+    uint64_t stored = 0;
+    for (const Delivery& delivery : result.deliveries) stored += !delivery.folder_path.empty();
+    if (stored > 0) {
+      if (Status q = AddToQuota(fs, config.envelope.maildir, stored * content.size(), stored);
+          !q.ok())
+        e.warnings.push_back(q.message() +
+                             " (the message is in place; the quota is counted afresh " +
+                             "when maildirsize is)");
+    }
   }
   // The message is in place: now, and only now, the vacation reply (which never fails the
   // delivery, and is not sent for a message that is rejected or is a duplicate).

@@ -50,6 +50,7 @@ std::string Role(const std::string& path) {
   if (ends("/.mda")) return "~/.mda";
   if (path == kSiteDir) return "site directory";
   if (ends("/Maildir/subscriptions") || ends("/Maildir/subscriptions.lock")) return "subscriptions";
+  if (ends("/Maildir/maildirsize") || ends(".maildirsize")) return "maildirsize";
   size_t last = path.rfind('/');
   size_t parent =
       last == std::string::npos || last == 0 ? std::string::npos : path.rfind('/', last - 1);
@@ -179,7 +180,8 @@ struct Outcome {
   size_t unread = 0;                        // ... of them in new/, without `flag seen`
   bool subscribed = false;                  // Fresh, made by the attempt, is subscribed
   bool lock_left = false;                   // subscriptions.lock left behind (never)
-  size_t torn = 0;                          // anything else of it in new/ (must never happen)
+  bool quota_counted = false;  // maildirsize adds up to what the Maildir holds (after a retry)
+  size_t torn = 0;             // anything else of it in new/ (must never happen)
   size_t in_tmp = 0;
   bool marked = false;
   size_t log_lines = 0;  // info lines of the attempt
@@ -278,6 +280,29 @@ Outcome Deliver(MatrixFs& fs) {
       if (access((home / made).c_str(), F_OK) == 0) test::ChownToTestUser(home / made);
     }
   }
+  // A Maildir++ quota whose maildirsize has grown past 5120 bytes: the attempt recalculates
+  // it (reads every folder, writes it afresh through tmp/) and then adds its own line.
+  std::string size_file = "100000000S,100000C\n";
+  while (size_file.size() < 5200) size_file += "0 0\n";
+  test::WriteFile(home / "Maildir/maildirsize", size_file);
+  auto quota_counted = [&]() {
+    int64_t bytes = 0, files = 0, in_file_bytes = 0, in_file_count = 0;
+    for (const char* dir : {"Maildir/new", "Maildir/cur", "Maildir/.Alerts/new",
+                            "Maildir/.Alerts/cur", "Maildir/.Fresh/new", "Maildir/.Fresh/cur"}) {
+      for (const std::string& f : test::ListDir(home / dir)) {
+        bytes += static_cast<int64_t>(test::ReadFile(home / dir + "/" + f).size());
+        ++files;
+      }
+    }
+    std::istringstream lines(test::ReadFile(home / "Maildir/maildirsize"));
+    std::string line;
+    std::getline(lines, line);
+    for (int64_t b, c; lines >> b >> c;) {
+      in_file_bytes += b;
+      in_file_count += c;
+    }
+    return bytes == in_file_bytes && files == in_file_count;
+  };
   sender = "alice@example.net";
   RunResult r = deliver(fs, kMessage);
   Outcome o;
@@ -307,6 +332,7 @@ Outcome Deliver(MatrixFs& fs) {
     o.torn += torn;
     o.retry_marked = marked();
   }
+  o.quota_counted = quota_counted();
   for (const std::string& f : test::ListDir(home / "sent"))
     o.replies += f.rfind("alice@example.net.", 0) == 0;
   return o;
@@ -342,6 +368,7 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
   ASSERT_EQ(ok.unread, 0u);                        // all read
   ASSERT_TRUE(ok.marked);
   ASSERT_TRUE(ok.subscribed);
+  ASSERT_TRUE(ok.quota_counted);
   std::vector<Step> steps;
   for (const Step& s : clean.trace) steps.push_back(s);
 
@@ -397,6 +424,11 @@ TEST(FaultMatrixTest, EveryCallFailingEndsDeliveredOrDeferredWithNothingVisible)
           EXPECT_TRUE(step.file == "subscriptions" || step.file == "Maildir directory") << cell;
         }
         if (o.replies == 0) what += "; no vacation reply (a warning)";
+        if (!o.quota_counted) {
+          // Only maildirsize itself may cost the count; never the delivery.
+          what += "; not counted in maildirsize (a warning)";
+          EXPECT_EQ(step.file, "maildirsize") << cell;
+        }
         // Only the mark itself may fail after the delivery.
         if (!o.marked) {
           EXPECT_TRUE(step.file == "duplicate store" || step.file == "lock file") << cell;

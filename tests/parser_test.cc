@@ -271,7 +271,8 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
       {"set colour = red",
        "rules:1:5: unknown setting 'colour' (known: maildir, log, log-format, log-time, syslog, "
        "dedup, dedup-case, dedup-store, dedup-password-file, dedup-timeout, dedup-unreachable, "
-       "max-size, pipe-failure, program-timeout, sendmail, forward-sender, subscribe)\nset colour "
+       "max-size, pipe-failure, program-timeout, sendmail, forward-sender, subscribe, "
+       "quota-full)\nset colour "
        "= red\n    "
        "^"},
       {"set dedup = 7 days",
