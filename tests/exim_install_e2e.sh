@@ -124,4 +124,21 @@ id=$(send '<>' $U1@example.com "a bounce")
 [ "$(folder_count .Bounces)" = 1 ] && grep -q "$id => $U1" "$D/log/mainlog" \
   && pass "null sender: delivered (into Bounces by the rules)" || fail "null sender: $(grep "$id" "$D/log/mainlog")"
 
+# 7. The package removed (mda gone): mail for a user who chose mda is never silently put
+# into the normal mailbox; Exim defers it, and it reaches the Maildir once mda is back.
+mv "$D/bin/mda" "$D/bin/mda.removed"
+exim -bt $U1@example.com | grep -q 'router = local_mda, transport = local_mda_pipe' \
+  && pass "-bt: without mda, $U1 is still routed to mda" || fail "-bt $U1 without mda: $(exim -bt $U1@example.com 2>&1 | tr '\n' ' ')"
+mbox_size() { stat -c %s "$D/home-$U1/mailbox" 2> /dev/null || echo 0; }
+mailbox_before=$(mbox_size)
+id=$(send someone@example.org $U1@example.com "while mda is gone")
+grep "$id" "$D/log/mainlog" | grep -q "$id == $U1@example.com R=local_mda T=local_mda_pipe defer" \
+  && pass "without mda: Exim defers ($(grep "$id ==" "$D/log/mainlog" | sed 's/.*defer/defer/' | head -1))" || fail "without mda: $(grep "$id" "$D/log/mainlog")"
+queue_ids | grep -qx "$id" && pass "without mda: still queued" || fail "without mda: left the queue"
+[ "$(mbox_size)" = "$mailbox_before" ] && pass "without mda: nothing in the mbox" || fail "without mda: it went to the mbox"
+mv "$D/bin/mda.removed" "$D/bin/mda"
+exim_clean -odi -qff
+n=$(grep -l '^Subject: while mda is gone$' "$D/home-$U1"/Maildir/new/* 2>/dev/null | wc -l || true)
+[ "$n" = 1 ] && ! queue_ids | grep -qx "$id" && pass "mda back: delivered once into the Maildir" || fail "mda back: $n copies"
+
 finish exim_install_e2e
