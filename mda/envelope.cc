@@ -87,6 +87,15 @@ std::string SenderOfFromLine(std::string_view line) {
   return std::string(sender);
 }
 
+std::string AddressOfReturnPath(std::string_view value) {
+  size_t open = value.find('<'), close = value.rfind('>');
+  if (open != std::string_view::npos && close != std::string_view::npos && close > open)
+    value = value.substr(open + 1, close - open - 1);
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return std::string(value);
+}
+
 Status ExpandPath(std::string_view path, const std::string& home, const char* what,
                   std::string* out) {
   if (path.empty()) return Status::BadInput(std::string(what) + " is empty");
@@ -143,6 +152,7 @@ Status ResolveEnvelope(const Options& options, const Environment& env,
   std::string default_recipient = e.local_part;
   if (!e.domain.empty()) default_recipient += "@" + e.domain;
   e.recipient = Pick(options.recipient, env, "RECIPIENT", default_recipient);
+  e.recipient_given = options.recipient || env("RECIPIENT") != nullptr;
   e.sender_given = options.sender || env("SENDER") != nullptr;
   e.sender = Pick(options.sender, env, "SENDER", SenderOfFromLine(from_line));
   e.queue_id = Pick(options.queue_id, env, "MESSAGE_ID", "");

@@ -31,7 +31,8 @@ struct Envelope {
   std::string recipient;      // RECIPIENT: prefix + local part + suffix @ domain, as Exim gives it
   std::string sender;         // SENDER: empty for a bounce (null sender)
   bool sender_given = false;  // --sender or SENDER named it (else the From_ line's counts)
-  std::string local_part;     // LOCAL_PART: without Exim's prefix and suffix
+  bool recipient_given = false;   // --recipient or RECIPIENT named it
+  std::string local_part;         // LOCAL_PART: without Exim's prefix and suffix
   std::string local_part_prefix;  // LOCAL_PART_PREFIX ("pre-"), empty if none
   std::string local_part_suffix;  // LOCAL_PART_SUFFIX ("+tag"), empty if none
   std::string domain;             // DOMAIN
@@ -52,6 +53,8 @@ Status ResolveEnvelope(const Options& options, const Environment& env,
 // The sender of an mbox From_ line ("From sender@example.org Wed Nov 25 04:28:04 2026");
 // "" for MAILER-DAEMON and <>, and when there is no From_ line.
 std::string SenderOfFromLine(std::string_view line);
+// The address of a Return-Path: header's value ("<a@b>" -> "a@b", "<>" -> "").
+std::string AddressOfReturnPath(std::string_view value);
 
 // "~" and "~/x" expand to HOME, a relative path is taken relative to HOME (as procmail's
 // MAILDIR is), an absolute path stays. `what` names the setting in the error.

@@ -7,12 +7,17 @@
 // interpreter with the same limits as in mda, never JIT: JIT gives up at other points, and a dry
 // run that differs from the delivery near the limits is worse than none.
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <exception>
 #include <memory>
 #include <string>
@@ -21,6 +26,7 @@
 #include "mda/duplicate_store.h"
 #include "mda/fs.h"
 #include "mda/lint.h"
+#include "mda/log_stats.h"
 #include "mda/mail_source.h"
 #include "mda/mdatest_report.h"
 #include "mda/options.h"
@@ -38,6 +44,7 @@ const char kUsage[] =
     "usage: mdatest [OPTIONS] PATH...             where each message would go, and why\n"
     "       mdatest --check [--rules FILE]         lint a rule file, no mail needed\n"
     "       mdatest --diff OLD NEW PATH...         only the messages whose destination changes\n"
+    "       mdatest --stats [--since 7d] [LOG...]  summarise the log (default ~/.mda/log)\n"
     "\n"
     "A dry run of mda on saved mail: nothing is written, no program is run (filter and pipe\n"
     "actions are shown with their arguments). PATH is a message file, a directory of message\n"
@@ -54,6 +61,11 @@ const char kUsage[] =
     "  --recipient ADDR  --sender ADDR  --local-part NAME  --domain DOMAIN  --home DIR\n"
     "  --maildir DIR  --folder NAME  --dedup-store URL  --dedup-password-file FILE\n"
     "  --site-dir DIR                                                   as for mda\n"
+    "  --user NAME        (root only) judge as NAME would be judged: root's rights are dropped\n"
+    "                     for NAME's, as mda runs under Exim\n"
+    "\n"
+    "Saved mail's envelope: the sender from its Return-Path: (else an mbox From_ line, else its\n"
+    "From:), the recipient from Delivered-To: or Envelope-To:; --sender and --recipient win.\n"
     "  -h, --help  -V, --version\n"
     "\n"
     "Exit 0: done (--check: no errors); 1: unreadable input (--check: errors found); 2: usage.\n";
@@ -107,6 +119,56 @@ std::optional<int64_t> DuplicateOf(Context& ctx, const std::optional<std::string
   return first;
 }
 
+// Drops root's privileges for good and becomes `name`: its groups, gid, uid, HOME and
+// passwd entry, as mda runs under Exim's check_local_user. Returns why not, or "".
+std::string BecomeUser(const std::string& name, Run* run) {
+  struct passwd* pw = getpwnam(name.c_str());
+  if (pw == nullptr) return "no such user";
+  if (pw->pw_uid == 0) return "that is root; mda never runs as root";
+  std::string home = pw->pw_dir;
+  uid_t uid = pw->pw_uid;
+  gid_t gid = pw->pw_gid;
+  if (initgroups(name.c_str(), gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0)
+    return std::string("cannot become the user: ") + strerror(errno);
+  if (setuid(0) == 0) return "could still regain root; refusing";
+  setenv("HOME", home.c_str(), 1);
+  setenv("USER", name.c_str(), 1);
+  setenv("LOGNAME", name.c_str(), 1);
+  run->account = mda::LookUpAccount(uid);
+  return "";
+}
+
+// Progress over a big mailbox, on standard error when it is a terminal and the report goes
+// elsewhere (a file, a pipe; on the terminal the report itself shows progress; never when
+// standard error is not a terminal): the count every 500 messages or 200 ms, then cleared.
+class Progress {
+ public:
+  Progress() : shown_(isatty(STDERR_FILENO) == 1 && isatty(STDOUT_FILENO) != 1) {
+    last_ms_ = NowMs();
+  }
+  ~Progress() {
+    if (drawn_) Print(STDERR_FILENO, "\r\033[K");
+  }
+  void Tick(int messages) {
+    if (!shown_ || messages == 0) return;
+    int64_t ms = NowMs();
+    if (messages % 500 != 0 && ms - last_ms_ < 200) return;
+    last_ms_ = ms;
+    drawn_ = true;
+    Print(STDERR_FILENO, "\rmdatest: " + std::to_string(messages) + " messages...\033[K");
+  }
+
+ private:
+  static int64_t NowMs() {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return static_cast<int64_t>(now.tv_sec) * 1000 + now.tv_nsec / 1000000;
+  }
+  bool shown_;
+  bool drawn_ = false;
+  int64_t last_ms_ = 0;
+};
+
 int Check(Run& run) {
   mda::Envelope e;
   mda::Status s = mda::ResolveEnvelope(run.options, run.env, run.account, "", &e);
@@ -148,6 +210,84 @@ int Check(Run& run) {
          " error(s), " + std::to_string(warnings) + " warning(s)\n";
   Print(STDOUT_FILENO, out);
   return errors > 0 ? 1 : 0;
+}
+
+// Every rule and else of `rules`, as the log's rule= names them (file:line), in file order.
+void RuleLocations(const mda::rules::RuleSet& set, const std::vector<mda::rules::Rule>& rules,
+                   std::vector<std::string>* out) {
+  for (const mda::rules::Rule& r : rules) {
+    out->push_back(set.Where(r.location));
+    RuleLocations(set, r.block, out);
+    if (r.has_else && !(r.else_block.size() == 1 && !r.else_is_block)) {
+      out->push_back(set.Where(r.else_location));
+    }
+    RuleLocations(set, r.else_block, out);
+  }
+}
+
+// mdatest --stats [--since PERIOD] [LOG...]: procmail's mailstat, for mda's log.
+int Stats(Run& run) {
+  std::optional<int64_t> since;
+  if (run.options.since) {
+    std::optional<uint64_t> period = mda::rules::ParsePeriod(*run.options.since);
+    if (!period) {
+      Print(STDERR_FILENO, "mdatest: --since is a period like 7d, 12h or 30m\n");
+      return 2;
+    }
+    since = static_cast<int64_t>(time(nullptr)) - static_cast<int64_t>(*period);
+  }
+  mda::Envelope e;
+  mda::Status s = mda::ResolveEnvelope(run.options, run.env, run.account, "", &e);
+  std::vector<std::string> logs = run.options.paths;
+  if (logs.empty()) {
+    if (!s.ok() || e.home.empty()) {
+      Print(STDERR_FILENO, "mdatest: --stats: no log given and no home directory\n");
+      return 2;
+    }
+    logs.push_back(e.home + "/.mda/log");
+  }
+  mda::LogStats stats;
+  for (const std::string& path : logs) {
+    int fd = path == "-" ? dup(STDIN_FILENO) : open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      Print(STDERR_FILENO, "mdatest: " + path + ": " + strerror(errno) + "\n");
+      return 1;
+    }
+    std::string pending;
+    std::vector<char> buf(1 << 20);
+    for (ssize_t n; (n = read(fd, buf.data(), buf.size())) != 0;) {
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        Print(STDERR_FILENO, "mdatest: " + path + ": " + strerror(errno) + "\n");
+        close(fd);
+        return 1;
+      }
+      pending.append(buf.data(), static_cast<size_t>(n));
+      size_t start = 0;
+      for (size_t nl; (nl = pending.find('\n', start)) != std::string::npos; start = nl + 1)
+        stats.Add(std::string_view(pending).substr(start, nl - start), since);
+      pending.erase(0, start);
+    }
+    if (!pending.empty()) stats.Add(pending, since);
+    close(fd);
+  }
+  // The rules that never decided: those of the rule file (with the site's) as mda loads it.
+  if (s.ok() && !e.rules.empty()) {
+    mda::LoadedRules loaded = mda::LoadRules(mda::PosixFs(), e.rules, getuid(), e.home,
+                                             run.options.site_dir.value_or(mda::kSiteDir));
+    if (loaded.status.ok() && (loaded.found || loaded.site_rules)) {
+      std::vector<std::string> all;
+      RuleLocations(loaded.rules, loaded.rules.rules, &all);
+      for (const std::string& r : all) {
+        bool listed = std::find(stats.never_fired.begin(), stats.never_fired.end(), r) !=
+                      stats.never_fired.end();
+        if (!stats.rules.count(r) && !listed) stats.never_fired.push_back(r);
+      }
+    }
+  }
+  Print(STDOUT_FILENO,
+        run.options.format.value_or("text") == "json" ? stats.Json() : stats.Text(10));
+  return 0;
 }
 
 int Diff(Run& run, mda::MdatestReport& report) {
@@ -218,13 +358,39 @@ int Main(int argc, char** argv) {
     return 2;
   }
   mda::MdatestReport report(*parsed, run.options.explain);
-  if (geteuid() == 0) {
+  if (run.options.user) {
+    // Root judging as a user would be judged: that user's ids, home and passwd entry, and
+    // nothing of root's left (a file only root can read is not the user's to use).
+    if (geteuid() != 0) {
+      Print(STDERR_FILENO, "mdatest: --user is for root; run mdatest as yourself instead\n");
+      return 2;
+    }
+    if (std::string why = BecomeUser(*run.options.user, &run); !why.empty()) {
+      Print(STDERR_FILENO, "mdatest: --user " + *run.options.user + ": " + why + "\n");
+      return 2;
+    }
+  } else if (geteuid() == 0) {
+    // Root would judge a user's rule file by root's ownership: wrong both ways (a user's
+    // file "not root's", and root reads what the user cannot). Say how to do it right.
+    mda::Envelope e;
+    struct stat st;
+    if (mda::ResolveEnvelope(run.options, run.env, run.account, "", &e).ok() && !e.rules.empty() &&
+        stat(e.rules.c_str(), &st) == 0 && st.st_uid != 0) {
+      struct passwd* owner = getpwuid(st.st_uid);
+      std::string name = owner ? owner->pw_name : std::to_string(st.st_uid);
+      Print(STDERR_FILENO, "mdatest: " + e.rules + " is " + name +
+                               "'s; run as root, mdatest would judge it by root's rights, not " +
+                               name + "'s. Run it as the user: runuser -u " + name +
+                               " -- mdatest ..., or give --user " + name + "\n");
+      return 2;
+    }
     Print(
         STDERR_FILENO,
         "mdatest: warning: running as root; run it as the mailbox owner (it reads their rule file "
         "and mail as they would; no link below the paths given is followed)\n");
   }
   if (run.options.check) return Check(run);
+  if (run.options.stats) return Stats(run);
   if (run.options.diff) return Diff(run, report);
   if (run.options.paths.empty()) {
     Print(STDERR_FILENO, "mdatest: no message given (see mdatest --help)\n");
@@ -237,9 +403,11 @@ int Main(int argc, char** argv) {
     return 1;
   }
   Print(STDOUT_FILENO, report.Header());
+  Progress progress;
   mda::ForEachMessage(
       mda::PosixFs(), run.options.paths, run.options.recursive,
       [&](const std::string& name, const mda::Message& message) {
+        progress.Tick(run.messages);
         mda::Evaluation e;
         std::optional<std::string> key;
         mda::Status d = ctx.dry_run.Decide(message, run.options.explain, &e, &key);

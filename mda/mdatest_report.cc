@@ -124,6 +124,12 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
     if (!d.reason.empty()) out += ",\"reason\":" + JsonString(d.reason);
     if (duplicate_of) out += ",\"duplicate_of\":" + JsonString(When(*duplicate_of));
     if (!e.vacation.empty()) out += ",\"vacation\":" + JsonString(e.vacation);
+    if (!e.envelope.empty()) {
+      out += ",\"envelope\":[";
+      for (size_t i = 0; i < e.envelope.size(); ++i)
+        out += (i ? "," : "") + JsonString(e.envelope[i]);
+      out += "]";
+    }
     out += ",\"warnings\":[";
     for (size_t i = 0; i < e.warnings.size(); ++i)
       out += (i ? "," : "") + JsonString(e.warnings[i]);
@@ -163,6 +169,11 @@ std::string MdatestReport::Message(const std::string& name, const Evaluation& e,
   if (!e.vacation.empty()) out += "  vacation: " + Shown(e.vacation) + "\n";
   for (const std::string& w : e.warnings) out += "  warning: " + Shown(w) + "\n";
   if (explain_) {
+    if (!e.envelope.empty()) {
+      std::string said;
+      for (const std::string& part : e.envelope) said += (said.empty() ? "" : ", ") + part;
+      out += "  envelope: " + Shown(said) + "\n";
+    }
     for (const std::string& t : d.trace) out += "  " + Shown(t) + "\n";
     out += d.rule == "default" ? "  => no rule filed it: " + shown_destination + "\n"
                                : "  => " + rule + " decided: " + shown_destination + "\n";

@@ -64,6 +64,7 @@ Status ParseOptions(int argc, const char* const* argv, bool allow_paths, Options
       if (arg == "--check") flag = &Options::check;
       if (arg == "--diff") flag = &Options::diff;
       if (arg == "--run-filters") flag = &Options::run_filters;
+      if (arg == "--stats") flag = &Options::stats;
       if (flag != nullptr) {
         out->*flag = true;
         continue;
@@ -83,7 +84,11 @@ Status ParseOptions(int argc, const char* const* argv, bool allow_paths, Options
       if (name == candidate.name) option = &candidate;
     }
     static constexpr ValueOption kFormat = {"format", &Options::format};
+    static constexpr ValueOption kUser = {"user", &Options::user};
     if (allow_paths && name == "format") option = &kFormat;
+    if (allow_paths && name == "user") option = &kUser;
+    static constexpr ValueOption kSince = {"since", &Options::since};
+    if (allow_paths && name == "since") option = &kSince;
     if (option == nullptr) {
       return Status::BadInput("unknown option '--" + std::string(name) + "' (see --help)");
     }

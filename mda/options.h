@@ -21,10 +21,10 @@ struct Options {
   std::optional<std::string> queue_id;
   std::optional<std::string> maildir;
   std::optional<std::string> rules;
-  std::optional<std::string> site_dir;     // where the site's before.rules, after.rules are
+  std::optional<std::string> site_dir;       // where the site's before.rules, after.rules are
   std::optional<std::string> syslog_socket;  // where syslog listens (default /dev/log)
-  std::optional<std::string> folder;       // where mail goes when no rule decides (default INBOX)
-  std::optional<std::string> dedup_store;  // file, or a Redis URL shared by several hosts
+  std::optional<std::string> folder;         // where mail goes when no rule decides (default INBOX)
+  std::optional<std::string> dedup_store;    // file, or a Redis URL shared by several hosts
   std::optional<std::string> dedup_password_file;  // Redis's password
   bool help = false;
   bool version = false;
@@ -34,7 +34,10 @@ struct Options {
   bool check = false;        // lint the rule file; no mail
   bool diff = false;         // the first two operands are OLD and NEW rule files
   bool run_filters = false;  // run the rules' filter programs (never their pipes)
+  bool stats = false;        // summarise the processing log (procmail's mailstat)
+  std::optional<std::string> since;   // --stats: only the last PERIOD (7d, 12h)
   std::optional<std::string> format;  // text, json, tsv
+  std::optional<std::string> user;    // run as root: judge as this user (privileges dropped)
   std::vector<std::string> paths;     // operands: mdatest's messages; mda takes none
 };
 

@@ -236,14 +236,61 @@ Status DryRun::Open(FileSystem& fs, const Options& options, const Environment& e
   loaded_ = std::make_unique<LoadedRules>();
   *loaded_ = LoadRules(fs, path, uid, config_.envelope.home, options.site_dir.value_or(kSiteDir));
   applied_ = ApplyRules(fs, options, *loaded_, &config_, &warnings_);
+  default_recipient_ = config_.envelope.recipient;
   return Status::Ok();
 }
+
+namespace {
+
+// The envelope of a saved message, as far as the headers that delivery added say it
+// (Exim's Return-path: and Envelope-to:, Delivered-To: of Dovecot and Postfix), or an mbox
+// From_ line; the command line and the environment win. Says where each part came from.
+void SavedEnvelope(const rules::HeaderBlock& headers, std::string_view from_line,
+                   const std::string& default_recipient, Envelope* e,
+                   std::vector<std::string>* said) {
+  auto shown = [](const std::string& a) { return a.empty() ? std::string("<>") : a; };
+  if (!e->sender_given) {
+    if (std::vector<const rules::HeaderField*> rp = headers.Find("Return-Path"); !rp.empty()) {
+      e->sender = AddressOfReturnPath(rp[0]->value);
+      said->push_back("sender " + shown(e->sender) + " (Return-Path:)");
+    } else if (!from_line.empty()) {
+      e->sender = SenderOfFromLine(from_line);
+      said->push_back("sender " + shown(e->sender) + " (the From_ line)");
+    } else if (std::vector<const rules::HeaderField*> from = headers.Find("From"); !from.empty()) {
+      // Without either, the message is not a bounce for all we know: its author stands in.
+      std::vector<std::string> authors = rules::ParseAddresses(from[0]->value);
+      e->sender = authors.empty() ? "" : authors[0];
+      said->push_back("sender " + shown(e->sender) +
+                      " (From:, as no Return-Path: says it; give --sender)");
+    } else {
+      e->sender.clear();
+      said->push_back("sender <> (nothing says it; give --sender)");
+    }
+  }
+  if (!e->recipient_given) {
+    e->recipient = default_recipient;
+    for (const char* name : {"Delivered-To", "Envelope-To"}) {
+      std::vector<const rules::HeaderField*> found = headers.Find(name);
+      if (found.empty()) continue;
+      std::string value = found[0]->value.substr(0, found[0]->value.find(','));
+      value = AddressOfReturnPath(value);
+      if (value.empty()) continue;
+      e->recipient = value;
+      said->push_back("recipient " + value + " (" + name + ":)");
+      break;
+    }
+  }
+}
+
+}  // namespace
 
 Status DryRun::Decide(const Message& message, bool trace, Evaluation* out,
                       std::optional<std::string>* key) {
   if (!applied_.ok()) return applied_;
-  UseFromLine(message.from_line(), &config_);  // the only per-message part of the config
   rules::HeaderBlock headers(message.content());
+  // The only per-message part of the config: the envelope the message says it had.
+  SavedEnvelope(headers, message.from_line(), default_recipient_, &config_.envelope,
+                &out->envelope);
   Identify(headers, out);
   out->warnings = warnings_;
   mda::Decide(config_, message, headers, trace, out, processes_);

@@ -46,6 +46,8 @@ struct Evaluation {
   std::string vacation;
   // mdatest: for each forward target, "would forward to X" or "would not forward: why".
   std::vector<std::string> forwards;
+  // mdatest: where the dry run's envelope came from, e.g. "sender a@b (Return-Path:)".
+  std::vector<std::string> envelope;
 };
 
 // The headers the log names a message by (before anything can fail, so that every log
@@ -91,6 +93,7 @@ class DryRun {
   std::unique_ptr<LoadedRules> loaded_;  // config_.rules points into it
   Status applied_;                       // ApplyRules's result
   std::vector<std::string> warnings_;    // ApplyRules's, for every message
+  std::string default_recipient_;        // when a message does not say its own
 };
 
 struct RunResult {

@@ -1,10 +1,16 @@
 // mdatest through the real binaries: it agrees with mda on every corpus message, it is
 // read-only, --explain, --check and --diff say what they should, mbox input works.
 #include <dirent.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -450,6 +456,167 @@ TEST_F(MdatestTest, DiamondIncludesAreBoundedInTotal) {
                           (home_ / "level7.rules") + " goes over 64 files read in all"),
             std::string::npos)
       << r.output.substr(0, 2000);
+}
+
+// Issue 21: saved mail carries its envelope in the headers delivery added; the dry run takes
+// it from there (Return-Path:, Delivered-To:/Envelope-To:) and says so; --sender and
+// --recipient (or SENDER, RECIPIENT) still win; a saved bounce is a bounce, an ordinary
+// message is not.
+TEST_F(MdatestTest, SavedMailGivesItsOwnEnvelope) {
+  test::WriteFile(home_ / "env.rules",
+                  "if sender is \"\" then folder Bounces\n"
+                  "if recipient ~ /^lists@/ then folder ToLists\n");
+  test::MakeDirs(home_ / "saved");
+  test::WriteFile(home_ / "saved/1-bounce.eml",
+                  "Return-path: <>\nEnvelope-to: bob@example.com\nFrom: MAILER-DAEMON@x\n"
+                  "Subject: failed\n\nb\n");
+  test::WriteFile(home_ / "saved/2-plain.eml",
+                  "Return-Path: <alice@example.org>\nDelivered-To: lists@example.com\n"
+                  "From: Alice <alice@example.org>\nSubject: hi\n\nb\n");
+  test::WriteFile(home_ / "saved/3-bare.eml", "From: Carol <carol@example.net>\nSubject: x\n\nb\n");
+  std::vector<std::string> env = {"HOME=" + home_.path()};  // no SENDER, no RECIPIENT
+  test::Result r = test::Exec(
+      {test::MdatestBinary(), "--explain", "--rules", home_ / "env.rules", home_ / "saved"}, env,
+      "");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1-bounce.eml -> Bounces"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("envelope: sender <> (Return-Path:), recipient bob@example.com "
+                          "(Envelope-To:)"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("2-plain.eml -> ToLists"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("envelope: sender alice@example.org (Return-Path:), recipient "
+                          "lists@example.com (Delivered-To:)"),
+            std::string::npos)
+      << r.output;
+  // Nothing says the sender: its author stands in, and it is not taken for a bounce.
+  EXPECT_NE(r.output.find("3-bare.eml -> INBOX"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("sender carol@example.net (From:, as no Return-Path: says it; give "
+                          "--sender)"),
+            std::string::npos)
+      << r.output;
+  // The command line wins.
+  r = test::Exec({test::MdatestBinary(), "--sender", "", "--recipient", "lists@example.com",
+                  "--rules", home_ / "env.rules", home_ / "saved/2-plain.eml"},
+                 env, "");
+  EXPECT_NE(r.output.find("2-plain.eml -> Bounces"), std::string::npos) << r.output;
+}
+
+// Issue 21: run as root, mdatest does not judge a user's rule file by root's rights: it
+// says how to do it right, and --user NAME judges exactly as NAME (root's rights dropped).
+TEST_F(MdatestTest, AsRootItJudgesOnlyAsTheUser) {
+  if (getuid() != 0) GTEST_SKIP() << "needs root";
+  struct passwd* pw = getpwuid(test::TestUid());
+  ASSERT_NE(pw, nullptr);
+  std::string user = pw->pw_name;
+  test::WriteFile(home_ / ".mda/rules", "if Subject: is \"x\" then folder X\n");
+  chmod((home_ / ".mda").c_str(), 0700);
+  chmod((home_ / ".mda/rules").c_str(), 0600);
+  std::vector<std::string> env = {"HOME=" + home_.path()};
+  test::Result r = test::ExecAs({test::MdatestBinary(), "--check"}, env, "", 0, 0);
+  EXPECT_EQ(r.exit_code, 2) << r.output;
+  EXPECT_NE(r.output.find("is " + user +
+                          "'s; run as root, mdatest would judge it by root's "
+                          "rights, not " +
+                          user + "'s. Run it as the user: runuser -u " + user +
+                          " -- mdatest ..., or give --user " + user),
+            std::string::npos)
+      << r.output;
+  // --user: the user's own view (HOME from the passwd entry unless given, as here).
+  r = test::ExecAs({test::MdatestBinary(), "--check", "--user", user, "--home", home_.path()}, env,
+                   "", 0, 0);
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 rule(s) in 1 file(s), 0 error(s)"), std::string::npos) << r.output;
+  // ... with the user's rights only: a message only root can read is not read.
+  test::WriteFile(home_ / "secret.eml", "Subject: x\n\nb\n");
+  ASSERT_EQ(chown((home_ / "secret.eml").c_str(), 0, 0), 0);
+  chmod((home_ / "secret.eml").c_str(), 0600);
+  r = test::ExecAs(
+      {test::MdatestBinary(), "--user", user, "--home", home_.path(), home_ / "secret.eml"}, env,
+      "", 0, 0);
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("Permission denied"), std::string::npos) << r.output;
+  r = test::ExecAs({test::MdatestBinary(), "--user", "root", "--check"}, env, "", 0, 0);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.output.find("mda never runs as root"), std::string::npos) << r.output;
+}
+
+// Issue 21: over a big mailbox, progress on standard error when it is a terminal (and the
+// report goes elsewhere); nothing of it when standard error is not a terminal.
+TEST_F(MdatestTest, ProgressOnATerminalOnly) {
+  test::MakeDirs(home_ / "big");
+  for (int i = 0; i < 1200; ++i)
+    test::WriteFile(home_ / "big/" + std::to_string(i),
+                    "Subject: n" + std::to_string(i) + "\n\nb\n");
+  std::vector<std::string> argv = {
+      test::MdatestBinary(), "--rules", home_ / "corpus.rules", "--format", "tsv", home_ / "big"};
+  // Not a terminal (stdout and stderr one pipe, as in a script): no progress at all.
+  test::Result plain = test::Exec(argv, Env(), "");
+  ASSERT_EQ(plain.exit_code, 0) << plain.output.substr(0, 500);
+  EXPECT_EQ(plain.output.find("messages..."), std::string::npos);
+  // Standard error a terminal, the report into a pipe.
+  int master = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  std::string slave_name = ptsname(master);
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  std::vector<std::string> env = Env();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int slave = open(slave_name.c_str(), O_RDWR | O_NOCTTY);
+    if (slave < 0 || dup2(slave, STDERR_FILENO) < 0 || dup2(out[1], STDOUT_FILENO) < 0) _exit(120);
+    if (getuid() == 0 && (setgid(test::TestGid()) != 0 || setuid(test::TestUid()) != 0)) _exit(121);
+    std::vector<char*> args, envp;
+    for (std::string& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    for (std::string& e : env) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    execve(args[0], args.data(), envp.data());
+    _exit(122);
+  }
+  close(out[1]);
+  std::string report, terminal;
+  char buf[65536];
+  for (bool open_out = true, open_tty = true; open_out || open_tty;) {
+    struct pollfd fds[2] = {{out[0], POLLIN, 0}, {master, POLLIN, 0}};
+    if (poll(fds, 2, 30000) <= 0) break;
+    if (open_out && fds[0].revents) {
+      ssize_t n = read(out[0], buf, sizeof buf);
+      if (n <= 0)
+        open_out = false;
+      else
+        report.append(buf, static_cast<size_t>(n));
+    }
+    if (open_tty && fds[1].revents) {
+      ssize_t n = read(master, buf, sizeof buf);
+      if (n <= 0)
+        open_tty = false;
+      else
+        terminal.append(buf, static_cast<size_t>(n));
+    }
+    if (!open_out) {
+      int status;
+      if (waitpid(pid, &status, WNOHANG) == pid) {
+        // Drain what the terminal still holds, then stop.
+        for (ssize_t n; (n = read(master, buf, sizeof buf)) > 0;)
+          terminal.append(buf, static_cast<size_t>(n));
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << terminal;
+        pid = -1;
+        break;
+      }
+    }
+  }
+  if (pid > 0) waitpid(pid, nullptr, 0);
+  close(out[0]);
+  close(master);
+  EXPECT_NE(terminal.find("mdatest: 500 messages..."), std::string::npos) << terminal;
+  EXPECT_NE(terminal.find("mdatest: 1000 messages..."), std::string::npos) << terminal;
+  EXPECT_EQ(terminal.substr(terminal.size() - 4), "\r\033[K") << "the line is cleared at the end";
+  EXPECT_EQ(report.find("messages..."), std::string::npos);
+  EXPECT_EQ(std::count(report.begin(), report.end(), '\n'), 1201);  // header + one per message
 }
 
 }  // namespace
