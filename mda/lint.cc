@@ -120,11 +120,24 @@ class Linter {
   // same block) never runs.
   void Rules(const std::vector<rules::Rule>& list) {
     const rules::Rule* always = nullptr;  // an earlier rule that files every message
+    // Earlier rules of this list whose condition, when it holds, ends the run: by the
+    // condition as written. A message that changes between them (a filter, a header edit)
+    // may decide otherwise, so those clear it.
+    std::map<std::string, const rules::Rule*> final_when;
     for (const rules::Rule& rule : list) {
       if (always != nullptr) {
         Add(false, rule.location,
             "this rule can never run: the rule at " + rules_.Where(always->location) +
                 " always files the message first");
+      }
+      NeverMatching(*rule.condition);
+      std::string condition = Describe(*rule.condition);
+      if (auto it = final_when.find(condition); it != final_when.end() && always == nullptr) {
+        Add(false, rule.location,
+            "this rule's condition is the same as the rule's at " +
+                rules_.Where(it->second->location) +
+                ", which ends the run for every message it matches: " +
+                (rule.has_else ? "only its 'else' can run" : "this rule never runs"));
       }
       bool condition_always = AlwaysTrue(*rule.condition);
       if (rule.has_else && condition_always) {
@@ -135,12 +148,56 @@ class Linter {
       bool then_final = rule.has_block ? Block(rule.block) : Actions(rule.actions);
       if (rule.has_else) rule.else_is_block ? Block(rule.else_block) : Actions(rule.else_actions);
       if (always == nullptr && then_final && condition_always) always = &rule;
+      if (ChangesMessage(rule)) final_when.clear();
+      if (then_final) final_when.try_emplace(condition, &rule);
     }
   }
 
   std::vector<Finding> findings;
 
  private:
+  // A body test of a MIME header never matches: body tests see the decoded text of the
+  // text parts, not the parts' headers.
+  void NeverMatching(const Condition& c) {
+    if (c.kind != Condition::Kind::kTest) {
+      if (c.left) NeverMatching(*c.left);
+      if (c.right) NeverMatching(*c.right);
+      return;
+    }
+    if (c.test.subject != Test::Subject::kBody) return;
+    std::string lower = c.test.source;
+    for (char& ch : lower) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+    for (const char* header :
+         {"content-disposition", "content-type", "content-transfer-encoding"}) {
+      if (lower.find(header) == std::string::npos) continue;
+      bool negated = c.test.op == Test::Op::kNotMatch;
+      Add(false, c.test.location,
+          std::string("body tests see the decoded text of the message's text parts, never its "
+                      "MIME headers: this test ") +
+              (negated ? "always holds" : "never matches") +
+              "; for attachments test their names: attachment ~ /\\.pdf$/i");
+      return;
+    }
+  }
+
+  // Whether a rule can change the message later rules test (a filter, a header edit).
+  static bool ChangesMessage(const rules::Rule& rule) {
+    auto changes = [](const std::vector<Action>& actions) {
+      for (const Action& a : actions) {
+        if (a.kind == Action::Kind::kFilter || a.kind == Action::Kind::kSetHeader ||
+            a.kind == Action::Kind::kRemoveHeader)
+          return true;
+      }
+      return false;
+    };
+    if (changes(rule.actions) || changes(rule.else_actions)) return true;
+    for (const rules::Rule& r : rule.block)
+      if (ChangesMessage(r)) return true;
+    for (const rules::Rule& r : rule.else_block)
+      if (ChangesMessage(r)) return true;
+    return false;
+  }
+
   // A block's rules; whether the block always ends the run is not worked out (false).
   bool Block(const std::vector<rules::Rule>& list) {
     Rules(list);

@@ -191,12 +191,25 @@ int Check(Run& run) {
   }
   if (!s.ok()) {
     // A parse error has its place ("file:line:col"), then the message, the line and a
-    // caret: labelled an error like the linter's findings.
-    std::string text = s.location().empty()
-                           ? "error: " + s.message()
-                           : std::string(s.location()) + ": error: " + std::string(s.text());
-    Print(STDOUT_FILENO, text + "\n" + e.rules +
-                             ": 1 error: mda would not use this file (mail would go to INBOX)\n");
+    // caret: labelled an error like the linter's findings. Every one of the user's file,
+    // not only the first (the site's files have theirs among the warnings above).
+    constexpr size_t kMaxErrors = 50;
+    std::vector<mda::Status> all;
+    if (s.location().rfind(e.rules + ":", 0) == 0) {
+      all = mda::AllParseErrors(mda::PosixFs(), e.rules, getuid(), e.home, mda::Settings(),
+                                kMaxErrors);
+    }
+    if (all.empty()) all.push_back(s);
+    std::string out;
+    for (const mda::Status& err : all) {
+      out += err.location().empty()
+                 ? "error: " + err.message() + "\n"
+                 : std::string(err.location()) + ": error: " + std::string(err.text()) + "\n";
+    }
+    std::string count = std::to_string(all.size()) + (all.size() == 1 ? " error" : " errors");
+    if (all.size() >= kMaxErrors) count = "the first " + count + " (there may be more)";
+    Print(STDOUT_FILENO, out + e.rules + ": " + count +
+                             ": mda would not use this file (mail would go to INBOX)\n");
     return 1;
   }
   int errors = 0, warnings = 0;

@@ -114,6 +114,118 @@ Status ReadChecked(FileSystem& fs, const std::string& path, uid_t uid, std::stri
 
 }  // namespace
 
+namespace {
+
+// The first word of a line, for finding where statements start.
+std::string_view FirstWord(std::string_view line) {
+  size_t start = line.find_first_not_of(" \t");
+  if (start == std::string_view::npos) return {};
+  size_t end = line.find_first_of(" \t", start);
+  return line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+}
+
+bool StartsRule(std::string_view line) {
+  std::string_view w = FirstWord(line);
+  return w == "if" || w == "set" || w == "set!" || w == "include";
+}
+
+// A line no rule continues on: a procmail recipe's (":0", "* ^Subject", "| prog", "! addr")
+// or a variable assignment: it is an error of its own.
+bool Foreign(std::string_view line) {
+  std::string_view w = FirstWord(line);
+  if (w.empty()) return false;
+  if (w[0] == ':' || w[0] == '*' || w[0] == '|' || w[0] == '!') return true;
+  size_t eq = w.find('=');
+  return eq != std::string_view::npos && eq > 0 && w[0] >= 'A' && w[0] <= 'Z';
+}
+
+// The braces that stand alone as words on a line: +1 for each "{", -1 for each "}".
+int Braces(std::string_view line) {
+  int depth = 0;
+  size_t i = 0;
+  while (i < line.size()) {
+    size_t start = line.find_first_not_of(" \t", i);
+    if (start == std::string_view::npos) break;
+    size_t end = line.find_first_of(" \t", start);
+    std::string_view w = line.substr(start, end == std::string_view::npos ? end : end - start);
+    if (w == "{") ++depth;
+    if (w == "}") --depth;
+    if (w.substr(0, 1) == "#") break;
+    i = end == std::string_view::npos ? line.size() : end;
+  }
+  return depth;
+}
+
+}  // namespace
+
+std::vector<Status> AllParseErrors(FileSystem& fs, const std::string& path, uid_t uid,
+                                   const std::string& home,
+                                   std::span<const rules::SettingSpec> settings, size_t max) {
+  std::vector<Status> errors;
+  std::string content, identity;
+  bool found = false;
+  Status s = ReadChecked(fs, path, uid, &content, &identity, &found);
+  if (!s.ok() || !found) {
+    if (!s.ok()) errors.push_back(s);
+    return errors;
+  }
+  std::vector<std::string> lines;
+  for (size_t start = 0; start <= content.size();) {
+    size_t nl = content.find('\n', start);
+    lines.push_back(content.substr(start, nl == std::string::npos ? nl : nl - start));
+    if (nl == std::string::npos) break;
+    start = nl + 1;
+  }
+  rules::ParseOptions options;
+  options.home = home;
+  options.settings = settings;
+  options.read_include = [&fs, uid](const std::string& include, std::string* text,
+                                    std::string* id) {
+    bool exists = false;
+    Status r = ReadChecked(fs, include, uid, text, id, &exists);
+    if (r.ok() && !exists) return Status::BadInput("no such file");
+    return r;
+  };
+  const std::string prefix = path + ":";
+  int last_line = 0;
+  while (errors.size() < max) {
+    std::string text;
+    for (size_t i = 0; i < lines.size(); ++i) text += lines[i] + (i + 1 < lines.size() ? "\n" : "");
+    rules::RuleSet rules;
+    s = rules::ParseRules(path, text, identity, options, &rules);
+    if (s.ok()) break;
+    errors.push_back(s);
+    // Where it is: "PATH:LINE:COL" in this file (an include's error ends the search).
+    std::string where(s.location());
+    if (where.rfind(prefix, 0) != 0) break;
+    int line = atoi(where.c_str() + prefix.size());
+    if (line <= last_line || line < 1 || static_cast<size_t>(line) > lines.size()) break;
+    last_line = line;
+    // The statement around it: back to its start (an else line belongs to the if above),
+    // on to the next one; a block it opened goes with it, the brace closing a block around
+    // it stays.
+    size_t first = static_cast<size_t>(line - 1);
+    size_t end = first + 1;
+    if (!Foreign(lines[first])) {  // a procmail line is set aside alone
+      while (first > 0 && !StartsRule(lines[first])) {
+        std::string_view above = FirstWord(lines[first - 1]);
+        if (above.empty() || above == "}" || Foreign(lines[first - 1])) break;
+        --first;
+      }
+      int depth = 0;
+      for (end = first; end < lines.size(); ++end) {
+        bool after = end > first && end >= static_cast<size_t>(line);
+        if (after && depth <= 0 &&
+            (StartsRule(lines[end]) || Foreign(lines[end]) || FirstWord(lines[end]) == "}"))
+          break;
+        depth += Braces(lines[end]);
+      }
+    }
+    for (size_t i = first; i < end; ++i) lines[i].clear();
+  }
+  return errors;
+}
+
 Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
                     std::span<const rules::SettingSpec> settings, rules::RuleSet* out, bool* found,
                     bool site) {

@@ -5,6 +5,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "mda/fs.h"
@@ -24,5 +25,13 @@ constexpr size_t kMaxRuleFileSize = 1024 * 1024;
 Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const std::string& home,
                     std::span<const rules::SettingSpec> settings, rules::RuleSet* out, bool* found,
                     bool site = false);
+
+// mdatest --check: every parse error of the file at `path`, not only the first (at most
+// `max`). After an error the statement it is in (from its first line to the next that
+// starts one: if, set, include, a closing brace) is set aside and the rest parsed again,
+// so that one mistake does not hide the next. Line numbers stay the file's.
+std::vector<Status> AllParseErrors(FileSystem& fs, const std::string& path, uid_t uid,
+                                   const std::string& home,
+                                   std::span<const rules::SettingSpec> settings, size_t max);
 
 }  // namespace mda

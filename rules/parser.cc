@@ -170,13 +170,26 @@ class Parser {
           cond.substr(0, 3) != "^TO") {
         std::string_view header = cond.substr(1, cond.find(':') - 1);
         std::string_view rest = cond.substr(cond.find(':') + 1);
+        // procmail's "^Name: value" anchors the value at its start (after the one blank);
+        // "^Name:.*value" finds it anywhere.
+        bool anywhere = false;
         while (!rest.empty() && IsBlank(rest[0])) rest.remove_prefix(1);
-        if (rest.substr(0, 2) == ".*") rest.remove_prefix(2);
+        while (rest.substr(0, 2) == ".*") {
+          rest.remove_prefix(2);
+          anywhere = true;
+        }
+        while (!rest.empty() && (rest.back() == ' ' || rest.back() == '\t')) rest.remove_suffix(1);
         bool plain_name =
             !header.empty() && header.find_first_of(" .*[(|\\") == std::string_view::npos;
         if (plain_name) {
-          return "this is a procmail condition; in mda: if " + std::string(header) + ": ~ /" +
-                 std::string(rest) + "/i then ...  (procmail matches case-insensitively)";
+          std::string re = std::string(anywhere || rest.empty() ? "" : "^") + std::string(rest);
+          if (re.find('/') != std::string::npos) re = "...";  // a slash would end the regex
+          return "this is a procmail condition; in mda: if " + std::string(header) + ": ~ /" + re +
+                 "/i then ...  (procmail matches case-insensitively; " +
+                 (anywhere       ? std::string("'.*' finds it anywhere in the value")
+                  : rest.empty() ? std::string("any value")
+                                 : "the value starts with it, hence the '^'") +
+                 ")";
         }
       }
       if (cond.substr(0, 3) == "^TO") {
@@ -189,6 +202,15 @@ class Parser {
     if (starts("!")) {
       return "this is a procmail forward (!); in mda: then forward \"address@example.org\" "
              "('copy forward' for procmail's c flag)";
+    }
+    if (starts("/dev/null")) {
+      return "this is procmail's /dev/null (throw the message away); in mda: then discard";
+    }
+    if (starts("|") && line.find("formail") != std::string_view::npos &&
+        line.find("-D") != std::string_view::npos) {
+      return "this is procmail's duplicate check (formail -D); mda has it built in and on by "
+             "default (set dedup = 7d; keyed on Message-ID and sender, never dropping a retried "
+             "message): leave this recipe out";
     }
     if (starts("|")) {
       return "this is a procmail pipe (|); in mda: then pipe \"/path/to/program\" \"arg\" ... "
@@ -215,11 +237,13 @@ class Parser {
     if (starts("$MAILDIR/") || starts(".") || line.back() == '/') {
       std::string_view folder = line;
       if (starts("$MAILDIR/")) folder.remove_prefix(9);
+      bool maildirpp = !folder.empty() && folder[0] == '.';  // .Lists.dev/: Lists/dev
       while (!folder.empty() && (folder[0] == '.' || folder[0] == '/')) folder.remove_prefix(1);
       while (!folder.empty() && folder.back() == '/') folder.remove_suffix(1);
-      if (!folder.empty()) {
-        return "this looks like a procmail action (a Maildir folder); in mda: then folder " +
-               std::string(folder);
+      std::string name(folder);
+      if (maildirpp) std::replace(name.begin(), name.end(), '.', '/');
+      if (!name.empty()) {
+        return "this looks like a procmail action (a Maildir folder); in mda: then folder " + name;
       }
     }
     return "";

@@ -619,5 +619,75 @@ TEST_F(MdatestTest, ProgressOnATerminalOnly) {
   EXPECT_EQ(std::count(report.begin(), report.end(), '\n'), 1201);  // header + one per message
 }
 
+// Issue 21: --check reports every error of the file (one mistake does not hide the next;
+// a procmail file pasted whole gets a hint on each line), and warns of a body test of a
+// MIME header and of a rule shadowed by an earlier final one with the same condition.
+TEST_F(MdatestTest, CheckReportsEveryErrorAndRulesThatCannotDecide) {
+  test::WriteFile(home_ / "errors.rules",
+                  "if Subject: ~ /[/ then folder A\n"         // 1: regex
+                  "if Subject: is \"ok\" then folder Fine\n"  // 2: fine
+                  "if X-Spam: is \"yes\"\n"                   // 3..5: one statement
+                  "then folderr Junk\n"
+                  "else folder Y\n"
+                  "if Subject: is \"b\" then {\n"  // 6..9: a block with a bad inner rule
+                  "  if From: ~ /(/ then folder C\n"
+                  "  if To: is \"x\" then folder D\n"
+                  "}\n"
+                  "set colour = red\n"  // 10
+                  ":0:\n"               // 11..13: procmail
+                  "* ^X-Spam-Status: Yes\n"
+                  "/dev/null\n"
+                  "if exists Foo: then folder E\n");  // 14: fine
+  test::Result r =
+      test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "errors.rules"}, Env(), "");
+  EXPECT_EQ(r.exit_code, 1);
+  std::vector<std::string> at;
+  for (size_t p = 0; (p = r.output.find(": error: ", p)) != std::string::npos; ++p) {
+    size_t start = r.output.rfind('\n', p);
+    start = start == std::string::npos ? 0 : start + 1;
+    std::string where = r.output.substr(start, p - start);
+    at.push_back(where.substr(where.find(".rules:") + 7));
+  }
+  EXPECT_EQ(at, (std::vector<std::string>{"1:17", "4:6", "7:16", "10:5", "11:1", "12:1", "13:1"}))
+      << r.output;
+  EXPECT_NE(r.output.find("if X-Spam-Status: ~ /^Yes/i then"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("in mda: then discard"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("errors.rules: 7 errors: mda would not use this file"), std::string::npos)
+      << r.output;
+  // More than the cap: the first 50, and said so.
+  std::string many;
+  for (int i = 0; i < 80; ++i) many += "if Subject: ~ /[/ then folder A\n";
+  test::WriteFile(home_ / "many.rules", many);
+  r = test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "many.rules"}, Env(), "");
+  EXPECT_NE(r.output.find("the first 50 errors (there may be more)"), std::string::npos)
+      << r.output.substr(r.output.size() - 300);
+  // Rules that can never decide.
+  test::WriteFile(home_ / "shadow.rules",
+                  "if Subject: contains \"x\" then folder A\n"
+                  "if body ~ /^Content-Disposition: attachment/ then folder Att\n"
+                  "if Subject: contains \"x\" then folder B\n"
+                  "else folder C\n"
+                  "if exists X-Edit: then set-header \"Subject: x\"\n"
+                  "if Subject: contains \"y\" then folder D\n"
+                  "if Subject: contains \"y\" then folder E\n");
+  r = test::Exec({test::MdatestBinary(), "--check", "--rules", home_ / "shadow.rules"}, Env(), "");
+  EXPECT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("shadow.rules:2:4: warning: body tests see the decoded text of the "
+                          "message's text parts, never its MIME headers: this test never matches"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("shadow.rules:3:1: warning: this rule's condition is the same as the "
+                          "rule's at " +
+                          (home_ / "shadow.rules:1") +
+                          ", which ends the run for every message "
+                          "it matches: only its 'else' can run"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("shadow.rules:7:1: warning: this rule's condition is the same"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("3 warning(s)"), std::string::npos) << r.output;
+}
+
 }  // namespace
 }  // namespace mda

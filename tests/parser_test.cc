@@ -355,7 +355,13 @@ TEST(ParserTest, ProcmailLinesAreExplained) {
       {"* ^Subject:.*\\[SPAM\\]",
        "this is a procmail condition; in mda: if Subject: ~ /\\[SPAM\\]/i then ..."},
       {"* ^X-Spam-Flag: YES",
-       "this is a procmail condition; in mda: if X-Spam-Flag: ~ /YES/i then ..."},
+       "this is a procmail condition; in mda: if X-Spam-Flag: ~ /^YES/i then ..."},
+      {"* ^X-Spam-Status: Yes",
+       "this is a procmail condition; in mda: if X-Spam-Status: ~ /^Yes/i then ...  (procmail "
+       "matches case-insensitively; the value starts with it, hence the '^')"},
+      {"/dev/null", "this is procmail's /dev/null (throw the message away); in mda: then discard"},
+      {"| formail -D 8192 $HOME/.msgid.cache",
+       "this is procmail's duplicate check (formail -D); mda has it built in"},
       {"* ^TO_dev@lists", "this is a procmail condition (^TO); in mda: if address To: ~ /.../i"},
       {"* B ?? unsubscribe", "this is a procmail condition (*); in mda a condition follows 'if'"},
       {"! bob@example.org", "this is a procmail forward (!); in mda: then forward "},
@@ -369,7 +375,7 @@ TEST(ParserTest, ProcmailLinesAreExplained) {
       {"$MAILDIR/.Junk/",
        "this looks like a procmail action (a Maildir folder); in mda: then folder Junk"},
       {".Lists.dev/",
-       "this looks like a procmail action (a Maildir folder); in mda: then folder Lists.dev"},
+       "this looks like a procmail action (a Maildir folder); in mda: then folder Lists/dev"},
   };
   for (const Case& c : cases) {
     for (const std::string& before : {std::string(), std::string("if exists A: then folder X\n")}) {
