@@ -124,6 +124,17 @@ std::string_view FirstWord(std::string_view line) {
   return line.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
 }
 
+// What reads an included file: as safely as the file itself.
+std::function<Status(const std::string&, std::string*, std::string*)> IncludeReader(FileSystem& fs,
+                                                                                    uid_t uid) {
+  return [&fs, uid](const std::string& include, std::string* text, std::string* id) {
+    bool exists = false;
+    Status r = ReadChecked(fs, include, uid, text, id, &exists);
+    if (r.ok() && !exists) return Status::BadInput("no such file");
+    return r;
+  };
+}
+
 bool StartsRule(std::string_view line) {
   std::string_view w = FirstWord(line);
   return w == "if" || w == "set" || w == "set!" || w == "include";
@@ -179,13 +190,7 @@ std::vector<Status> AllParseErrors(FileSystem& fs, const std::string& path, uid_
   rules::ParseOptions options;
   options.home = home;
   options.settings = settings;
-  options.read_include = [&fs, uid](const std::string& include, std::string* text,
-                                    std::string* id) {
-    bool exists = false;
-    Status r = ReadChecked(fs, include, uid, text, id, &exists);
-    if (r.ok() && !exists) return Status::BadInput("no such file");
-    return r;
-  };
+  options.read_include = IncludeReader(fs, uid);
   const std::string prefix = path + ":";
   int last_line = 0;
   while (errors.size() < max) {
@@ -236,13 +241,7 @@ Status LoadRuleFile(FileSystem& fs, const std::string& path, uid_t uid, const st
   options.home = home;
   options.settings = settings;
   options.site = site;
-  options.read_include = [&fs, uid](const std::string& include, std::string* text,
-                                    std::string* id) {
-    bool exists = false;
-    Status r = ReadChecked(fs, include, uid, text, id, &exists);
-    if (r.ok() && !exists) return Status::BadInput("no such file");
-    return r;
-  };
+  options.read_include = IncludeReader(fs, uid);
   return rules::ParseRules(path, content, identity, options, out);
 }
 
