@@ -63,10 +63,10 @@ const char kUsage[] =
     "  --site-dir DIR                                                   as for mda\n"
     "  --user NAME        (root only) judge as NAME would be judged: root's rights are dropped\n"
     "                     for NAME's, as mda runs under Exim\n"
+    "  -h, --help  -V, --version\n"
     "\n"
     "Saved mail's envelope: the sender from its Return-Path: (else an mbox From_ line, else its\n"
     "From:), the recipient from Delivered-To: or Envelope-To:; --sender and --recipient win.\n"
-    "  -h, --help  -V, --version\n"
     "\n"
     "Exit 0: done (--check: no errors); 1: unreadable input (--check: errors found); 2: usage.\n";
 
