@@ -18,7 +18,19 @@ struct Location {
 };
 
 struct Test {
-  enum class Subject { kHeader, kAddress, kBody, kSize, kSender, kRecipient, kExists, kAttachment };
+  // kHeaders: the whole header, one "Name: value" line a field (continuations joined), as
+  // procmail's conditions see it; its regexes match line by line (^ and $ at each line).
+  enum class Subject {
+    kHeader,
+    kAddress,
+    kBody,
+    kSize,
+    kSender,
+    kRecipient,
+    kExists,
+    kAttachment,
+    kHeaders
+  };
   enum class Op { kMatch, kNotMatch, kIs, kContains, kLt, kLe, kGt, kGe, kEq, kNe, kExists };
   Subject subject = Subject::kHeader;
   std::string header;  // the header name, for kHeader, kAddress and kExists

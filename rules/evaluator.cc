@@ -69,6 +69,7 @@ class Run {
     decoded_.assign(headers_->fields().size(), std::nullopt);
     body_.reset();
     attachments_.reset();
+    headers_text_.reset();
   }
   std::string_view content() const { return content_; }
 
@@ -221,6 +222,20 @@ class Run {
         result = AnyValue(t, values, &seen);
         if (trace_) seen = std::to_string(values[0].size()) + " bytes of text";
         break;
+      case Test::Subject::kHeaders:
+        if (!headers_text_) {
+          headers_text_.emplace();
+          for (const HeaderField& f : headers_->fields()) {
+            headers_text_->append(f.name);
+            *headers_text_ += ": ";
+            *headers_text_ += f.value;
+            *headers_text_ += '\n';
+          }
+        }
+        values.push_back(*headers_text_);
+        result = AnyValue(t, values, &seen);
+        if (trace_) seen = std::to_string(headers_->fields().size()) + " header lines";
+        break;
       case Test::Subject::kAttachment:
         if (!attachments_) attachments_ = AttachmentNames(content_);
         for (const std::string& name : *attachments_) values.push_back(name);
@@ -265,7 +280,8 @@ class Run {
   std::string_view content_;          // the message as it stands (a filter may replace it)
   const HeaderBlock* headers_;        // ... and its header
   std::optional<HeaderBlock> filtered_headers_;
-  std::optional<std::string> body_;  // the body text of content_, once a test asked
+  std::optional<std::string> body_;          // the body text of content_, once a test asked
+  std::optional<std::string> headers_text_;  // "Name: value" lines, once a test asked
   std::optional<std::vector<std::string>> attachments_;  // its parts' file names, likewise
 };
 

@@ -413,8 +413,12 @@ class Parser {
       std::string pattern, flags;
       if (!lexer.ReadRegex(&pattern, &flags)) return lexer.error();
       int line = lexer.line(), col = lexer.col();
+      std::string compile_flags = flags;
+      // `headers` is many lines: ^ and $ match at each (procmail's way), always.
+      if (test->subject == Test::Subject::kHeaders && flags.find('m') == std::string::npos)
+        compile_flags += 'm';
       size_t offset = 0;
-      Status s = Regex::Compile(pattern, flags, &test->regex, &offset);
+      Status s = Regex::Compile(pattern, compile_flags, &test->regex, &offset);
       if (!s.ok()) {
         if (s.kind() == Status::Kind::kTemporary) return s;
         // Point at the character PCRE2 complains about (+1 for the opening slash).
@@ -465,7 +469,8 @@ class Parser {
     }
     if (t != Token::kWord) {
       return lexer.Error(
-          "expected a test (a header like Subject:, exists, address, body, attachment, size, "
+          "expected a test (a header like Subject:, exists, address, body, attachment, headers, "
+          "size, "
           "sender, recipient, not, '('), got " +
           Describe(t, lexer));
     }
@@ -484,10 +489,12 @@ class Parser {
       test->subject = Test::Subject::kAddress;
       return ParseStringOp(lexer, test, false);
     }
-    if (word == "body" || word == "sender" || word == "recipient" || word == "attachment") {
+    if (word == "body" || word == "sender" || word == "recipient" || word == "attachment" ||
+        word == "headers") {
       test->subject = word == "body"         ? Test::Subject::kBody
                       : word == "sender"     ? Test::Subject::kSender
                       : word == "attachment" ? Test::Subject::kAttachment
+                      : word == "headers"    ? Test::Subject::kHeaders
                                              : Test::Subject::kRecipient;
       test->source = word;
       return ParseStringOp(lexer, test, false);
@@ -515,8 +522,8 @@ class Parser {
       return Status::Ok();
     }
     return lexer.Error(
-        "expected a test (a header like Subject:, exists, address, body, attachment, size, sender, "
-        "recipient, not, '('), got '" +
+        "expected a test (a header like Subject:, exists, address, body, attachment, headers, "
+        "size, sender, recipient, not, '('), got '" +
         word + "'" +
         (word.find('-') != std::string::npos || isupper(static_cast<unsigned char>(word[0]))
              ? "; a header name needs its colon, like " + word + ":"

@@ -103,6 +103,21 @@ TEST(EvaluatorTest, Table) {
        "deliver bob at example.com $"},
       {"if exists A: then folder \"Tagged/${LOCAL_PART_SUFFIX}$LOCAL_PART_PREFIX\"", "A: 1\n\n",
        "deliver Tagged/+lists"},
+      // headers: the whole header, a line a field, continuations joined, ^ and $ per line
+      // (procmail's conditions; the converter's ^TO_ and ^FROM_DAEMON need it).
+      {"if headers ~ /^(To|Cc):.*dev@lists/i then folder Dev",
+       "From: a@x\nCC: someone@x,\n\tdev@LISTS.example.org\nSubject: s\n\n", "deliver Dev"},
+      {"if headers ~ /^(To|Cc):.*dev@lists/i then folder Dev",
+       "From: a@x\nSubject: To: dev@lists\n\n", "deliver INBOX"},  // not at a line's start
+      {"if headers ~ /^Subject: hello$/ then folder H", "Subject: hello\nX: 1\n\n", "deliver H"},
+      {"if headers ~ /^Subject: hello$/ then folder H", "Subject: hello there\n\n",
+       "deliver INBOX"},
+      {"if headers !~ /^Precedence: (bulk|list)/i then folder P", "Precedence: List\n\n",
+       "deliver INBOX"},
+      {"if headers ~ /^X-B: b/ then folder B", "X-A: a\nX-B: b\n\nX-B: b in the body\n",
+       "deliver B"},
+      {"if headers ~ /in the body/ then folder B", "X-A: a\n\nX-B: b in the body\n",
+       "deliver INBOX"},  // the body is not the header
       // address: the addr-spec, never the display name.
       {"if address From: ~ /@example\\.com$/i then folder Work",
        "From: \"boss@example.com\" <phish@evil.net>\n\n", "deliver INBOX"},

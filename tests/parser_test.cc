@@ -186,7 +186,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
   } cases[] = {
       {"if Subject ~ /x/ then folder A",
        "rules:1:4: expected a test (a header like Subject:, exists, address, body, attachment, "
-       "size, sender, "
+       "headers, size, sender, "
        "recipient, not, '('), got 'Subject'; a header name needs its colon, like Subject:\n"
        "if Subject ~ /x/ then folder A\n   ^"},
       {"if Subject: ~ /(abc/ then folder A",
@@ -263,7 +263,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "       ^"},
       {"if exists A: and then folder B",
        "rules:1:18: expected a test (a header like Subject:, exists, address, body, attachment, "
-       "size, sender, "
+       "headers, size, sender, "
        "recipient, not, '('), got 'then'\nif exists A: and then folder B\n                 ^"},
       {"if Subject: is \"open then folder A",
        "rules:1:16: unterminated string: add the closing '\"' on this line\nif Subject: is \"open "
@@ -333,7 +333,7 @@ TEST(ParserTest, ErrorMessagesWithCaret) {
        "exists A then folder A\n          ^"},
       {"if",
        "rules:1:3: expected a test (a header like Subject:, exists, address, body, attachment, "
-       "size, sender, "
+       "headers, size, sender, "
        "recipient, not, '('), got the end of the file\nif\n  ^"},
   };
   for (const Case& c : cases) {

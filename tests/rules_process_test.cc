@@ -77,7 +77,7 @@ TEST_F(RulesProcessTest, BrokenRuleFileMeansInboxAndALoggedErrorWithCaret) {
   EXPECT_EQ(test::Get(log[0], "reason"),
             "rule file not used, mail goes to INBOX: " + (home_ / ".mda/rules") +
                 ":1:4: expected a test (a header like Subject:, exists, address, body, attachment, "
-                "size, sender, recipient, "
+                "headers, size, sender, recipient, "
                 "not, '('), got 'X-Spam-Score'; a header name needs its colon, like X-Spam-Score:\n"
                 "if X-Spam-Score >= 5 then folder Junk\n   ^");
   EXPECT_EQ(test::Get(log[1], "outcome"), "fallback");
