@@ -31,6 +31,7 @@
 #include "mda/mdatest_report.h"
 #include "mda/options.h"
 #include "mda/pipeline.h"
+#include "mda/procmail_convert.h"
 #include "mda/rule_file.h"
 #include "mda/version.h"
 
@@ -45,6 +46,8 @@ const char kUsage[] =
     "       mdatest --check [--rules FILE]         lint a rule file, no mail needed\n"
     "       mdatest --diff OLD NEW PATH...         only the messages whose destination changes\n"
     "       mdatest --stats [--since 7d] [LOG...]  summarise the log (default ~/.mda/log)\n"
+    "       mdatest --from-procmail FILE           a .procmailrc as mda rules (stdout), and what\n"
+    "                                              was not converted (stderr; exit 1 if anything)\n"
     "\n"
     "A dry run of mda on saved mail: nothing is written, no program is run (filter and pipe\n"
     "actions are shown with their arguments). PATH is a message file, a directory of message\n"
@@ -303,6 +306,55 @@ int Stats(Run& run) {
   return 0;
 }
 
+// mdatest --from-procmail FILE: the mda rules on stdout, the report on stderr; exit 0 when
+// everything was converted, 1 when something was left as a NOT CONVERTED comment.
+int FromProcmail(Run& run) {
+  const std::string& path = *run.options.from_procmail;
+  auto read_file = [](const std::string& file, std::string* text) {
+    int fd = open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) return mda::Status::Posix("cannot open " + file, errno);
+    text->clear();
+    char buf[65536];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) {
+      text->append(buf, static_cast<size_t>(n));
+      if (text->size() > mda::kMaxRuleFileSize) break;
+    }
+    close(fd);
+    return mda::Status::Ok();
+  };
+  std::string text;
+  if (mda::Status s = read_file(path, &text); !s.ok()) {
+    Print(STDERR_FILENO, "mdatest: " + s.message() + "\n");
+    return 2;
+  }
+  mda::Envelope e;
+  mda::Status s = mda::ResolveEnvelope(run.options, run.env, run.account, "", &e);
+  if (!s.ok() || e.home.empty()) {
+    Print(STDERR_FILENO, "mdatest: --from-procmail needs the home directory (--home DIR)\n");
+    return 2;
+  }
+  mda::ProcmailConversion c = mda::ConvertProcmailrc(path, text, e.home, read_file);
+  // The output must be a rule file mda uses: checked here, so a converter bug is never a
+  // user's surprise at delivery.
+  mda::rules::RuleSet rules;
+  mda::rules::ParseOptions options;
+  options.home = e.home;
+  options.settings = mda::Settings();
+  mda::Status parsed = mda::rules::ParseRules("(converted)", c.rules, "converted", options, &rules);
+  Print(STDOUT_FILENO, c.rules);
+  std::string report;
+  for (const std::string& line : c.report) report += line + "\n";
+  report += path + ": " +
+            (c.not_converted == 0 ? std::string("converted completely")
+                                  : std::to_string(c.not_converted) +
+                                        " part(s) NOT CONVERTED (kept as comments in the output)") +
+            "\n";
+  if (!parsed.ok())
+    report += "mdatest: the converted rules do not parse (a bug): " + parsed.message() + "\n";
+  Print(STDERR_FILENO, report);
+  return parsed.ok() && c.not_converted == 0 ? 0 : 1;
+}
+
 int Diff(Run& run, mda::MdatestReport& report) {
   if (run.options.paths.size() < 3) {
     Print(STDERR_FILENO, "mdatest: --diff needs OLD-RULES NEW-RULES PATH... (see --help)\n");
@@ -404,6 +456,7 @@ int Main(int argc, char** argv) {
   }
   if (run.options.check) return Check(run);
   if (run.options.stats) return Stats(run);
+  if (run.options.from_procmail) return FromProcmail(run);
   if (run.options.diff) return Diff(run, report);
   if (run.options.paths.empty()) {
     Print(STDERR_FILENO, "mdatest: no message given (see mdatest --help)\n");

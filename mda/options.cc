@@ -88,6 +88,8 @@ Status ParseOptions(int argc, const char* const* argv, bool allow_paths, Options
     if (allow_paths && name == "format") option = &kFormat;
     if (allow_paths && name == "user") option = &kUser;
     static constexpr ValueOption kSince = {"since", &Options::since};
+    static constexpr ValueOption kFromProcmail = {"from-procmail", &Options::from_procmail};
+    if (allow_paths && name == "from-procmail") option = &kFromProcmail;
     if (allow_paths && name == "since") option = &kSince;
     if (option == nullptr) {
       return Status::BadInput("unknown option '--" + std::string(name) + "' (see --help)");

@@ -35,10 +35,11 @@ struct Options {
   bool diff = false;         // the first two operands are OLD and NEW rule files
   bool run_filters = false;  // run the rules' filter programs (never their pipes)
   bool stats = false;        // summarise the processing log (procmail's mailstat)
-  std::optional<std::string> since;   // --stats: only the last PERIOD (7d, 12h)
-  std::optional<std::string> format;  // text, json, tsv
-  std::optional<std::string> user;    // run as root: judge as this user (privileges dropped)
-  std::vector<std::string> paths;     // operands: mdatest's messages; mda takes none
+  std::optional<std::string> since;          // --stats: only the last PERIOD (7d, 12h)
+  std::optional<std::string> format;         // text, json, tsv
+  std::optional<std::string> user;           // run as root: judge as this user (privileges dropped)
+  std::optional<std::string> from_procmail;  // a .procmailrc to convert into mda rules
+  std::vector<std::string> paths;            // operands: mdatest's messages; mda takes none
 };
 
 // Parses argv[1..]. Accepts "--name VALUE" and "--name=VALUE"; "--" ends options.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "base/ascii.h"
+#include "base/utf8.h"
 #include "rules/address.h"
 #include "rules/body_text.h"
 #include "rules/mime_codec.h"
@@ -228,7 +229,19 @@ class Run {
           for (const HeaderField& f : headers_->fields()) {
             headers_text_->append(f.name);
             *headers_text_ += ": ";
-            *headers_text_ += f.value;
+            // Raw bytes that are not UTF-8 (an unencoded Latin-1 Subject) become U+FFFD, so
+            // that '.' steps over them as procmail's does over any byte.
+            for (size_t i = 0; i < f.value.size();) {
+              uint32_t cp;
+              size_t n = DecodeUtf8(f.value, i, &cp);
+              if (n == 0) {
+                *headers_text_ += "\xEF\xBF\xBD";
+                ++i;
+              } else {
+                headers_text_->append(f.value, i, n);
+                i += n;
+              }
+            }
             *headers_text_ += '\n';
           }
         }

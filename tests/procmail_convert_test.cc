@@ -1,0 +1,161 @@
+// The converter (issue 21) on its own: what it translates and how, what it leaves as
+// NOT CONVERTED and why, and that its output always parses. tests/procmail_agreement.sh
+// proves the translations against the real procmail.
+#include "mda/procmail_convert.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "mda/config.h"
+#include "rules/parser.h"
+
+namespace mda {
+namespace {
+
+ProcmailConversion Convert(const std::string& text,
+                           const std::map<std::string, std::string>& includes = {}) {
+  ProcmailConversion c = ConvertProcmailrc("rc", text, "/home/bob",
+                                           [&includes](const std::string& path, std::string* out) {
+                                             auto it = includes.find(path);
+                                             if (it == includes.end())
+                                               return Status::BadInput("no such file");
+                                             *out = it->second;
+                                             return Status::Ok();
+                                           });
+  rules::RuleSet rules;
+  rules::ParseOptions options;
+  options.home = "/home/bob";
+  options.settings = Settings();
+  Status s = rules::ParseRules("out", c.rules, "out", options, &rules);
+  EXPECT_TRUE(s.ok()) << s.message() << "\n" << c.rules;
+  return c;
+}
+
+bool Has(const ProcmailConversion& c, const std::string& text) {
+  return c.rules.find(text) != std::string::npos;
+}
+
+TEST(ProcmailConvertTest, Regexes) {
+  std::string why;
+  EXPECT_EQ(ProcmailRegex("^Subject:.*\\[ALERT\\]", &why), "^Subject:.*\\[ALERT\\]");
+  EXPECT_EQ(ProcmailRegex("^List-Id:.*<\\/[a-z]+", &why), "^List-Id:.*<(?<MATCH>[a-z]+)");
+  EXPECT_EQ(ProcmailRegex("\\<word\\>", &why), "\\bword\\b");
+  EXPECT_EQ(ProcmailRegex("^From:.*a/b", &why), "^From:.*a\\/b");
+  EXPECT_EQ(ProcmailRegex("^TO_bob@x", &why).substr(0, 30), "(^((Original-)?(Resent-)?(To|C");
+  EXPECT_NE(ProcmailRegex("^TO_bob@x", &why).find("[^-a-zA-Z0-9_.])?)bob@x"), std::string::npos);
+  EXPECT_NE(ProcmailRegex("^TObob", &why).find("(.*[^a-zA-Z])?)bob"), std::string::npos);
+  EXPECT_EQ(ProcmailRegex("^^From", &why), "");
+  EXPECT_EQ(why, "a regex anchored to the whole text (^^)");
+  EXPECT_EQ(ProcmailRegex("a\\/b\\/c", &why), "");
+}
+
+TEST(ProcmailConvertTest, RecipesAndTheirFlags) {
+  ProcmailConversion c = Convert(
+      "MAILDIR=$HOME/Maildir\n"
+      ":0:\n* ^X-Spam-Status: Yes\n.Junk/\n"
+      ":0 D\n* ^Subject:.*URGENT\n* !^From:.*robot\n$MAILDIR/.Urgent/\n"
+      ":0 c\n* B ?? unsubscribe\n.Lists.news/\n"
+      ":0 HB\n* secret\n/dev/null\n"
+      ":0\n* > 5000000\n! big@example.org other@example.org\n"
+      ":0 fw\n| /usr/bin/spamc -u bob\n"
+      ":0 c\n| /usr/local/bin/notify \"$HOME/x\" > /dev/null\n"
+      ":0\n* ^Subject:.*a\n.A/\n:0 E\n* ^Subject:.*b\n.B/\n"
+      ":0\n* ^From:.*x\n{\n  :0 c\n  .X/\n  :0\n  * ^Subject:.*y\n  .Y/\n}\n"
+      ":0 Wh: msgid.lock\n| formail -D 8192 .msgid.cache\n"
+      ":0 fw\n| formail -I \"X-Seen: yes\" -I \"X-Old:\" -A \"X-New: 1\"\n"
+      ":0\n$HOME/Maildir/\n");
+  EXPECT_EQ(c.not_converted, 0) << c.rules;
+  EXPECT_TRUE(Has(c, "# rc:2\nif headers ~ /^X-Spam-Status: Yes/i then folder \"Junk\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "if headers ~ /^Subject:.*URGENT/ and not headers ~ /^From:.*robot/ then "
+                  "folder \"Urgent\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c, "if body ~ /unsubscribe/i then copy \"Lists/news\"")) << c.rules;
+  EXPECT_TRUE(Has(c, "if (headers ~ /secret/i or body ~ /secret/i) then discard")) << c.rules;
+  EXPECT_TRUE(Has(c, "if size > 5000000 then forward \"big@example.org\" \"other@example.org\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c, "if size >= 0 then filter \"/usr/bin/spamc\" \"-u\" \"bob\"")) << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "copy pipe \"/bin/sh\" \"-c\" \"/usr/local/bin/notify \\\"/home/bob/x\\\" > "
+                  "/dev/null\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "if headers ~ /^Subject:.*a/i then folder \"A\"\n# rc:25\nelse if headers "
+                  "~ /^Subject:.*b/i then folder \"B\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "# rc:28\nif headers ~ /^From:.*x/i then {\n    # rc:31\n    if size >= 0 "
+                  "then copy \"X\"\n    # rc:33\n    if headers ~ /^Subject:.*y/i then folder "
+                  "\"Y\"\n}"))
+      << c.rules;
+  EXPECT_TRUE(Has(c, "formail -D dropped")) << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "then set-header \"X-Seen: yes\" remove-header \"X-Old\" add-header "
+                  "\"X-New: 1\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c, "if size >= 0 then folder \"INBOX\"")) << c.rules;
+  // Every rule names its line; the locks and the w flag are said to be dropped.
+  std::string report;
+  for (const std::string& r : c.report) report += r + "\n";
+  EXPECT_NE(report.find("rc:2: lock dropped: mda needs no lock files"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("rc:18: w/W: mda always waits"), std::string::npos) << report;
+}
+
+TEST(ProcmailConvertTest, WhatCannotBeTranslatedIsKeptAndSaid) {
+  ProcmailConversion c = Convert(
+      "PMDIR=`pwd`\n"                          // 1: backticks
+      ":0\n* 1^0 ^Subject:.*money\n.Money/\n"  // 2: scoring
+      ":0\n* ? test -f /tmp/x\n.X/\n"          // 5: a program condition
+      ":0\n* $ ^From:.*$SENDER\n.S/\n"         // 8: variables in a condition
+      ":0:\n* ^Subject:.*old\nmbox-folder\n"   // 11: an mbox
+      ":0\n* ^Subject:.*mh\nMail/inbox/.\n"    // 14: an MH folder
+      ":0 E\n* ^Subject:.*z\n.Z/\n"            // 17: E after a failed recipe
+      ":0\n* ^From:.*q\n{\n  :0\n  .Q/\n}\n"   // 20: fine: a block
+      "EXITCODE=75\n"                          // 26
+      ":0\n* ^Subject:.*plain\nPlain/\n");     // 27: not a Maildir++ folder
+  // MAILDIR is not set: procmail's default, the home directory, so .Q/ is ~/.Q, no folder of
+  // ~/Maildir.
+  EXPECT_EQ(c.not_converted, 10) << c.rules;
+  for (const char* why :
+       {"# NOT CONVERTED: an assignment that runs a program or uses an unknown variable (rc:1)\n"
+        "#   PMDIR=`pwd`",
+        "# NOT CONVERTED: a weighted (scoring) condition (rc:2)\n#   :0\n#   * 1^0 "
+        "^Subject:.*money\n#   .Money/",
+        "# NOT CONVERTED: a program's exit code as a condition (?) (rc:5)",
+        "# NOT CONVERTED: a condition with variables expanded ($) (rc:8)",
+        "# NOT CONVERTED: an mbox file; mda delivers into Maildir folders",
+        "# NOT CONVERTED: an MH folder; mda delivers into Maildir folders (rc:14)",
+        "# NOT CONVERTED: an E or A recipe after one that was not converted (rc:17)",
+        "# NOT CONVERTED: EXITCODE changes how procmail ends (rc:26)",
+        "    # NOT CONVERTED: a Maildir outside /home/bob/Maildir (/home/bob/.Q/) (rc:23)\n"
+        "    #     :0\n    #     .Q/\n}",
+        "# NOT CONVERTED: a Maildir outside /home/bob/Maildir (/home/bob/Plain/) (rc:27)"}) {
+    EXPECT_TRUE(Has(c, why)) << why << "\n" << c.rules;
+  }
+  EXPECT_TRUE(Has(c, "if headers ~ /^From:.*q/i then {")) << c.rules;
+  int listed = 0;
+  for (const std::string& r : c.report) listed += r.find(": NOT CONVERTED: ") != std::string::npos;
+  EXPECT_EQ(listed, 10);
+}
+
+TEST(ProcmailConvertTest, IncludesAreConvertedInPlace) {
+  ProcmailConversion c = Convert(
+      "MAILDIR=$HOME/Maildir\nINCLUDERC=$HOME/.procmail/lists.rc\n"
+      ":0\n* ^Subject:.*after\n.After/\n",
+      {{"/home/bob/.procmail/lists.rc", ":0\n* ^List-Id:.*dev\n.Dev/\nINCLUDERC=missing.rc\n"}});
+  EXPECT_TRUE(Has(c,
+                  "# rc:2 INCLUDERC=/home/bob/.procmail/lists.rc, converted here:\n# "
+                  "/home/bob/.procmail/lists.rc:1\nif headers ~ /^List-Id:.*dev/i then "
+                  "folder \"Dev\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c, "# NOT CONVERTED: INCLUDERC /home/bob/Maildir/missing.rc could not be read"))
+      << c.rules;
+  EXPECT_TRUE(Has(c, "folder \"After\"")) << c.rules;
+  EXPECT_EQ(c.not_converted, 1);
+}
+
+}  // namespace
+}  // namespace mda
