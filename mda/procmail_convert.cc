@@ -3,6 +3,12 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
+
+#include "mda/config.h"
+#include "mda/folder.h"
+#include "rules/parser.h"
+#include "rules/regex.h"
 
 namespace mda {
 namespace {
@@ -31,6 +37,28 @@ std::string Trim(std::string_view s) {
   if (a == std::string_view::npos) return "";
   size_t b = s.find_last_not_of(" \t");
   return std::string(s.substr(a, b - a + 1));
+}
+
+// A control character (other than tab and the line breaks between a recipe's lines): no
+// rule can carry it, and no sane procmailrc has one.
+bool HasControl(std::string_view s) {
+  for (unsigned char c : s) {
+    if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f) return true;
+  }
+  return false;
+}
+
+// Whether mda takes `rule` (one statement) as it is; else why not. The converter's last
+// check: whatever it writes, mda parses.
+bool Parses(const std::string& rule, std::string* why) {
+  rules::RuleSet set;
+  rules::ParseOptions options;
+  options.settings = Settings();
+  Status s = rules::ParseRules("rule", rule, "rule", options, &set);
+  if (s.ok()) return true;
+  std::string text(s.text());
+  *why = "mda would not take it: " + text.substr(0, text.find('\n'));
+  return false;
 }
 
 std::string Quote(std::string_view s) {
@@ -89,6 +117,7 @@ class Converter {
       std::string_view raw =
           text.substr(start, nl == std::string_view::npos ? std::string_view::npos : nl - start);
       ++number;
+      if (!raw.empty() && raw.back() == '\r') raw.remove_suffix(1);  // a file saved with CRLF
       if (!continuing) current = Line{number, "", ""};
       current.original += (continuing ? "\n" : "") + std::string(raw);
       bool more = !raw.empty() && raw.back() == '\\';
@@ -115,8 +144,12 @@ class Converter {
     size_t start = 0;
     while (start <= original.size()) {
       size_t nl = original.find('\n', start);
-      out_->rules += indent + "#   " +
-                     original.substr(start, nl == std::string::npos ? nl : nl - start) + "\n";
+      std::string text = original.substr(start, nl == std::string::npos ? nl : nl - start);
+      for (char& c : text) {  // a comment is one line of text: no control character in it
+        unsigned char u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && u != '\t') || u == 0x7f) c = '?';
+      }
+      out_->rules += indent + "#   " + text + "\n";
       if (nl == std::string::npos) break;
       start = nl + 1;
     }
@@ -200,8 +233,18 @@ class Converter {
       if (rest.size() > 1 && rest[0] == '.' && rest.find('/') == std::string::npos) {
         std::string name = rest.substr(1);
         std::replace(name.begin(), name.end(), '.', '/');
-        if (name.find("${MATCH}") != std::string::npos) {
-          // $MATCH in a folder name: its dots are separators too in procmail's path.
+        // A name mda would refuse (empty parts, control characters, quotes) is said here,
+        // not at delivery. ${MATCH} is checked when it has a value.
+        std::string literal = name, dir;
+        for (size_t at; (at = literal.find("${MATCH}")) != std::string::npos;)
+          literal.replace(at, 8, "x");
+        if (literal.find_first_of("\"\\$") != std::string::npos) {
+          *why = "a folder name with a quote, a backslash or a $";
+          return "";
+        }
+        if (Status s = FolderDirectory(literal, &dir); !s.ok()) {
+          *why = "a folder name mda refuses (" + s.message() + ")";
+          return "";
         }
         return name;
       }
@@ -236,8 +279,9 @@ class Converter {
     }
     if (c[0] == '<' || c[0] == '>') {
       std::string n = Trim(c.substr(1));
-      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) {
-        *why = "a size condition without a plain number";
+      if (n.empty() || n.size() > 13 || n.find_first_not_of("0123456789") != std::string::npos ||
+          !rules::ParseSize(n)) {
+        *why = "a size condition without a plain number up to 1 TiB";
         return "";
       }
       return wrap(std::string("size ") + (c[0] == '<' ? "< " : "> ") + n);
@@ -270,6 +314,13 @@ class Converter {
     std::string re = ProcmailRegex(c, why);
     if (re.empty()) return "";
     std::string mods = flags.find('D') != std::string::npos ? "" : "i";
+    // egrep is not PCRE: what PCRE would refuse (or read otherwise) is said, not emitted.
+    std::unique_ptr<rules::Regex> compiled;
+    size_t offset = 0;
+    if (Status s = rules::Regex::Compile(re, mods + "m", &compiled, &offset); !s.ok()) {
+      *why = "the regex is not one PCRE takes as it is (" + s.message() + ")";
+      return "";
+    }
     std::string test;
     if (header && body) {
       test = "(headers ~ /" + re + "/" + mods + " or body ~ /" + re + "/" + mods + ")";
@@ -305,6 +356,19 @@ class Converter {
         std::string addr = list.substr(s, e == std::string::npos ? e : e - s);
         if (addr[0] == '-') {
           *why = "sendmail options in a forward";
+          return "";
+        }
+        size_t at = addr.rfind('@');
+        bool bare = true;
+        for (char ch : addr) {
+          unsigned char u = static_cast<unsigned char>(ch);
+          bare = bare && u > 32 && u != 127 &&
+                 std::string_view("<>,\"()$\\'").find(ch) == std::string_view::npos;
+        }
+        if (at == std::string::npos || at == 0 || at + 1 == addr.size() || addr.size() > 254 ||
+            !bare || n >= 32) {
+          *why = "a forward address mda does not take as it is (" + addr +
+                 "): it needs local@domain, nothing else";
           return "";
         }
         out += " " + Quote(addr);
@@ -345,8 +409,11 @@ class Converter {
           size_t s = expanded.find_first_not_of(" \t", i);
           if (s == std::string::npos) break;
           size_t e = expanded.find_first_of(" \t", s);
-          args += (args.empty() ? "" : " ") +
-                  Quote(expanded.substr(s, e == std::string::npos ? e : e - s));
+          std::string word = expanded.substr(s, e == std::string::npos ? e : e - s);
+          // A relative program: procmail runs it from MAILDIR, its working directory.
+          if (args.empty() && word.find('/') != std::string::npos && word[0] != '/')
+            word = vars_["MAILDIR"] + "/" + word;
+          args += (args.empty() ? "" : " ") + Quote(word);
           i = e == std::string::npos ? expanded.size() : e;
         }
       }
@@ -407,6 +474,15 @@ class Converter {
           return "";
         }
         std::string name = field.substr(0, colon), value = Trim(field.substr(colon + 1));
+        bool plain = true;
+        for (char ch : name) plain = plain && ch > ' ' && ch < 127 && ch != ':';
+        std::string lower = name;
+        for (char& ch : lower) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+        if (!plain || lower == "received" || lower == "return-path" ||
+            value.find_first_of("\r\n") != std::string::npos) {
+          *why = "formail " + w + " of a header mda does not edit (" + name + ")";
+          return "";
+        }
         std::string action;
         if (w == "-A") {
           action = "add-header " + Quote(name + ": " + value);
@@ -453,6 +529,14 @@ class Converter {
                    "an assignment that runs a program or uses an unknown variable", indent);
       return;
     }
+    if (in_block_ > 0 && name != "INCLUDERC") {
+      // procmail makes it only when the block runs, and it holds after the block too; mda's
+      // settings hold for the whole file.
+      NotConverted(line.number, line.original,
+                   "an assignment inside a block (procmail makes it only when the block runs)",
+                   indent);
+      return;
+    }
     if (name == "MAILDIR") {
       vars_["MAILDIR"] = value;
       Note(line.number, "MAILDIR: folders below it are read relative to it");
@@ -470,6 +554,24 @@ class Converter {
       }
       NotConverted(line.number, line.original,
                    "DEFAULT other than the Maildir's INBOX (give the transport --folder)", indent);
+      return;
+    }
+    auto plain_path = [](const std::string& v) {
+      return !v.empty() && v.find_first_of(" \t\"'#\\$") == std::string::npos;
+    };
+    if ((name == "LOGFILE" || name == "SENDMAIL") && !plain_path(value)) {
+      NotConverted(line.number, line.original, name + " with blanks, quotes or variables", indent);
+      return;
+    }
+    if (name == "SENDMAIL" && value[0] != '/') {
+      NotConverted(line.number, line.original, "SENDMAIL without an absolute path", indent);
+      return;
+    }
+    if (std::string why;
+        (name == "LOGFILE" || name == "SENDMAIL") &&
+        !Parses("set " + std::string(name == "LOGFILE" ? "log" : "sendmail") + " = " + value,
+                &why)) {
+      NotConverted(line.number, line.original, why, indent);
       return;
     }
     if (name == "LOGFILE") {
@@ -515,6 +617,7 @@ class Converter {
     Converter inner(path, home_, read_include_, depth_ + 1);
     inner.vars_ = vars_;
     inner.maildir_root_ = maildir_root_;
+    inner.in_block_ = in_block_;
     inner.out_ = out_;
     std::vector<Line> lines = inner.Logical(text);
     size_t i = 0;
@@ -536,6 +639,7 @@ class Converter {
       if (t == "}") {
         if (depth > 0) return;
         NotConverted(line.number, line.original, "a '}' without its block", indent);
+        previous_ok = false;
         ++*i;
         continue;
       }
@@ -546,7 +650,17 @@ class Converter {
           previous_ok = false;
           continue;
         }
+        if (HasControl(r.original)) {
+          Fail(r, lines, i, indent, "a control character in the recipe", &previous_ok);
+          continue;
+        }
         EmitRecipe(r, lines, i, depth, indent, &previous_condition, &previous_ok);
+        continue;
+      }
+      previous_ok = false;  // between the recipes, anything breaks an E or A chain
+      if (HasControl(line.original)) {
+        NotConverted(line.number, line.original, "a control character in the line", indent);
+        ++*i;
         continue;
       }
       size_t eq = t.find('=');
@@ -622,7 +736,7 @@ class Converter {
     bool chained_and =
         r.flags.find('A') != std::string::npos || r.flags.find('a') != std::string::npos;
     if ((chained_else || chained_and) && !*previous_ok) {
-      Fail(r, lines, cursor, indent, "an E or A recipe after one that was not converted",
+      Fail(r, lines, cursor, indent, "an E or A recipe after one that was not converted to a rule",
            previous_ok);
       return;
     }
@@ -647,9 +761,15 @@ class Converter {
     if (r.flags.find('w') != std::string::npos || r.flags.find('W') != std::string::npos)
       Note(r.line, "w/W: mda always waits for the program and acts on its exit code");
     std::string keyword = chained_else ? "else if " : "if ";
+    if (std::string why; !Parses("if " + condition + " then discard", &why)) {
+      Fail(r, lines, cursor, indent, why, previous_ok);
+      return;
+    }
     if (r.has_block) {
       out_->rules += indent + "# " + where + "\n" + indent + keyword + condition + " then {\n";
+      ++in_block_;
       Statements(lines, cursor, depth + 1, indent + "    ");
+      --in_block_;
       if (*cursor < lines.size() && Trim(lines[*cursor].text) == "}") ++*cursor;
       out_->rules += indent + "}\n";
       if (r.flags.find('c') != std::string::npos)
@@ -665,17 +785,15 @@ class Converter {
                      ": formail -D dropped: mda's duplicate check is "
                      "built in and on (set dedup = 7d)\n";
       Note(r.line, "formail -D dropped: mda's duplicate check is built in");
-      *previous_condition = condition;
-      *previous_ok = true;
+      *previous_ok = false;  // nothing written: an E or A after it has no rule to follow
       return;
     }
     if (action.empty() && why.empty()) {  // a copy to /dev/null: nothing at all
       Note(r.line, "a copy to /dev/null does nothing; left out");
-      *previous_condition = condition;
-      *previous_ok = true;
+      *previous_ok = false;  // nothing written: an E or A after it has no rule to follow
       return;
     }
-    if (action.empty()) {
+    if (action.empty() || !Parses("if size >= 0 then " + action, &why)) {
       Fail(r, lines, cursor, indent, why, previous_ok);
       return;
     }
@@ -708,6 +826,7 @@ class Converter {
   int depth_;
   std::map<std::string, std::string> vars_;
   std::string maildir_root_;
+  int in_block_ = 0;  // inside how many blocks (assignments there are conditional)
   ProcmailConversion* out_ = nullptr;
 };
 

@@ -128,7 +128,7 @@ TEST(ProcmailConvertTest, WhatCannotBeTranslatedIsKeptAndSaid) {
         "# NOT CONVERTED: a condition with variables expanded ($) (rc:8)",
         "# NOT CONVERTED: an mbox file; mda delivers into Maildir folders",
         "# NOT CONVERTED: an MH folder; mda delivers into Maildir folders (rc:14)",
-        "# NOT CONVERTED: an E or A recipe after one that was not converted (rc:17)",
+        "# NOT CONVERTED: an E or A recipe after one that was not converted to a rule (rc:17)",
         "# NOT CONVERTED: EXITCODE changes how procmail ends (rc:26)",
         "    # NOT CONVERTED: a Maildir outside /home/bob/Maildir (/home/bob/.Q/) (rc:23)\n"
         "    #     :0\n    #     .Q/\n}",
@@ -155,6 +155,30 @@ TEST(ProcmailConvertTest, IncludesAreConvertedInPlace) {
       << c.rules;
   EXPECT_TRUE(Has(c, "folder \"After\"")) << c.rules;
   EXPECT_EQ(c.not_converted, 1);
+}
+
+// Whatever the input, what is written parses (fuzz_procmail holds it to that): what mda would
+// refuse is reported instead of written.
+TEST(ProcmailConvertTest, WhatMdaWouldRefuseIsReportedNotWritten) {
+  ProcmailConversion c = Convert(
+      "MAILDIR=$HOME/Maildir\n"
+      ":0\n* ^Subject:.*[\n.A/\n"                               // 2: not a PCRE
+      ":0\n! bob\n"                                             // 5: no domain
+      ":0\n* ^From:.*x\n{\n  LOGFILE=/tmp/l\n  :0\n  .B/\n}\n"  // 7: a setting in a block
+      ":0\n* ^From:.*y\n.C.\".D/\n"                             // 14: a quote in a folder
+      ":0 fw\n| formail -I \"Received: x\"\n"                   // 17: a header mda never edits
+      ":0\n| bin/notify\n");                                    // 19: relative: from MAILDIR
+  EXPECT_EQ(c.not_converted, 5) << c.rules;
+  for (const char* why :
+       {"# NOT CONVERTED: the regex is not one PCRE takes as it is", "(rc:2)",
+        "# NOT CONVERTED: a forward address mda does not take as it is (bob)",
+        "    # NOT CONVERTED: an assignment inside a block (procmail makes it only when the "
+        "block runs) (rc:10)",
+        "# NOT CONVERTED: a folder name with a quote, a backslash or a $ (rc:14)",
+        "# NOT CONVERTED: formail -I of a header mda does not edit (Received) (rc:17)",
+        "if size >= 0 then pipe \"/home/bob/Maildir/bin/notify\""}) {
+    EXPECT_TRUE(Has(c, why)) << why << "\n" << c.rules;
+  }
 }
 
 }  // namespace
