@@ -19,7 +19,9 @@ struct Location {
 
 struct Test {
   // kHeaders: the whole header, one "Name: value" line a field (continuations joined), as
-  // procmail's conditions see it; its regexes match line by line (^ and $ at each line).
+  // procmail's conditions see it; kRawBody: the body as it arrived (not decoded, MIME
+  // headers and all), as procmail's B sees it. Their regexes match line by line (^ and $ at
+  // each line).
   enum class Subject {
     kHeader,
     kAddress,
@@ -29,7 +31,8 @@ struct Test {
     kRecipient,
     kExists,
     kAttachment,
-    kHeaders
+    kHeaders,
+    kRawBody
   };
   enum class Op { kMatch, kNotMatch, kIs, kContains, kLt, kLe, kGt, kGe, kEq, kNe, kExists };
   Subject subject = Subject::kHeader;

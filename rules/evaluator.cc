@@ -17,6 +17,24 @@
 namespace mda::rules {
 namespace {
 
+constexpr size_t kMaxRawBody = 1024 * 1024;  // rawbody tests see at most the first MiB
+
+// Raw bytes as regex text: what is not UTF-8 (an unencoded Latin-1 Subject or body) becomes
+// U+FFFD, so that '.' steps over it as procmail's does over any byte.
+void AppendValidUtf8(std::string_view in, std::string* out) {
+  for (size_t i = 0; i < in.size();) {
+    uint32_t cp;
+    size_t n = DecodeUtf8(in, i, &cp);
+    if (n == 0) {
+      *out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out->append(in, i, n);
+      i += n;
+    }
+  }
+}
+
 bool ContainsIgnoreCase(std::string_view haystack, std::string_view needle) {
   if (needle.empty()) return true;
   if (needle.size() > haystack.size()) return false;
@@ -229,25 +247,23 @@ class Run {
           for (const HeaderField& f : headers_->fields()) {
             headers_text_->append(f.name);
             *headers_text_ += ": ";
-            // Raw bytes that are not UTF-8 (an unencoded Latin-1 Subject) become U+FFFD, so
-            // that '.' steps over them as procmail's does over any byte.
-            for (size_t i = 0; i < f.value.size();) {
-              uint32_t cp;
-              size_t n = DecodeUtf8(f.value, i, &cp);
-              if (n == 0) {
-                *headers_text_ += "\xEF\xBF\xBD";
-                ++i;
-              } else {
-                headers_text_->append(f.value, i, n);
-                i += n;
-              }
-            }
+            AppendValidUtf8(f.value, &*headers_text_);
             *headers_text_ += '\n';
           }
         }
         values.push_back(*headers_text_);
         result = AnyValue(t, values, &seen);
         if (trace_) seen = std::to_string(headers_->fields().size()) + " header lines";
+        break;
+      case Test::Subject::kRawBody:
+        if (!raw_body_) {
+          raw_body_.emplace();
+          size_t at = std::min(headers_->body_offset(), content_.size());
+          AppendValidUtf8(content_.substr(at, kMaxRawBody), &*raw_body_);
+        }
+        values.push_back(*raw_body_);
+        result = AnyValue(t, values, &seen);
+        if (trace_) seen = std::to_string(raw_body_->size()) + " bytes of the body as it arrived";
         break;
       case Test::Subject::kAttachment:
         if (!attachments_) attachments_ = AttachmentNames(content_);
@@ -295,6 +311,7 @@ class Run {
   std::optional<HeaderBlock> filtered_headers_;
   std::optional<std::string> body_;          // the body text of content_, once a test asked
   std::optional<std::string> headers_text_;  // "Name: value" lines, once a test asked
+  std::optional<std::string> raw_body_;      // the body as it arrived, likewise
   std::optional<std::vector<std::string>> attachments_;  // its parts' file names, likewise
 };
 

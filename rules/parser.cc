@@ -415,7 +415,8 @@ class Parser {
       int line = lexer.line(), col = lexer.col();
       std::string compile_flags = flags;
       // `headers` is many lines: ^ and $ match at each (procmail's way), always.
-      if (test->subject == Test::Subject::kHeaders && flags.find('m') == std::string::npos)
+      if ((test->subject == Test::Subject::kHeaders || test->subject == Test::Subject::kRawBody) &&
+          flags.find('m') == std::string::npos)
         compile_flags += 'm';
       size_t offset = 0;
       Status s = Regex::Compile(pattern, compile_flags, &test->regex, &offset);
@@ -490,11 +491,12 @@ class Parser {
       return ParseStringOp(lexer, test, false);
     }
     if (word == "body" || word == "sender" || word == "recipient" || word == "attachment" ||
-        word == "headers") {
+        word == "headers" || word == "rawbody") {
       test->subject = word == "body"         ? Test::Subject::kBody
                       : word == "sender"     ? Test::Subject::kSender
                       : word == "attachment" ? Test::Subject::kAttachment
                       : word == "headers"    ? Test::Subject::kHeaders
+                      : word == "rawbody"    ? Test::Subject::kRawBody
                                              : Test::Subject::kRecipient;
       test->source = word;
       return ParseStringOp(lexer, test, false);

@@ -118,6 +118,23 @@ TEST(EvaluatorTest, Table) {
        "deliver B"},
       {"if headers ~ /in the body/ then folder B", "X-A: a\n\nX-B: b in the body\n",
        "deliver INBOX"},  // the body is not the header
+      // rawbody: the body as it arrived (procmail's B): a forwarded message's header, a
+      // part's MIME header, base64 as it is; ^ and $ per line; not the header.
+      {"if rawbody ~ /^X-Spam-Flag: YES/ then folder S",
+       "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee\n"
+       "--b\nContent-Type: message/rfc822\n\nX-Spam-Flag: YES\n\ninner\n--b--\n",
+       "deliver S"},
+      {"if body ~ /X-Spam-Flag/ then folder S",
+       "Content-Type: multipart/mixed; boundary=b\n\n--b\nContent-Type: text/plain\n\nsee\n"
+       "--b\nContent-Type: message/rfc822\n\nX-Spam-Flag: YES\n\ninner\n--b--\n",
+       "deliver INBOX"},  // body: the text parts only
+      {"if rawbody ~ /aGVsbG8=/ then folder B", "Content-Transfer-Encoding: base64\n\naGVsbG8=\n",
+       "deliver B"},
+      {"if rawbody ~ /hello/ then folder B", "Content-Transfer-Encoding: base64\n\naGVsbG8=\n",
+       "deliver INBOX"},
+      {"if rawbody ~ /^G.ten Tag$/ then folder B", "X: 1\n\nfirst\nG\xFCten Tag\nlast\n",
+       "deliver B"},  // a Latin-1 byte is one character, ^ $ at each line
+      {"if rawbody ~ /Subject/ then folder B", "Subject: x\n\nbody\n", "deliver INBOX"},
       // address: the addr-spec, never the display name.
       {"if address From: ~ /@example\\.com$/i then folder Work",
        "From: \"boss@example.com\" <phish@evil.net>\n\n", "deliver INBOX"},
