@@ -1,12 +1,15 @@
 // ProcmailConvert: procmailrc(5) recipes into mda rules, line by line, honest about the rest.
 #include "mda/procmail_convert.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <map>
 #include <memory>
 
 #include "mda/config.h"
 #include "mda/folder.h"
+#include "mda/program.h"
 #include "rules/parser.h"
 #include "rules/regex.h"
 
@@ -64,6 +67,10 @@ bool Parses(const std::string& rule, std::string* why) {
 std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
     if (c == '"' || c == '\\') out += '\\';
     out += c;
   }
@@ -94,7 +101,9 @@ class Converter {
             const std::function<Status(const std::string&, std::string*)>& read_include, int depth)
       : path_(std::move(path)), home_(std::move(home)), read_include_(read_include), depth_(depth) {
     vars_["HOME"] = home_;
-    vars_["MAILDIR"] = home_;  // procmail's default: the home directory
+    vars_["MAILDIR"] = home_;                  // procmail's default: the home directory
+    vars_["SENDMAIL"] = "/usr/sbin/sendmail";  // Debian's procmail's default
+    vars_["PATH"] = home_ + "/bin:/usr/local/bin:/usr/bin:/bin";  // and its PATH
     maildir_root_ = home_ + "/Maildir";
   }
 
@@ -204,6 +213,10 @@ class Converter {
   // Maildir (an mbox file, an MH folder, a Maildir elsewhere).
   std::string Folder(std::string_view raw, std::string* why) {
     std::string path;
+    if (raw.find('`') != std::string_view::npos) {
+      *why = "a program's output (backticks) in the mailbox's name";
+      return "";
+    }
     if (!Expand(Trim(raw), &path)) {
       *why = "the mailbox names a variable the converter does not know";
       return "";
@@ -214,8 +227,8 @@ class Converter {
     }
     if (path.empty() || path.back() != '/') {
       *why =
-          "an mbox file; mda delivers into Maildir folders (convert the mbox, then use "
-          "'folder NAME')";
+          "an mbox file (or a directory of single files); mda delivers into Maildir folders "
+          "(write the Maildir++ folder as procmail would, .NAME/, or in mda 'folder NAME')";
       return "";
     }
     while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -322,10 +335,11 @@ class Converter {
       return "";
     }
     std::string test;
+    // procmail's B is the body as it arrived (MIME headers, encodings and all): rawbody.
     if (header && body) {
-      test = "(headers ~ /" + re + "/" + mods + " or body ~ /" + re + "/" + mods + ")";
+      test = "(headers ~ /" + re + "/" + mods + " or rawbody ~ /" + re + "/" + mods + ")";
     } else if (body) {
-      test = "body ~ /" + re + "/" + mods;
+      test = "rawbody ~ /" + re + "/" + mods;
     } else {
       test = "headers ~ /" + re + "/" + mods;
     }
@@ -336,14 +350,103 @@ class Converter {
   std::string Action(const Recipe& r, std::string* why) {
     std::string a = Trim(r.action.text);
     bool copy = r.flags.find('c') != std::string::npos;
-    bool filter = r.flags.find('f') != std::string::npos;
     if (a.empty()) {
       *why = "a recipe without an action";
       return "";
     }
-    if (a[0] == '!') {
+    if (size_t eq = a.find('=');
+        eq != std::string::npos && eq > 0 &&
+        a.substr(0, eq).find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                          "0123456789_") == std::string::npos) {
+      *why = "a recipe that sets a variable (" + a.substr(0, eq) +
+             "=) from the message or a program; mda's rules capture with regex groups instead";
+      return "";
+    }
+    if (a[0] == '!') return Forward(a.substr(1), copy, why);
+    if (a[0] == '|') {
+      std::string cmd = Trim(a.substr(1));
+      // `| $SENDMAIL -oi ADDR...`, with or without a formail adding an X-Loop first: a forward.
+      if (std::string addresses; SendmailForward(cmd, &addresses)) {
+        Note(r.line,
+             "a forward through $SENDMAIL as mda's forward: mda marks it with "
+             "X-Mda-Forwarded-For: (its own loop check) instead of an X-Loop header");
+        return Forward(addresses, copy, why);
+      }
+    }
+    return ActionRest(r, a, why);
+  }
+
+  // `| [formail -A "X-Loop: ..." |] $SENDMAIL [-oi] ADDR...`: the addresses, or false.
+  bool SendmailForward(const std::string& cmd, std::string* addresses) {
+    std::string rest = cmd;
+    if (rest.rfind("formail", 0) == 0) {
+      size_t bar = rest.find('|');
+      if (bar == std::string::npos) return false;
+      std::string f = rest.substr(0, bar);
+      // Only an X-Loop field added: nothing mda would lose.
+      std::string lower = f;
+      for (char& ch : lower) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+      size_t loop = lower.find("x-loop:");
+      if (loop == std::string::npos || lower.find_first_of(";&`$(", 0) != std::string::npos)
+        return false;
+      std::string opts = Trim(lower.substr(7, loop - 7));
+      if (opts != "-a \"" && opts != "-a\"" && opts != "-a '" && opts != "-a'") return false;
+      size_t close = lower.find_first_of("\"'", loop);
+      if (close == std::string::npos || !Trim(f.substr(close + 1)).empty()) return false;
+      rest = Trim(rest.substr(bar + 1));
+    }
+    std::vector<std::string> words;
+    for (size_t i = 0; i < rest.size();) {
+      size_t st = rest.find_first_not_of(" \t", i);
+      if (st == std::string::npos) break;
+      size_t e = rest.find_first_of(" \t", st);
+      words.push_back(rest.substr(st, e == std::string::npos ? e : e - st));
+      i = e == std::string::npos ? rest.size() : e;
+    }
+    if (words.empty() || (words[0] != "$SENDMAIL" && words[0] != "${SENDMAIL}" &&
+                          words[0] != "/usr/sbin/sendmail" && words[0] != "/usr/lib/sendmail"))
+      return false;
+    addresses->clear();
+    for (size_t i = 1; i < words.size(); ++i) {
+      const std::string& w = words[i];
+      if (w == "-oi" || w == "-i" || w == "-oem" || w == "-oee") continue;
+      if (w[0] == '-' || w.find_first_of("|;&<>`()'\"") != std::string::npos) return false;
+      *addresses += " " + w;
+    }
+    return !addresses->empty();
+  }
+
+  // A program named without a directory: where procmail's PATH finds it now. mda looks in
+  // /usr/local/bin:/usr/bin:/bin only; a program found elsewhere first (~/bin) is named by
+  // its path.
+  std::string Program(const std::string& name, int line) {
+    std::string_view path = vars_["PATH"];
+    while (!path.empty()) {
+      size_t colon = path.find(':');
+      std::string dir(path.substr(0, colon));
+      path.remove_prefix(colon == std::string_view::npos ? path.size() : colon + 1);
+      if (dir.empty() || dir[0] != '/') continue;
+      std::string candidate = dir + "/" + name;
+      if (access(candidate.c_str(), X_OK) != 0) continue;
+      std::string_view fixed = kProgramPath;
+      while (!fixed.empty()) {
+        size_t c = fixed.find(':');
+        std::string fixed_dir(fixed.substr(0, c));
+        fixed.remove_prefix(c == std::string_view::npos ? fixed.size() : c + 1);
+        if (access((fixed_dir + "/" + name).c_str(), X_OK) == 0)
+          return fixed_dir == dir ? name : candidate;  // mda finds the same one
+      }
+      return candidate;
+    }
+    Note(line,
+         name + " is not in procmail's PATH now; mda looks for it in " + std::string(kProgramPath));
+    return name;
+  }
+
+  std::string Forward(std::string_view raw, bool copy, std::string* why) {
+    {
       std::string list;
-      if (!Expand(a.substr(1), &list) || list.find("${MATCH}") != std::string::npos) {
+      if (!Expand(raw, &list) || list.find("${MATCH}") != std::string::npos) {
         *why = "forward addresses with variables";
         return "";
       }
@@ -381,11 +484,24 @@ class Converter {
       }
       return out;
     }
+  }
+
+  std::string ActionRest(const Recipe& r, const std::string& a, std::string* why) {
+    bool copy = r.flags.find('c') != std::string::npos;
+    bool filter = r.flags.find('f') != std::string::npos;
     if (a[0] == '|') {
       std::string cmd = Trim(a.substr(1));
       // formail: the duplicate check is built in; header edits are actions.
       if (cmd.rfind("formail", 0) == 0 || cmd.find("/formail ") != std::string::npos) {
         return Formail(cmd, r, why);
+      }
+      if (std::string text, ignored;
+          r.flags.find('h') != std::string::npos && ReplyText(a, &text, &ignored)) {
+        *why =
+            "an automatic reply to every message (formail -r with no cache of who was "
+            "answered): mda answers with 'vacation', once per sender in N days (days 1 at "
+            "least), and never to lists, bounces or automatic mail";
+        return "";
       }
       std::string expanded;
       if (!Expand(cmd, &expanded)) {
@@ -401,8 +517,17 @@ class Converter {
         return "";
       }
       std::string args;
+      const std::string& maildir = vars_["MAILDIR"];
       if (expanded.find_first_of("|&;<>()$`\\\"'*?[]~{}#\n") != std::string::npos) {
-        // procmail hands such a line to $SHELL -c; so does the rule, by naming the shell.
+        // procmail hands such a line to $SHELL -c; so does the rule, by naming the shell. It
+        // ran in MAILDIR; mda's programs start in the home directory.
+        if (maildir != home_) {
+          if (maildir.find('\'') != std::string::npos) {
+            *why = "a shell command run in a MAILDIR with a quote in its name";
+            return "";
+          }
+          expanded = "cd '" + maildir + "' && " + expanded;
+        }
         args = Quote("/bin/sh") + " " + Quote("-c") + " " + Quote(expanded);
       } else {
         for (size_t i = 0; i < expanded.size();) {
@@ -412,10 +537,15 @@ class Converter {
           std::string word = expanded.substr(s, e == std::string::npos ? e : e - s);
           // A relative program: procmail runs it from MAILDIR, its working directory.
           if (args.empty() && word.find('/') != std::string::npos && word[0] != '/')
-            word = vars_["MAILDIR"] + "/" + word;
+            word = maildir + "/" + word;
+          else if (args.empty() && word.find('/') == std::string::npos)
+            word = Program(word, r.line);
           args += (args.empty() ? "" : " ") + Quote(word);
           i = e == std::string::npos ? expanded.size() : e;
         }
+        if (maildir != home_)
+          Note(r.line, "the program starts in your home directory under mda, not in MAILDIR (" +
+                           maildir + "): a relative file name in its arguments changes meaning");
       }
       if (filter) return "filter " + args;
       return (copy ? "copy pipe " : "pipe ") + args;
@@ -425,52 +555,70 @@ class Converter {
       return "";
     }
     if (a == "/dev/null") return copy ? "" : "discard";
-    std::string folder = Folder(a, why);
-    if (folder.empty()) return "";
-    return (copy ? "copy " : "folder ") + Quote(folder);
+    if (a.find('`') != std::string::npos) {
+      *why = "a program's output (backticks) in the mailbox's name";
+      return "";
+    }
+    // Several folders on one line: procmail stores the message in each (links).
+    std::vector<std::string> names;
+    for (size_t i = 0; i < a.size();) {
+      size_t st = a.find_first_not_of(" \t", i);
+      if (st == std::string::npos) break;
+      size_t e = a.find_first_of(" \t", st);
+      names.push_back(a.substr(st, e == std::string::npos ? e : e - st));
+      i = e == std::string::npos ? a.size() : e;
+    }
+    if (names.size() > 1 && a.find_first_of("\"'`") != std::string::npos) {
+      *why = "several mailboxes with quotes or backticks";
+      return "";
+    }
+    std::string out;
+    for (size_t i = 0; i < names.size(); ++i) {
+      std::string folder = Folder(names[i], why);
+      if (folder.empty()) return "";
+      bool last = i + 1 == names.size();
+      out += (out.empty() ? "" : " ") + std::string(copy || !last ? "copy " : "folder ") +
+             Quote(folder);
+    }
+    return out;
   }
 
   std::string Formail(const std::string& cmd, const Recipe& r, std::string* why) {
     std::vector<std::string> words;
-    for (size_t i = 0; i < cmd.size();) {
-      size_t s = cmd.find_first_not_of(" \t", i);
-      if (s == std::string::npos) break;
-      size_t e;
-      std::string w;
-      if (cmd[s] == '"' || cmd[s] == '\'') {
-        e = cmd.find(cmd[s], s + 1);
-        if (e == std::string::npos) {
-          *why = "an unterminated quote";
-          return "";
-        }
-        w = cmd.substr(s + 1, e - s - 1);
-        ++e;
-      } else {
-        e = cmd.find_first_of(" \t", s);
-        w = cmd.substr(s, e == std::string::npos ? e : e - s);
-      }
-      words.push_back(w);
-      i = e == std::string::npos ? cmd.size() : e;
+    if (!ShellWords(cmd, &words, why)) {
+      *why = "formail with " + *why;
+      return "";
     }
     if (std::find(words.begin(), words.end(), "-D") != words.end()) {
       return "DUPLICATES";  // the caller drops the recipe with a note
+    }
+    for (size_t i = 1; i < words.size(); ++i) {
+      if (words[i].size() > 1 && words[i][0] == '-' && words[i][1] == 'r') {
+        *why = "formail " + words[i] +
+               " turns the message into a reply: mda answers with 'vacation' (its own reply)";
+        return "";
+      }
     }
     if (r.flags.find('f') == std::string::npos) {
       *why = "formail without f (a reply or a split)";
       return "";
     }
-    std::string actions;
+    // Each edit a statement of its own (formail -A is "set it unless there, else add one"),
+    // inside the recipe's block.
+    std::vector<std::string> statements;
     for (size_t i = 1; i < words.size(); ++i) {
-      const std::string& w = words[i];
-      if ((w == "-A" || w == "-I") && i + 1 < words.size()) {
-        std::string field;
-        if (!Expand(words[++i], &field) || field.find("${MATCH}") != std::string::npos) {
-          *why = "formail with variables in the header";
-          return "";
-        }
+      std::string w = words[i];
+      std::string attached;
+      if (w.size() > 2 && w[0] == '-' && (w[1] == 'A' || w[1] == 'I' || w[1] == 'i')) {
+        attached = w.substr(2);  // -A"X-Loop: me": the field joined to its option
+        w = w.substr(0, 2);
+      }
+      if ((w == "-A" || w == "-I" || w == "-i") && (!attached.empty() || i + 1 < words.size())) {
+        // Quotes and variables are ShellWords' business, done.
+        std::string field = attached.empty() ? words[++i] : attached;
         size_t colon = field.find(':');
         if (colon == std::string::npos || colon == 0) {
-          *why = "formail " + w + " without a 'Name: value'";
+          *why = "formail " + w + " without a 'Name: value' (" + field + ")";
           return "";
         }
         std::string name = field.substr(0, colon), value = Trim(field.substr(colon + 1));
@@ -483,28 +631,40 @@ class Converter {
           *why = "formail " + w + " of a header mda does not edit (" + name + ")";
           return "";
         }
-        std::string action;
+        std::string escaped;  // mda expands $ in a header's value
+        for (char ch : value) escaped += ch == '$' ? std::string("$$") : std::string(1, ch);
+        std::string set = "set-header " + Quote(name + ": " + escaped);
         if (w == "-A") {
-          action = "add-header " + Quote(name + ": " + value);
-          Note(r.line,
-               "formail -A as add-header: mda adds it to what it stores; later "
-               "conditions do not see it (formail -I, set-header, they would)");
+          // Added where the header ends, so later conditions see it, as formail's would be;
+          // a second one of a field already there goes on top of the stored message.
+          statements.push_back("if not exists " + name + ": then " + set);
+          statements.push_back("else add-header " + Quote(name + ": " + escaped));
+        } else if (w == "-i") {
+          // The old one kept as Old-Name (the first occurrence's value, as mda reads it).
+          if (lower.rfind("old-", 0) == 0) {
+            *why = "formail -i of an Old- field";
+            return "";
+          }
+          statements.push_back("if " + name + ": ~ /^(.*)$/ then set-header " +
+                               Quote("Old-" + name + ": $1"));
+          statements.push_back("if size >= 0 then " + set);
         } else if (value.empty()) {
-          action = "remove-header " + Quote(name);
+          statements.push_back("if size >= 0 then remove-header " + Quote(name));
         } else {
-          action = "set-header " + Quote(name + ": " + value);
+          statements.push_back("if size >= 0 then " + set);
         }
-        actions += (actions.empty() ? "" : " ") + action;
         continue;
       }
-      *why = "formail " + w + " (only -A, -I and -D have an mda form)";
+      *why = "formail " + w + " (only -A, -I, -i and -D have an mda form)";
       return "";
     }
-    if (actions.empty()) {
+    if (statements.empty()) {
       *why = "formail with nothing the converter knows";
       return "";
     }
-    return actions;
+    std::string block = "{\n";
+    for (const std::string& st : statements) block += st + "\n";
+    return block + "}";
   }
 
   void Assignment(const Line& line, const std::string& indent) {
@@ -513,7 +673,7 @@ class Converter {
     std::string name = Trim(t.substr(0, eq));
     std::string value;
     bool literal = Value(t.substr(eq + 1), &value);
-    static const char* const kQuiet[] = {"VERBOSE",  "LOGABSTRACT", "COMSAT", "SHELL",  "PATH",
+    static const char* const kQuiet[] = {"VERBOSE",  "LOGABSTRACT", "COMSAT", "SHELL",
                                          "LOCKFILE", "LOCKTIMEOUT", "UMASK",  "LINEBUF"};
     for (const char* q : kQuiet) {
       if (name == q) {
@@ -538,7 +698,8 @@ class Converter {
       return;
     }
     if (name == "MAILDIR") {
-      vars_["MAILDIR"] = value;
+      // procmail changes into it: a relative one is below the one before.
+      vars_["MAILDIR"] = !value.empty() && value[0] != '/' ? vars_["MAILDIR"] + "/" + value : value;
       Note(line.number, "MAILDIR: folders below it are read relative to it");
       return;
     }
@@ -654,6 +815,10 @@ class Converter {
           Fail(r, lines, i, indent, "a control character in the recipe", &previous_ok);
           continue;
         }
+        if (Vacation(r, lines, i, indent)) {
+          previous_ok = false;  // two recipes became one rule: nothing chains to it
+          continue;
+        }
         EmitRecipe(r, lines, i, depth, indent, &previous_condition, &previous_ok);
         continue;
       }
@@ -682,8 +847,17 @@ class Converter {
     r->line = head.number;
     r->original = head.original;
     std::string t = Trim(head.text).substr(2);
+    // A comment after the flags (procmailex(5): ":0 ehc   # if the name was not in the cache").
+    for (size_t hash = t.find('#'); hash != std::string::npos; hash = t.find('#', hash + 1)) {
+      if (hash > 0 && (t[hash - 1] == ' ' || t[hash - 1] == '\t')) {
+        t = Trim(t.substr(0, hash));
+        break;
+      }
+    }
     size_t colon = t.find(':');
-    r->flags = Trim(colon == std::string::npos ? t : t.substr(0, colon));
+    r->flags.clear();
+    for (char f : colon == std::string::npos ? t : t.substr(0, colon))
+      if (f != ' ' && f != '\t') r->flags += f;  // ":0 h c" is ":0 hc"
     r->lock = colon != std::string::npos;
     ++*i;
     while (*i < lines.size()) {
@@ -715,6 +889,246 @@ class Converter {
     return true;
   }
 
+  // A command's words as sh would split them: quotes removed, $VAR and ${VAR} of the known
+  // variables expanded; false (with `why`) at anything else sh would do (backticks, $(),
+  // redirections, pipes, globs are not in a reply's echo and cat lines).
+  bool ShellWords(std::string_view in, std::vector<std::string>* words, std::string* why) {
+    words->clear();
+    std::string word;
+    bool in_word = false;
+    auto variable = [&](size_t* i, std::string* out) {
+      size_t j = *i + 1;
+      size_t end = j;
+      if (j < in.size() && in[j] == '{') {
+        end = in.find('}', j);
+        if (end == std::string_view::npos) return false;
+        ++end;
+      } else {
+        while (end < in.size() && (isalnum(static_cast<unsigned char>(in[end])) || in[end] == '_'))
+          ++end;
+      }
+      std::string value;
+      if (end == j || !Expand(in.substr(*i, end - *i), &value) ||
+          value.find("${MATCH}") != std::string::npos)
+        return false;
+      *out += value;
+      *i = end - 1;
+      return true;
+    };
+    for (size_t i = 0; i < in.size(); ++i) {
+      char c = in[i];
+      if (c == ' ' || c == '\t' || c == '\n') {
+        if (in_word) words->push_back(word);
+        word.clear();
+        in_word = false;
+        continue;
+      }
+      in_word = true;
+      if (c == '\'') {
+        size_t close = in.find('\'', i + 1);
+        if (close == std::string_view::npos) return *why = "an unterminated quote", false;
+        word += in.substr(i + 1, close - i - 1);
+        i = close;
+      } else if (c == '"') {
+        for (++i; i < in.size() && in[i] != '"'; ++i) {
+          if (in[i] == '\\' && i + 1 < in.size() &&
+              std::string_view("\"\\$`").find(in[i + 1]) != std::string_view::npos) {
+            word += in[++i];
+          } else if (in[i] == '$') {
+            if (!variable(&i, &word)) return *why = "a variable the converter does not know", false;
+          } else if (in[i] == '`') {
+            return *why = "backticks", false;
+          } else {
+            word += in[i];
+          }
+        }
+        if (i >= in.size()) return *why = "an unterminated quote", false;
+      } else if (c == '\\' && i + 1 < in.size()) {
+        word += in[++i];
+      } else if (c == '$') {
+        if (!variable(&i, &word)) return *why = "a variable the converter does not know", false;
+      } else if (std::string_view("|&;<>()`*?[]~{}#").find(c) != std::string_view::npos) {
+        return *why = std::string("shell syntax ('") + c + "')", false;
+      } else {
+        word += c;
+      }
+    }
+    if (in_word) words->push_back(word);
+    return true;
+  }
+
+  // The reply of procmailex(5)'s vacation recipe: `(formail -r ...; echo "..."; cat FILE) |
+  // $SENDMAIL -oi -t`. Its text (the echo lines and the files, read now), or false.
+  bool ReplyText(std::string_view action, std::string* text, std::string* why) {
+    std::string a = Trim(action);
+    if (a.empty() || a[0] != '|') return *why = "not a program", false;
+    a = Trim(a.substr(1));
+    if (a.empty() || a[0] != '(') return *why = "not a ( ... ) | $SENDMAIL -t reply", false;
+    // The matching parenthesis, quotes skipped.
+    size_t close = std::string::npos;
+    char quote = 0;
+    for (size_t i = 1; i < a.size(); ++i) {
+      if (quote) {
+        if (a[i] == quote) quote = 0;
+        if (a[i] == '\\' && quote == '"') ++i;
+      } else if (a[i] == '"' || a[i] == '\'') {
+        quote = a[i];
+      } else if (a[i] == '\\') {
+        ++i;
+      } else if (a[i] == ')') {
+        close = i;
+        break;
+      } else if (a[i] == '(') {
+        return *why = "a nested ( ) in the reply", false;
+      }
+    }
+    if (close == std::string::npos) return *why = "no closing ) in the reply", false;
+    std::string tail = Trim(a.substr(close + 1));
+    if (tail.empty() || tail[0] != '|')
+      return *why = "the reply is not piped into $SENDMAIL", false;
+    std::vector<std::string> sendmail;
+    if (!ShellWords(Trim(tail.substr(1)), &sendmail, why)) return false;
+    bool t = false;
+    for (size_t i = 1; i < sendmail.size(); ++i) {
+      if (sendmail[i] == "-t") {
+        t = true;
+      } else if (sendmail[i] != "-oi" && sendmail[i] != "-i" && sendmail[i] != "-oem") {
+        return *why = "sendmail " + sendmail[i] + " in the reply", false;
+      }
+    }
+    std::string program = sendmail.empty() ? "" : sendmail[0];
+    if (!t || (program != vars_["SENDMAIL"] && program.find("sendmail") == std::string::npos))
+      return *why = "the reply is not sent with $SENDMAIL -t", false;
+    // The commands between the parentheses.
+    std::string inner = a.substr(1, close - 1);
+    std::vector<std::string> parts;
+    std::string part;
+    quote = 0;
+    for (size_t i = 0; i < inner.size(); ++i) {
+      char c = inner[i];
+      if (quote) {
+        if (c == quote) quote = 0;
+      } else if (c == '"' || c == '\'') {
+        quote = c;
+      } else if (c == ';') {
+        parts.push_back(part);
+        part.clear();
+        continue;
+      }
+      part += c;
+    }
+    parts.push_back(part);
+    bool replied = false;
+    text->clear();
+    for (const std::string& p : parts) {
+      std::vector<std::string> w;
+      if (Trim(p).empty()) continue;
+      if (!ShellWords(p, &w, why)) return false;
+      if (w.empty()) continue;
+      if (w[0] == "formail") {
+        for (size_t i = 1; i < w.size(); ++i) replied = replied || w[i].rfind("-r", 0) == 0;
+        if (!replied) return *why = "a formail without -r in the reply", false;
+      } else if (w[0] == "echo") {
+        if (w.size() > 1 && (w[1] == "-n" || w[1] == "-e" || w[1] == "-E"))
+          return *why = "echo " + w[1] + " in the reply", false;
+        std::string line;
+        for (size_t i = 1; i < w.size(); ++i) line += (i > 1 ? " " : "") + w[i];
+        *text += line + "\n";
+      } else if (w[0] == "cat" && w.size() == 2 && w[1] != "-") {
+        std::string file = w[1][0] == '/' ? w[1] : vars_["MAILDIR"] + "/" + w[1];
+        std::string content;
+        if (!read_include_ || !read_include_(file, &content).ok())
+          return *why = "its text file " + file + " could not be read", false;
+        if (content.size() > 65536)
+          return *why = "its text file " + file + " is over 64 KiB", false;
+        *text += content;
+        if (!content.empty() && content.back() != '\n') *text += "\n";
+      } else {
+        return *why = "'" + w[0] + "' in the reply (only formail -r, echo and cat FILE are known)",
+               false;
+      }
+    }
+    if (!replied) return *why = "no formail -r in the reply", false;
+    if (text->empty()) return *why = "a reply without text", false;
+    return true;
+  }
+
+  // procmailex(5)'s vacation: a `c` recipe piping into `formail -rD N CACHE` (true when the
+  // sender was answered before), then an `e` recipe (so: when not) sending the reply. One
+  // `vacation` rule; false, with nothing read, when the recipe is not the first of such a
+  // pair. procmail answers each sender once while the cache remembers them; mda once
+  // every 7 days.
+  bool Vacation(const Recipe& r, const std::vector<Line>& lines, size_t* cursor,
+                const std::string& indent) {
+    std::string a = Trim(r.action.text);
+    if (r.has_block || a.empty() || a[0] != '|' || r.flags.find('c') == std::string::npos)
+      return false;
+    std::vector<std::string> w;
+    std::string ignored;
+    if (!ShellWords(Trim(a.substr(1)), &w, &ignored) || w.size() < 3 || w[0] != "formail")
+      return false;
+    bool r_flag = false, d_flag = false;
+    for (size_t i = 1; i < w.size() && w[i][0] == '-'; ++i) {
+      r_flag = r_flag || w[i].find('r') != std::string::npos;
+      d_flag = d_flag || w[i].find('D') != std::string::npos;
+    }
+    if (!r_flag || !d_flag) return false;
+    size_t next = *cursor;
+    while (next < lines.size() &&
+           (Trim(lines[next].text).empty() || Trim(lines[next].text)[0] == '#'))
+      ++next;
+    if (next >= lines.size() || Trim(lines[next].text).rfind(":0", 0) != 0) return false;
+    Recipe reply;
+    size_t after = next;
+    if (!ReadRecipe(lines, &after, &reply) || reply.has_block ||
+        reply.flags.find('e') == std::string::npos || !reply.conditions.empty())
+      return false;
+    std::string original = r.original + "\n" + reply.original;
+    *cursor = after;
+    std::string text, why;
+    if (HasControl(original)) {
+      NotConverted(r.line, original, "a control character in the vacation recipe", indent);
+      return true;
+    }
+    if (!ReplyText(reply.action.text, &text, &why)) {
+      NotConverted(r.line, original, "the vacation recipe's reply: " + why, indent);
+      return true;
+    }
+    std::string condition;
+    for (const Line& c : r.conditions) {
+      std::string t = Trim(c.text);
+      if (t[0] == '$' && t.find("LOGNAME") != std::string::npos) {
+        Note(c.number,
+             "the check for your name in To: dropped: mda's vacation answers only mail with one "
+             "of your addresses in To or Cc (add more with 'addresses')");
+        continue;
+      }
+      std::string test = Condition(c.text, r.flags, &why);
+      if (test.empty()) {
+        NotConverted(r.line, original, why, indent);
+        return true;
+      }
+      condition += (condition.empty() ? "" : " and ") + test;
+    }
+    if (condition.empty()) condition = "size >= 0";
+    std::string escaped;
+    for (char c : text) escaped += c == '$' ? std::string("$$") : std::string(1, c);
+    std::string rule = "if " + condition + " then vacation days 7 " + Quote(escaped);
+    if (!Parses(rule, &why)) {
+      NotConverted(r.line, original, why, indent);
+      return true;
+    }
+    if (r.lock) Note(r.line, "lock dropped: mda needs no lock files");
+    Note(r.line,
+         "the vacation recipe (with line " + std::to_string(reply.line) +
+             ") as 'vacation days 7': each sender is answered once every 7 days (procmail: once "
+             "while formail's cache remembered them); mda also stays silent for list mail "
+             "(List-*), Auto-Submitted mail, bounces and mail not addressed to you (RFC 3834)");
+    out_->rules += indent + "# " + path_ + ":" + std::to_string(r.line) + " and " +
+                   std::to_string(reply.line) + " (the vacation recipe)\n" + indent + rule + "\n";
+    return true;
+  }
+
   // `cursor`: just after the recipe's action line (inside its block, when it has one).
   void EmitRecipe(const Recipe& r, const std::vector<Line>& lines, size_t* cursor, int depth,
                   const std::string& indent, std::string* previous_condition, bool* previous_ok) {
@@ -735,8 +1149,14 @@ class Converter {
     bool chained_else = r.flags.find('E') != std::string::npos;
     bool chained_and =
         r.flags.find('A') != std::string::npos || r.flags.find('a') != std::string::npos;
+    bool after_duplicates = dedup_copy_;
+    dedup_copy_ = false;
     if ((chained_else || chained_and) && !*previous_ok) {
-      Fail(r, lines, cursor, indent, "an E or A recipe after one that was not converted to a rule",
+      Fail(r, lines, cursor, indent,
+           after_duplicates
+               ? "it files what formail -D found to be a duplicate: mda's duplicate check "
+                 "suppresses duplicates (the log says outcome=duplicate), it does not file them"
+               : "an E or A recipe after one that was not converted to a rule",
            previous_ok);
       return;
     }
@@ -785,6 +1205,7 @@ class Converter {
                      ": formail -D dropped: mda's duplicate check is "
                      "built in and on (set dedup = 7d)\n";
       Note(r.line, "formail -D dropped: mda's duplicate check is built in");
+      dedup_copy_ = r.flags.find('c') != std::string::npos;
       *previous_ok = false;  // nothing written: an E or A after it has no rule to follow
       return;
     }
@@ -797,8 +1218,15 @@ class Converter {
       Fail(r, lines, cursor, indent, why, previous_ok);
       return;
     }
-    out_->rules +=
-        indent + "# " + where + "\n" + indent + keyword + condition + " then " + action + "\n";
+    if (action.rfind("{\n", 0) == 0) {  // statements of their own (formail's edits)
+      out_->rules += indent + "# " + where + "\n" + indent + keyword + condition + " then {\n";
+      for (size_t at = 2, nl; (nl = action.find('\n', at)) != std::string::npos; at = nl + 1)
+        out_->rules += indent + "    " + action.substr(at, nl - at) + "\n";
+      out_->rules += indent + "}\n";
+    } else {
+      out_->rules +=
+          indent + "# " + where + "\n" + indent + keyword + condition + " then " + action + "\n";
+    }
     *previous_condition = condition;
     *previous_ok = true;
   }
@@ -826,7 +1254,8 @@ class Converter {
   int depth_;
   std::map<std::string, std::string> vars_;
   std::string maildir_root_;
-  int in_block_ = 0;  // inside how many blocks (assignments there are conditional)
+  int in_block_ = 0;         // inside how many blocks (assignments there are conditional)
+  bool dedup_copy_ = false;  // the last recipe was a `c` formail -D (A/a after it: duplicates)
   ProcmailConversion* out_ = nullptr;
 };
 

@@ -72,14 +72,15 @@ TEST(ProcmailConvertTest, RecipesAndTheirFlags) {
                   "if headers ~ /^Subject:.*URGENT/ and not headers ~ /^From:.*robot/ then "
                   "folder \"Urgent\""))
       << c.rules;
-  EXPECT_TRUE(Has(c, "if body ~ /unsubscribe/i then copy \"Lists/news\"")) << c.rules;
-  EXPECT_TRUE(Has(c, "if (headers ~ /secret/i or body ~ /secret/i) then discard")) << c.rules;
+  EXPECT_TRUE(Has(c, "if rawbody ~ /unsubscribe/i then copy \"Lists/news\"")) << c.rules;
+  EXPECT_TRUE(Has(c, "if (headers ~ /secret/i or rawbody ~ /secret/i) then discard")) << c.rules;
   EXPECT_TRUE(Has(c, "if size > 5000000 then forward \"big@example.org\" \"other@example.org\""))
       << c.rules;
   EXPECT_TRUE(Has(c, "if size >= 0 then filter \"/usr/bin/spamc\" \"-u\" \"bob\"")) << c.rules;
+  // procmail ran it in MAILDIR; mda starts programs in the home directory.
   EXPECT_TRUE(Has(c,
-                  "copy pipe \"/bin/sh\" \"-c\" \"/usr/local/bin/notify \\\"/home/bob/x\\\" > "
-                  "/dev/null\""))
+                  "copy pipe \"/bin/sh\" \"-c\" \"cd '/home/bob/Maildir' && "
+                  "/usr/local/bin/notify \\\"/home/bob/x\\\" > /dev/null\""))
       << c.rules;
   EXPECT_TRUE(Has(c,
                   "if headers ~ /^Subject:.*a/i then folder \"A\"\n# rc:25\nelse if headers "
@@ -91,9 +92,12 @@ TEST(ProcmailConvertTest, RecipesAndTheirFlags) {
                   "\"Y\"\n}"))
       << c.rules;
   EXPECT_TRUE(Has(c, "formail -D dropped")) << c.rules;
+  // formail's edits, each a statement: -A sets a field that is not there (later conditions
+  // see it, as procmail's do) and adds a second one on top.
   EXPECT_TRUE(Has(c,
-                  "then set-header \"X-Seen: yes\" remove-header \"X-Old\" add-header "
-                  "\"X-New: 1\""))
+                  "then {\n    if size >= 0 then set-header \"X-Seen: yes\"\n    if size >= 0 "
+                  "then remove-header \"X-Old\"\n    if not exists X-New: then set-header "
+                  "\"X-New: 1\"\n    else add-header \"X-New: 1\"\n}"))
       << c.rules;
   EXPECT_TRUE(Has(c, "if size >= 0 then folder \"INBOX\"")) << c.rules;
   // Every rule names its line; the locks and the w flag are said to be dropped.
@@ -126,7 +130,9 @@ TEST(ProcmailConvertTest, WhatCannotBeTranslatedIsKeptAndSaid) {
         "^Subject:.*money\n#   .Money/",
         "# NOT CONVERTED: a program's exit code as a condition (?) (rc:5)",
         "# NOT CONVERTED: a condition with variables expanded ($) (rc:8)",
-        "# NOT CONVERTED: an mbox file; mda delivers into Maildir folders",
+        "# NOT CONVERTED: an mbox file (or a directory of single files); mda delivers into "
+        "Maildir folders (write the Maildir++ folder as procmail would, .NAME/, or in mda "
+        "'folder NAME') (rc:11)",
         "# NOT CONVERTED: an MH folder; mda delivers into Maildir folders (rc:14)",
         "# NOT CONVERTED: an E or A recipe after one that was not converted to a rule (rc:17)",
         "# NOT CONVERTED: EXITCODE changes how procmail ends (rc:26)",
@@ -155,6 +161,78 @@ TEST(ProcmailConvertTest, IncludesAreConvertedInPlace) {
       << c.rules;
   EXPECT_TRUE(Has(c, "folder \"After\"")) << c.rules;
   EXPECT_EQ(c.not_converted, 1);
+}
+
+// procmailex(5)'s vacation recipe, forwards through $SENDMAIL, several folders on a line,
+// formail -i, and programs as procmail would run them.
+TEST(ProcmailConvertTest, VacationForwardsAndHeaderEdits) {
+  ProcmailConversion c = Convert(
+      "MAILDIR=Maildir\n"                                                        // 1: relative
+      ":0 Whc: vacation.lock\n"                                                  // 2
+      "* $^To:.*\\<$\\LOGNAME\\>\n"                                              // 3
+      "* !^X-Loop: bob@example.org\n"                                            // 4
+      "| formail -rD 8192 vacation.cache\n"                                      // 5
+      "\n"                                                                       // 6
+      "  :0 ehc\n"                                                               // 7
+      "  | (formail -rI\"Precedence: junk\" \\\n"                                // 8
+      "     -A\"X-Loop: bob@example.org\" ; \\\n"                                // 9
+      "     echo \"I'm away, \\\"back\\\" on Monday (\\$5 a day)\"; echo; \\\n"  // 10
+      "     echo \"-- \"; cat $HOME/.signature \\\n"                             // 11
+      "    ) | $SENDMAIL -oi -t\n"                                               // 12
+      ":0 c\n* !^X-Loop: bob@example.org\n"                                      // 13
+      "| formail -A \"X-Loop: bob@example.org\" | $SENDMAIL -oi bob@other.example\n"
+      ":0 hc\n* !^FROM_DAEMON\n"  // 16
+      "| (formail -r ; echo \"Mail received.\") | $SENDMAIL -t\n"
+      ":0\n* ^Subject:.*TeX\n.tex/ .wordprocessing/\n"                            // 19
+      ":0 fhw\n| formail -i \"Subject: [seen]\" -A\"X-Loop: bob@example.org\"\n"  // 22
+      ":0 Whc: msgid.lock\n| formail -D 8192 msgid.cache\n:0 a\n.duplicates/\n"   // 24
+      ":0\n| gzip >> headc.gz\n",                                                 // 28
+      {{"/home/bob/.signature", "Bob\n"}});
+  EXPECT_TRUE(Has(c,
+                  "# rc:2 and 7 (the vacation recipe)\nif not headers ~ /^X-Loop: "
+                  "bob@example.org/i then vacation days 7 \"I'm away, \\\"back\\\" on Monday "
+                  "($$5 a day)\\n\\n-- \\nBob\\n\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "# rc:13\nif not headers ~ /^X-Loop: bob@example.org/i then copy forward "
+                  "\"bob@other.example\""))
+      << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "# NOT CONVERTED: an automatic reply to every message (formail -r with no "
+                  "cache of who was answered)"))
+      << c.rules;
+  EXPECT_TRUE(Has(c, "then copy \"tex\" folder \"wordprocessing\"")) << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "    if Subject: ~ /^(.*)$/ then set-header \"Old-Subject: $1\"\n"
+                  "    if size >= 0 then set-header \"Subject: [seen]\"\n"
+                  "    if not exists X-Loop: then set-header \"X-Loop: bob@example.org\"\n"))
+      << c.rules;
+  EXPECT_TRUE(Has(c,
+                  "# NOT CONVERTED: it files what formail -D found to be a duplicate: mda's "
+                  "duplicate check suppresses duplicates (the log says outcome=duplicate), it "
+                  "does not file them (rc:26)"))
+      << c.rules;
+  EXPECT_TRUE(Has(c, "pipe \"/bin/sh\" \"-c\" \"cd '/home/bob/Maildir' && gzip >> headc.gz\""))
+      << c.rules;
+  EXPECT_EQ(c.not_converted, 2) << c.rules;
+  std::string report;
+  for (const std::string& r : c.report) report += r + "\n";
+  EXPECT_NE(report.find("rc:3: the check for your name in To: dropped"), std::string::npos)
+      << report;
+  EXPECT_NE(report.find("rc:2: the vacation recipe (with line 7) as 'vacation days 7'"),
+            std::string::npos)
+      << report;
+  EXPECT_NE(report.find("rc:13: a forward through $SENDMAIL as mda's forward"), std::string::npos)
+      << report;
+  // The reply's text file must be there: otherwise both recipes are kept, said once.
+  ProcmailConversion missing = Convert(
+      ":0 Whc\n| formail -rD 8192 vacation.cache\n:0 ehc\n| (formail -r; cat $HOME/.away) | "
+      "$SENDMAIL -t\n");
+  EXPECT_EQ(missing.not_converted, 1);
+  EXPECT_TRUE(Has(missing,
+                  "# NOT CONVERTED: the vacation recipe's reply: its text file /home/bob/.away "
+                  "could not be read (rc:1)"))
+      << missing.rules;
 }
 
 // Whatever the input, what is written parses (fuzz_procmail holds it to that): what mda would
