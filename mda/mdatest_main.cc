@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "mda/config.h"
@@ -45,6 +46,8 @@ const char kUsage[] =
     "usage: mdatest [OPTIONS] PATH...             where each message would go, and why\n"
     "       mdatest --check [--rules FILE]         lint a rule file, no mail needed\n"
     "       mdatest --diff OLD NEW PATH...         only the messages whose destination changes\n"
+    "                                              (OLD: a rule file; placed: the folder each\n"
+    "                                              message is in now; none: INBOX)\n"
     "       mdatest --stats [--since 7d] [LOG...]  summarise the log (default ~/.mda/log)\n"
     "       mdatest --from-procmail FILE           a .procmailrc as mda rules (stdout), and what\n"
     "                                              was not converted (stderr; exit 1 if anything)\n"
@@ -355,6 +358,34 @@ int FromProcmail(Run& run) {
   return parsed.ok() && c.not_converted == 0 ? 0 : 1;
 }
 
+// A folder name for comparing: INBOX in one spelling, Maildir++'s dots as slashes.
+std::string FolderKey(std::string folder) {
+  std::replace(folder.begin(), folder.end(), '.', '/');
+  std::string upper = folder;
+  for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  return upper == "INBOX" ? "INBOX" : folder;
+}
+
+// The folder a saved message is in, from its path (MAILDIR/cur/F is INBOX,
+// MAILDIR/.Lists.dev/new/F is Lists/dev); nullopt when it is in no Maildir's cur/ or new/.
+std::optional<std::string> PlacedIn(const std::string& name) {
+  size_t slash = name.rfind('/');
+  if (slash == std::string::npos || slash == 0) return std::nullopt;
+  std::string dir = name.substr(0, slash);
+  size_t d = dir.rfind('/');
+  std::string sub = dir.substr(d == std::string::npos ? 0 : d + 1);
+  if ((sub != "cur" && sub != "new") || d == std::string::npos || d == 0) return std::nullopt;
+  std::string folder_dir = dir.substr(0, d);
+  size_t f = folder_dir.rfind('/');
+  std::string folder = folder_dir.substr(f == std::string::npos ? 0 : f + 1);
+  if (folder.size() > 1 && folder[0] == '.' && folder != "..") {
+    folder = folder.substr(1);
+    std::replace(folder.begin(), folder.end(), '.', '/');
+    return folder;
+  }
+  return std::string("INBOX");
+}
+
 int Diff(Run& run, mda::MdatestReport& report) {
   if (run.options.paths.size() < 3) {
     Print(STDERR_FILENO, "mdatest: --diff needs OLD-RULES NEW-RULES PATH... (see --help)\n");
@@ -362,14 +393,18 @@ int Diff(Run& run, mda::MdatestReport& report) {
   }
   std::string old_rules = run.options.paths[0], new_rules = run.options.paths[1];
   std::vector<std::string> paths(run.options.paths.begin() + 2, run.options.paths.end());
+  // OLD may be "placed" (where each message is now: after procmail, what would move) or
+  // "none" (no rules: everything in INBOX). A file of that name is ./placed or ./none.
+  bool placed = old_rules == "placed", none = old_rules == "none";
   Context old_ctx, new_ctx;
-  mda::Status s = Prepare(run, old_rules, &old_ctx);
+  mda::Status s = placed || none ? mda::Status::Ok() : Prepare(run, old_rules, &old_ctx);
   if (s.ok()) s = Prepare(run, new_rules, &new_ctx);
   if (!s.ok()) {
     Print(STDERR_FILENO, "mdatest: " + s.message() + "\n");
     return 1;
   }
   for (const Context* c : {&old_ctx, &new_ctx}) {
+    if ((placed || none) && c == &old_ctx) continue;
     const mda::LoadedRules& rules = c->dry_run.rules();
     if (!rules.status.ok() || !rules.found) {
       Print(STDERR_FILENO,
@@ -382,13 +417,35 @@ int Diff(Run& run, mda::MdatestReport& report) {
       mda::PosixFs(), paths, run.options.recursive,
       [&](const std::string& name, const mda::Message& message) {
         mda::Evaluation before, after;
-        mda::Status a = old_ctx.dry_run.Decide(message, run.options.explain, &before);
+        mda::Status a = mda::Status::Ok();
+        if (placed || none) {
+          std::optional<std::string> in =
+              none ? std::optional<std::string>("INBOX") : PlacedIn(name);
+          if (!in) {
+            run.errors.push_back(name +
+                                 ": not in a Maildir's cur/ or new/: no placement to compare with");
+            return true;
+          }
+          before.decision.targets.push_back(mda::rules::Target{*in, {}, "", ""});
+          before.decision.rule = old_rules;
+        } else {
+          a = old_ctx.dry_run.Decide(message, run.options.explain, &before);
+        }
         mda::Status b = new_ctx.dry_run.Decide(message, run.options.explain, &after);
         if (!a.ok() || !b.ok()) {
           run.errors.push_back(name + ": " + (a.ok() ? b : a).message());
           return true;
         }
         ++run.messages;
+        if (placed && after.decision.outcome == mda::rules::Outcome::kDeliver) {
+          // A message stored as one of several copies stays where it is if that folder is
+          // among the new destinations.
+          std::string here = FolderKey(before.decision.targets[0].folder);
+          bool stays = false;
+          for (const mda::rules::Target& t : after.decision.targets)
+            stays = stays || (t.is_folder() && FolderKey(t.folder) == here);
+          if (stays) return true;
+        }
         Print(STDOUT_FILENO, report.Moved(name, before, after));
         return true;
       },

@@ -358,6 +358,52 @@ TEST_F(MdatestTest, DiffListsExactlyTheMovedMessages) {
       << r.output;
 }
 
+// After procmail (issue 21): --diff placed compares the rules with where each message of a
+// Maildir is now; a copy that stays among the new destinations has not moved. --diff none:
+// with no rules everything would be in INBOX.
+TEST_F(MdatestTest, DiffAgainstWhereProcmailPutIt) {
+  test::WriteFile(home_ / ".mda/rules",
+                  "if Subject: contains \"alert\" then copy Alerts\n"
+                  "if List-Id: ~ /<([a-z]+)\\./ then folder Lists/$1\n"
+                  "if Subject: contains \"spam\" then folder Junk\n");
+  std::string md = home_ / "Maildir";
+  for (const char* f : {"", "/.Lists.dev", "/.Alerts", "/.Junk"}) {
+    test::MakeDirs(md + f + "/cur");
+    test::MakeDirs(md + f + "/new");
+  }
+  test::WriteFile(md + "/cur/1:2,S", "Subject: hello\n\nx\n");                  // stays
+  test::WriteFile(md + "/new/2", "Subject: spam offer\n\nx\n");                 // -> Junk
+  test::WriteFile(md + "/new/3", "Subject: an alert\n\nx\n");                   // a copy stays
+  test::WriteFile(md + "/.Alerts/new/3", "Subject: an alert\n\nx\n");           // the copy
+  test::WriteFile(md + "/.Lists.dev/cur/4:2,", "List-Id: <dev.x.org>\n\nx\n");  // stays
+  test::WriteFile(md + "/.Junk/cur/5:2,", "Subject: ham\n\nx\n");               // -> INBOX
+  test::Result r = test::Exec(
+      {test::MdatestBinary(), "--diff", "placed", home_ / ".mda/rules", "-r", md}, Env(), "");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find(md + "/new/2: INBOX -> Junk  [placed -> "), std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find(md + "/.Junk/cur/5:2,: Junk -> INBOX  [placed -> default]"),
+            std::string::npos)
+      << r.output;
+  EXPECT_NE(r.output.find("2 of 6 message(s) move"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("/3:"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("/cur/1:2,S:"), std::string::npos) << r.output;
+  r = test::Exec({test::MdatestBinary(), "--diff", "none", home_ / ".mda/rules", "-r", md}, Env(),
+                 "");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("4 of 6 message(s) move"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find(": INBOX -> Alerts + INBOX  [none -> "), std::string::npos) << r.output;
+  // A message in no Maildir has no placement: said, not guessed.
+  test::WriteFile(home_ / "loose.eml", "Subject: x\n\nx\n");
+  r = test::Exec(
+      {test::MdatestBinary(), "--diff", "placed", home_ / ".mda/rules", home_ / "loose.eml"}, Env(),
+      "");
+  EXPECT_EQ(r.exit_code, 1) << r.output;
+  EXPECT_NE(r.output.find("not in a Maildir's cur/ or new/: no placement to compare with"),
+            std::string::npos)
+      << r.output;
+}
+
 // Acceptance 6: an mbox with >From escaping, and a CRLF Maildir, read correctly.
 TEST_F(MdatestTest, MboxAndCrlfMaildir) {
   test::WriteFile(home_ / ".mda/rules",
