@@ -80,6 +80,11 @@ cat "$t"; rm -f "$t"
 SH
 cp "$D/bin/pipe-recorder" "$D/home/bin/rcvstore"
 chmod 755 "$D/bin/sendmail-recorder" "$D/bin/pipe-recorder" "$D/home/bin/spamc" "$D/home/bin/rcvstore"
+# sendmail is the recorder for every file, also those that do not set SENDMAIL: procmail
+# gets it on its command line, mda from a site file (as an administrator would fix it).
+mkdir -m 755 "$D/site"
+printf 'set! sendmail = %s\n' "$D/bin/sendmail-recorder" > "$D/site/before.rules"
+chmod 644 "$D/site/before.rules"
 mkdir "$D/home/spamfold"  # procmailex(5)'s rcvstore example locks in it (an MH folder)
 printf 'Away until Monday.\n' > "$D/home/.vacation.msg"
 printf -- '-- \nMda Agree\n' > "$D/home/.signature"
@@ -126,11 +131,12 @@ while read -r m id sender dup sample; do
   if [ "$side" = procmail ]; then
     # DEFAULT: the user's Maildir, where this server delivers (Debian's procmail would use
     # /var/mail), as mda's INBOX is; a file may set its own.
-    procmail -f "$sender" -m DEFAULT="$HOME/Maildir/" "$rc" < "$m" \
+    procmail -f "$sender" -m DEFAULT="$HOME/Maildir/" SENDMAIL="$bin/sendmail-recorder" "$rc" \
+      < "$m" \
       || echo "FAIL: procmail exited $? on $m"
   else
     env -i HOME="$HOME" RECIPIENT=mdapmagree@example.org LOCAL_PART=mdapmagree \
-      DOMAIN=example.org SENDER="$sender" "$bin/mda" < "$m" \
+      DOMAIN=example.org SENDER="$sender" "$bin/mda" --site-dir "$bin/../site" < "$m" \
       || echo "FAIL: mda exited $? on $m"
   fi
 done < "$list"
@@ -142,7 +148,7 @@ placed() {  # placed HOME: "ID FOLDER" for every stored message, sorted
     [ -d "$d" ] || continue
     f=$(basename "$(dirname "$d")"); [ "$f" = Maildir ] && f=INBOX; f=${f#.}
     # The first X-Test-Id of each file is its header's (the test puts it on top).
-    find "$d" -maxdepth 1 -type f -exec grep -m1 -h '^X-Test-Id:' {} + \
+    find "$d" -maxdepth 1 -type f -exec grep -a -m1 -h '^X-Test-Id:' {} + \
       | sed "s/^X-Test-Id: *\(.*\)/\1 $f/"
   done | sort
 }
