@@ -232,14 +232,19 @@ int Check(Run& run) {
 }
 
 // Every rule and else of `rules`, as the log's rule= names them (file:line), in file order.
+// The rules and elses that can decide (have a final action): a copy, a filter or a header
+// edit never decides, so the log never names it and --stats does not list it as unused.
 void RuleLocations(const mda::rules::RuleSet& set, const std::vector<mda::rules::Rule>& rules,
                    std::vector<std::string>* out) {
+  auto decides = [](const std::vector<mda::rules::Action>& actions) {
+    return std::any_of(actions.begin(), actions.end(),
+                       [](const mda::rules::Action& a) { return a.final(); });
+  };
   for (const mda::rules::Rule& r : rules) {
-    out->push_back(set.Where(r.location));
+    if (!r.has_block && decides(r.actions)) out->push_back(set.Where(r.location));
     RuleLocations(set, r.block, out);
-    if (r.has_else && !(r.else_block.size() == 1 && !r.else_is_block)) {
+    if (r.has_else && r.else_block.empty() && decides(r.else_actions))
       out->push_back(set.Where(r.else_location));
-    }
     RuleLocations(set, r.else_block, out);
   }
 }
@@ -257,13 +262,29 @@ int Stats(Run& run) {
   }
   mda::Envelope e;
   mda::Status s = mda::ResolveEnvelope(run.options, run.env, run.account, "", &e);
+  // The rule file as mda loads it (the site's with it): its rules that never decided, and
+  // its log (a converted LOGFILE's `set log`) when none is given.
+  std::optional<mda::LoadedRules> loaded;
+  if (s.ok() && !e.rules.empty()) {
+    loaded = mda::LoadRules(mda::PosixFs(), e.rules, getuid(), e.home,
+                            run.options.site_dir.value_or(mda::kSiteDir));
+    if (!loaded->status.ok() || !(loaded->found || loaded->site_rules)) loaded.reset();
+  }
   std::vector<std::string> logs = run.options.paths;
   if (logs.empty()) {
     if (!s.ok() || e.home.empty()) {
       Print(STDERR_FILENO, "mdatest: --stats: no log given and no home directory\n");
       return 2;
     }
-    logs.push_back(e.home + "/.mda/log");
+    std::string path = e.home + "/.mda/log";
+    if (loaded) {
+      auto it = loaded->rules.settings.find("log");
+      std::string set;
+      if (it != loaded->rules.settings.end() && it->second.value != "off" &&
+          mda::ExpandPath(it->second.value, e.home, "the log setting", &set).ok())
+        path = set;
+    }
+    logs.push_back(path);
   }
   mda::LogStats stats;
   for (const std::string& path : logs) {
@@ -291,17 +312,13 @@ int Stats(Run& run) {
     close(fd);
   }
   // The rules that never decided: those of the rule file (with the site's) as mda loads it.
-  if (s.ok() && !e.rules.empty()) {
-    mda::LoadedRules loaded = mda::LoadRules(mda::PosixFs(), e.rules, getuid(), e.home,
-                                             run.options.site_dir.value_or(mda::kSiteDir));
-    if (loaded.status.ok() && (loaded.found || loaded.site_rules)) {
-      std::vector<std::string> all;
-      RuleLocations(loaded.rules, loaded.rules.rules, &all);
-      for (const std::string& r : all) {
-        bool listed = std::find(stats.never_fired.begin(), stats.never_fired.end(), r) !=
-                      stats.never_fired.end();
-        if (!stats.rules.count(r) && !listed) stats.never_fired.push_back(r);
-      }
+  if (loaded) {
+    std::vector<std::string> all;
+    RuleLocations(loaded->rules, loaded->rules.rules, &all);
+    for (const std::string& r : all) {
+      bool listed = std::find(stats.never_fired.begin(), stats.never_fired.end(), r) !=
+                    stats.never_fired.end();
+      if (!stats.rules.count(r) && !listed) stats.never_fired.push_back(r);
     }
   }
   Print(STDOUT_FILENO,

@@ -107,7 +107,8 @@ TEST(LogStatsProcessTest, MdasOwnLogSummarised) {
   test::WriteFile(home / ".mda/rules",
                   "if X-Spam-Flag: is \"YES\" then folder Junk\n"
                   "if Subject: contains \"list\" then folder Lists\n"
-                  "if Subject: contains \"never\" then folder Never\n");
+                  "if Subject: contains \"never\" then folder Never\n"
+                  "if Subject: contains \"list\" then copy Copies\n");  // copies never decide
   chmod((home / ".mda/rules").c_str(), 0600);
   std::vector<std::string> env = {"HOME=" + home.path(), "RECIPIENT=bob@example.com",
                                   "SENDER=a@example.org", "LOCAL_PART=bob", "DOMAIN=example.com"};
@@ -139,6 +140,14 @@ TEST(LogStatsProcessTest, MdasOwnLogSummarised) {
       << r.output;
   r = test::Exec({test::MdatestBinary(), "--stats", "--since", "soon"}, env, "");
   EXPECT_EQ(r.exit_code, 2);
+  // The log the rule file names (a converted LOGFILE) is the one summarised by default.
+  test::WriteFile(home / ".mda/rules",
+                  "set log = ~/.procmail.log\nif Subject: contains \"list\" then folder Lists\n");
+  ASSERT_EQ(
+      test::Exec({test::MdaBinary()}, env, "Subject: list\nMessage-ID: <9@x>\n\nb\n").exit_code, 0);
+  r = test::Exec({test::MdatestBinary(), "--stats"}, env, "");
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("1 messages in 1 lines"), std::string::npos) << r.output;
 }
 
 }  // namespace
