@@ -42,6 +42,19 @@ std::string Trim(std::string_view s) {
   return std::string(s.substr(a, b - a + 1));
 }
 
+// Words separated by blanks, nothing else interpreted.
+std::vector<std::string> SplitBlanks(std::string_view s) {
+  std::vector<std::string> words;
+  for (size_t i = 0; i < s.size();) {
+    size_t start = s.find_first_not_of(" \t", i);
+    if (start == std::string_view::npos) break;
+    size_t end = s.find_first_of(" \t", start);
+    words.emplace_back(s.substr(start, end == std::string_view::npos ? end : end - start));
+    i = end == std::string_view::npos ? s.size() : end;
+  }
+  return words;
+}
+
 // A control character (other than tab and the line breaks between a recipe's lines): no
 // rule can carry it, and no sane procmailrc has one.
 bool HasControl(std::string_view s) {
@@ -395,14 +408,7 @@ class Converter {
       if (close == std::string::npos || !Trim(f.substr(close + 1)).empty()) return false;
       rest = Trim(rest.substr(bar + 1));
     }
-    std::vector<std::string> words;
-    for (size_t i = 0; i < rest.size();) {
-      size_t st = rest.find_first_not_of(" \t", i);
-      if (st == std::string::npos) break;
-      size_t e = rest.find_first_of(" \t", st);
-      words.push_back(rest.substr(st, e == std::string::npos ? e : e - st));
-      i = e == std::string::npos ? rest.size() : e;
-    }
+    std::vector<std::string> words = SplitBlanks(rest);
     if (words.empty() || (words[0] != "$SENDMAIL" && words[0] != "${SENDMAIL}" &&
                           words[0] != "/usr/sbin/sendmail" && words[0] != "/usr/lib/sendmail"))
       return false;
@@ -452,11 +458,7 @@ class Converter {
       }
       std::string out = copy ? "copy forward" : "forward";
       size_t n = 0;
-      for (size_t i = 0; i < list.size();) {
-        size_t s = list.find_first_not_of(" \t", i);
-        if (s == std::string::npos) break;
-        size_t e = list.find_first_of(" \t", s);
-        std::string addr = list.substr(s, e == std::string::npos ? e : e - s);
+      for (const std::string& addr : SplitBlanks(list)) {
         if (addr[0] == '-') {
           *why = "sendmail options in a forward";
           return "";
@@ -476,7 +478,6 @@ class Converter {
         }
         out += " " + Quote(addr);
         ++n;
-        i = e == std::string::npos ? list.size() : e;
       }
       if (n == 0) {
         *why = "a forward without an address";
@@ -530,18 +531,13 @@ class Converter {
         }
         args = Quote("/bin/sh") + " " + Quote("-c") + " " + Quote(expanded);
       } else {
-        for (size_t i = 0; i < expanded.size();) {
-          size_t s = expanded.find_first_not_of(" \t", i);
-          if (s == std::string::npos) break;
-          size_t e = expanded.find_first_of(" \t", s);
-          std::string word = expanded.substr(s, e == std::string::npos ? e : e - s);
+        for (std::string word : SplitBlanks(expanded)) {
           // A relative program: procmail runs it from MAILDIR, its working directory.
           if (args.empty() && word.find('/') != std::string::npos && word[0] != '/')
             word = maildir + "/" + word;
           else if (args.empty() && word.find('/') == std::string::npos)
             word = Program(word, r.line);
           args += (args.empty() ? "" : " ") + Quote(word);
-          i = e == std::string::npos ? expanded.size() : e;
         }
         if (maildir != home_)
           Note(r.line, "the program starts in your home directory under mda, not in MAILDIR (" +
@@ -560,14 +556,7 @@ class Converter {
       return "";
     }
     // Several folders on one line: procmail stores the message in each (links).
-    std::vector<std::string> names;
-    for (size_t i = 0; i < a.size();) {
-      size_t st = a.find_first_not_of(" \t", i);
-      if (st == std::string::npos) break;
-      size_t e = a.find_first_of(" \t", st);
-      names.push_back(a.substr(st, e == std::string::npos ? e : e - st));
-      i = e == std::string::npos ? a.size() : e;
-    }
+    std::vector<std::string> names = SplitBlanks(a);
     if (names.size() > 1 && a.find_first_of("\"'`") != std::string::npos) {
       *why = "several mailboxes with quotes or backticks";
       return "";
@@ -689,7 +678,7 @@ class Converter {
                    "an assignment that runs a program or uses an unknown variable", indent);
       return;
     }
-    if (in_block_ > 0 && name != "INCLUDERC") {
+    if (in_block_ > 0 && name != "INCLUDERC" && name != "SWITCHRC") {
       // procmail makes it only when the block runs, and it holds after the block too; mda's
       // settings hold for the whole file.
       NotConverted(line.number, line.original,
@@ -752,8 +741,19 @@ class Converter {
       Include(line, value, indent);
       return;
     }
-    if (name == "EXITCODE" || name == "SWITCHRC" || name == "HOST" || name == "TRAP" ||
-        name == "DELIVERED" || name == "LASTFOLDER") {
+    if (name == "SWITCHRC") {
+      // procmail goes on with that file and never comes back: its rules here, then what
+      // procmail does at its end (DEFAULT, the INBOX: the converter takes no other).
+      if (!value.empty() && !Include(line, value, indent, "SWITCHRC")) return;
+      out_->rules += indent + "if size >= 0 then folder \"INBOX\"  # " + path_ + ":" +
+                     std::to_string(line.number) + " SWITCHRC: procmail does not come back\n";
+      Note(line.number,
+           "SWITCHRC: converted in place, then INBOX (procmail's DEFAULT); what follows it in "
+           "this file is not reached");
+      return;
+    }
+    if (name == "EXITCODE" || name == "HOST" || name == "TRAP" || name == "DELIVERED" ||
+        name == "LASTFOLDER") {
       NotConverted(line.number, line.original, name + " changes how procmail ends", indent);
       return;
     }
@@ -761,20 +761,22 @@ class Converter {
     Note(line.number, name + " kept for the expansions below (not a setting of mda)");
   }
 
-  void Include(const Line& line, const std::string& file, const std::string& indent) {
+  // INCLUDERC (or SWITCHRC) of a file: converted here. False when it could not be.
+  bool Include(const Line& line, const std::string& file, const std::string& indent,
+               const std::string& what = "INCLUDERC") {
     if (depth_ >= 8) {
-      NotConverted(line.number, line.original, "INCLUDERC nested more than 8 deep", indent);
-      return;
+      NotConverted(line.number, line.original, what + " nested more than 8 deep", indent);
+      return false;
     }
     std::string path = file;
     if (!path.empty() && path[0] != '/') path = vars_["MAILDIR"] + "/" + path;
     std::string text;
     if (!read_include_ || !read_include_(path, &text).ok()) {
-      NotConverted(line.number, line.original, "INCLUDERC " + path + " could not be read", indent);
-      return;
+      NotConverted(line.number, line.original, what + " " + path + " could not be read", indent);
+      return false;
     }
-    out_->rules += indent + "# " + path_ + ":" + std::to_string(line.number) +
-                   " INCLUDERC=" + path + ", converted here:\n";
+    out_->rules += indent + "# " + path_ + ":" + std::to_string(line.number) + " " + what + "=" +
+                   path + ", converted here:\n";
     Converter inner(path, home_, read_include_, depth_ + 1);
     inner.vars_ = vars_;
     inner.maildir_root_ = maildir_root_;
@@ -784,6 +786,7 @@ class Converter {
     size_t i = 0;
     inner.Statements(lines, &i, 0, indent);
     vars_ = inner.vars_;
+    return true;
   }
 
   // The statements of a file or block, up to its closing brace.

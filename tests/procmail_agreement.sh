@@ -86,6 +86,10 @@ mkdir -m 755 "$D/site"
 printf 'set! sendmail = %s\n' "$D/bin/sendmail-recorder" > "$D/site/before.rules"
 chmod 644 "$D/site/before.rules"
 mkdir "$D/home/spamfold"  # procmailex(5)'s rcvstore example locks in it (an MH folder)
+mkdir "$D/home/.procmail"  # the files switch.rc includes and switches to
+for f in "$here"/procmail/include/*.rc; do
+  sed "s|@BIN@|$D/bin|g" "$f" > "$D/home/.procmail/$(basename "$f")"
+done
 printf 'Away until Monday.\n' > "$D/home/.vacation.msg"
 printf -- '-- \nMda Agree\n' > "$D/home/.signature"
 printf 'The documents are at https://example.org/docs.\n' > "$D/home/info_file"

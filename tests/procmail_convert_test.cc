@@ -161,6 +161,21 @@ TEST(ProcmailConvertTest, IncludesAreConvertedInPlace) {
       << c.rules;
   EXPECT_TRUE(Has(c, "folder \"After\"")) << c.rules;
   EXPECT_EQ(c.not_converted, 1);
+  // SWITCHRC: the file's rules in place, then INBOX: procmail does not come back.
+  ProcmailConversion sw = Convert(
+      "MAILDIR=$HOME/Maildir\n:0\n* ^From:.*boss\n{\n  SWITCHRC=$HOME/.procmail/boss.rc\n}\n"
+      ":0\n.Rest/\n",
+      {{"/home/bob/.procmail/boss.rc", ":0\n* ^Subject:.*urgent\n.Urgent/\n"}});
+  EXPECT_EQ(sw.not_converted, 0) << sw.rules;
+  EXPECT_TRUE(Has(sw,
+                  "if headers ~ /^From:.*boss/i then {\n    # rc:5 SWITCHRC=/home/bob/.procmail/"
+                  "boss.rc, converted here:\n    # /home/bob/.procmail/boss.rc:1\n    if headers ~ "
+                  "/^Subject:.*urgent/i then folder \"Urgent\"\n    if size >= 0 then folder "
+                  "\"INBOX\"  # rc:5 SWITCHRC: procmail does not come back\n}\n"))
+      << sw.rules;
+  ProcmailConversion missing = Convert("SWITCHRC=/nowhere.rc\n");
+  EXPECT_TRUE(Has(missing, "# NOT CONVERTED: SWITCHRC /nowhere.rc could not be read (rc:1)"))
+      << missing.rules;
 }
 
 // procmailex(5)'s vacation recipe, forwards through $SENDMAIL, several folders on a line,
