@@ -8,21 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/split_files.h"
 #include "mda/config.h"
 #include "mda/procmail_convert.h"
 #include "rules/parser.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  std::vector<std::string> files;
-  const std::string_view separator = "\n#--file--\n";
-  for (size_t start = 0;;) {
-    size_t end = input.find(separator, start);
-    files.emplace_back(
-        input.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos || files.size() == 4) break;
-    start = end + separator.size();
-  }
+  std::vector<std::string> files = SplitFiles(input, 4);
   mda::ProcmailConversion c =
       mda::ConvertProcmailrc("/home/bob/.procmailrc", files[0], "/home/bob",
                              [&files](const std::string& path, std::string* out) {
