@@ -89,6 +89,7 @@ class Run {
     body_.reset();
     attachments_.reset();
     headers_text_.reset();
+    raw_body_.reset();
   }
   std::string_view content() const { return content_; }
 

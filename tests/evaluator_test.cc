@@ -283,6 +283,17 @@ TEST(EvaluatorTest, AFilterReplacesTheMessageForEveryLaterTest) {
             r.decision.trace.end());
 }
 
+// rawbody and headers, asked before a filter, see the filter's output after it.
+TEST(EvaluatorTest, AFilterReplacesTheRawBodyAndTheHeaderLines) {
+  std::vector<std::string> seen;
+  Result r = EvalWithFilter(
+      "if rawbody ~ /appended/ or headers ~ /^X-Spam-Flag:/ then folder Early\n"
+      "if exists A: then filter \"/bin/f\" \"X-Spam-Flag: YES\"\n"
+      "if rawbody ~ /^appended body line$/ and headers ~ /^X-Spam-Flag: YES$/ then folder Late\n",
+      "A: 1\n\nbody\n", &seen);
+  EXPECT_EQ(r.Summary(), "deliver Late");
+}
+
 TEST(EvaluatorTest, AFilterThatFailsKeepsTheMessageAndTheRuleGoesOn) {
   std::vector<std::string> seen;
   Result r = EvalWithFilter("if exists A: then filter \"/bin/fails\" copy Kept\n", "A: 1\n\nbody\n",
